@@ -1,0 +1,122 @@
+"""`python -m sphereface_viz train ...`: the app's trainer, headless, writing a run folder."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from .data import DATASETS
+from .losses import LOSSES, SV_VARIANTS
+from .runio import atomic_write, run_from_trainer, save_run, to_json
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one readable line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    top = OneLineParser(prog="python -m sphereface_viz",
+                        description="Train a 2-D/3-D-feature CNN with an angular-margin loss and save the run.")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    p = sub.add_parser("train", help="train and write DIR/metrics.json, DIR/run.npz and figures",
+                       description="Train one model. Writes OUT/metrics.json (accuracy, angular metrics, "
+                                   "hyper-parameters, per-epoch history), OUT/run.npz (snapshots, final "
+                                   "features and weights as plain arrays), OUT/figure.html, OUT/figure.png "
+                                   "and OUT/replay.html.")
+    p.add_argument("--dataset", choices=DATASETS, default="digits", help="digits is bundled; the MNIST family "
+                   "is read from --data-dir (downloaded there when missing and online)")
+    p.add_argument("--data-dir", help="folder holding the four IDX files (default: $SPHEREFACE_VIZ_DATA/<dataset> "
+                   "or the user cache)")
+    p.add_argument("--loss", choices=list(LOSSES), default="a_softmax")
+    p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="feature dimension: circle or sphere")
+    p.add_argument("--m", type=finite_float, help="margin (A-Softmax m >= 1; CosFace/ArcFace/SV m >= 0, radians "
+                   "for ArcFace); default: the loss's own")
+    p.add_argument("--s", type=finite_float, help="scale s > 0 (CosFace, ArcFace, SV-Softmax)")
+    p.add_argument("--t", type=finite_float, help="SV-Softmax t >= 1")
+    p.add_argument("--variant", choices=list(SV_VARIANTS), help="SV-Softmax ground truth: plain, am or arc")
+    p.add_argument("--lambda-min", type=finite_float, help="A-Softmax: floor of the λ annealing (0 with "
+                   "--lambda-base 0 is the pure loss)")
+    p.add_argument("--lambda-base", type=finite_float, help="A-Softmax: start of the λ annealing (default 1000)")
+    p.add_argument("--detach", action="store_true", help="margin term without gradient (SphereFace-R style)")
+    p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--width", type=int, default=None, help="channels of the CNN's first stage")
+    p.add_argument("--epochs", type=positive_float, default=None, help="length of the one-cycle schedule")
+    p.add_argument("--max-seconds", type=positive_float, help="stop after this many seconds of training")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    p.add_argument("--holdout", type=int, nargs="*", default=(), help="classes kept out of training (open set)")
+    p.add_argument("--no-figures", action="store_true", help="skip figure.html, figure.png and replay.html")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    return top
+
+
+def config_from_args(args):
+    from .trainer import TrainConfig
+
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    keys = ("dataset", "data_dir", "loss", "dim", "m", "s", "t", "variant", "lambda_min", "lambda_base",
+            "lr", "batch_size", "width", "epochs", "seed", "threads", "holdout")
+    config = {k: given[k] for k in keys if k in given}
+    if args.detach:
+        config["detach"] = True
+    return TrainConfig(**config)
+
+
+def train(args) -> int:
+    from .trainer import Trainer
+
+    trainer = Trainer(config_from_args(args))
+    started = time.perf_counter()
+    result = trainer.run(max_seconds=args.max_seconds)
+    run = run_from_trainer(trainer)
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_run(run, args.out / "run.npz")
+    metrics = {**result, "wall_seconds": time.perf_counter() - started, "config": trainer.config.to_dict(),
+               "hparams": trainer.loss.hparams(), "history": trainer.history}
+    atomic_write(args.out / "metrics.json", to_json(metrics).encode())
+    if not args.no_figures:
+        from .export import write_figures
+
+        write_figures(trainer, run, args.out)
+    print(f"{trainer.config.loss} {trainer.config.dim}-D on {trainer.config.dataset}: test accuracy "
+          f"{result['test_accuracy']:.4f} in {result['train_seconds']:.1f} s of training; "
+          f"criterion {'met' if result['criterion_met'] else 'not met'}; wrote {args.out}")
+    if trainer.stopped:
+        print(f"stopped: {trainer.stopped}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return train(args)
+    except (ValueError, OSError) as err:  # DataError and RunFileError are ValueErrors
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,88 @@
+"""Decision regions and angular measurements, all derived from a loss module's own logits (SPEC.md §2)."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .losses import MarginLoss
+
+GAP = -1  # label of the margin gap: directions no class claims with its margin
+
+
+@torch.no_grad()
+def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
+    """For each point x, the class i whose target logit beats every other class's logit at x when
+    i is taken as the label (`loss.margin_logits(x, i)`), or GAP (−1) where no class does."""
+    points = torch.as_tensor(points, dtype=loss.weight.dtype)
+    owner = torch.full((points.shape[0],), GAP, dtype=torch.long)
+    for i in range(loss.num_classes):
+        labels = torch.full_like(owner, i)
+        logits = loss.margin_logits(points, labels)
+        target = logits[:, i].clone()
+        logits[:, i] = -math.inf
+        owner[target > logits.max(dim=1).values] = i
+    return owner
+
+
+def circle_points(n: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """n angles in [0, 2π) and the unit vectors at them."""
+    phi = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
+    return phi, torch.stack([phi.cos(), phi.sin()], dim=1).to(dtype)
+
+
+def sphere_points(n_lat: int, n_lon: int, dtype=torch.float32) -> torch.Tensor:
+    """A latitude/longitude grid on the unit sphere, shape (n_lat, n_lon, 3), poles included."""
+    lat = torch.linspace(-math.pi / 2, math.pi / 2, n_lat, dtype=torch.float64)[:, None]
+    lon = torch.linspace(-math.pi, math.pi, n_lon, dtype=torch.float64)[None, :]
+    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(),
+                                              lat.sin().expand_as(lon)), dim=-1)
+    return xyz.to(dtype)
+
+
+def fibonacci_sphere(n: int, dtype=torch.float32) -> torch.Tensor:
+    """n nearly evenly spread unit vectors (golden-angle spiral): for area fractions on the sphere."""
+    i = torch.arange(n, dtype=torch.float64) + 0.5
+    z = 1 - 2 * i / n
+    phi = math.pi * (1 + 5 ** 0.5) * i
+    r = (1 - z * z).sqrt()
+    return torch.stack([r * phi.cos(), r * phi.sin(), z], dim=1).to(dtype)
+
+
+def directions(dim: int, n: int = 20000) -> torch.Tensor:
+    """Evenly spread unit directions on the circle (dim 2) or sphere (dim 3)."""
+    return circle_points(n)[1] if dim == 2 else fibonacci_sphere(n)
+
+
+def gap_fraction(loss: MarginLoss, n: int = 20000) -> float:
+    """The share of directions on the circle / sphere that no class claims with its margin."""
+    return (decision_regions(loss, directions(loss.weight.shape[1], n)) == GAP).float().mean().item()
+
+
+def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Angle in radians between rows of a and rows of b (broadcast), clamped for acos."""
+    cos = (F.normalize(a, dim=-1) * F.normalize(b, dim=-1)).sum(-1)
+    return torch.acos(cos.clamp(-1.0, 1.0))
+
+
+@torch.no_grad()
+def angular_metrics(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict:
+    """SphereFace's criterion on features: per class the largest angle of a feature to its class
+    centre (mean unit feature), the smallest angle between two class centres, and whether
+    max intra-class angle < min inter-class angle. Angles in degrees."""
+    unit = F.normalize(features.double(), dim=1)
+    present = [c for c in range(num_classes) if bool((labels == c).any())]
+    centres = torch.stack([unit[labels == c].mean(0) for c in present])
+    intra = [math.degrees(angle_between(unit[labels == c], centres[j]).max().item())
+             for j, c in enumerate(present)]
+    pair = angle_between(centres[:, None, :], centres[None, :, :])
+    pair.fill_diagonal_(math.inf)
+    inter = math.degrees(pair.min().item()) if len(present) > 1 else math.nan
+    max_intra = max(intra)
+    return {
+        "max_intra_angle": {int(c): a for c, a in zip(present, intra)},
+        "max_intra_angle_all": max_intra,
+        "min_inter_angle": inter,
+        "criterion_met": bool(max_intra < inter),
+    }

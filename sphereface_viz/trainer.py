@@ -1,0 +1,275 @@
+"""One trainer for the CLI and the app: advance k steps per call, change m, s, t and lr live, record
+snapshots for replay, stop cleanly on a non-finite loss with the last good state kept."""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+
+from .data import Dataset, load_dataset
+from .geometry import angular_metrics
+from .losses import build_loss
+from .model import FeatureNet, NetConfig
+
+# Hyper-parameters that may change between steps; anything else in TrainConfig needs a new Trainer.
+LIVE = ("m", "s", "t", "variant", "lr", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
+LOSS_KEYS = ("m", "s", "t", "variant", "detach", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
+# Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
+_INIT_LOCK = threading.Lock()
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "digits"
+    data_dir: str | None = None
+    loss: str = "a_softmax"
+    dim: int = 2
+    m: float | None = None          # None: the loss's own default
+    s: float | None = None
+    t: float | None = None
+    variant: str | None = None
+    detach: bool | None = None
+    lambda_base: float | None = None
+    lambda_gamma: float | None = None
+    lambda_power: float | None = None
+    lambda_min: float | None = None
+    lr: float = 0.01                # peak learning rate of the one-cycle schedule
+    batch_size: int = 128
+    epochs: float = 10.0            # length of the schedule; training may go on past it at the floor lr
+    width: int = 16
+    weight_decay: float = 5e-4
+    seed: int = 0
+    threads: int | None = None      # torch threads; the app uses 1 per session
+    eval_size: int = 2000           # test images whose features are plotted and snapshotted
+    snapshot_every: int = 10        # steps between snapshots
+    max_snapshots: int = 400
+    holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
+    download: bool = True
+
+    def __post_init__(self):
+        if self.dim not in (2, 3):
+            raise ValueError(f"dim must be 2 or 3, got {self.dim}")
+        for name in ("lr", "epochs"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name in ("batch_size", "width", "eval_size", "snapshot_every", "max_snapshots"):
+            if int(getattr(self, name)) < (2 if name == "batch_size" else 1):
+                raise ValueError(f"{name} must be a positive whole number, got {getattr(self, name)!r}")
+        self.holdout = tuple(sorted({int(c) for c in self.holdout}))
+
+    def loss_hparams(self) -> dict:
+        return {k: getattr(self, k) for k in LOSS_KEYS if getattr(self, k) is not None}
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["holdout"] = list(self.holdout)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Snapshot:
+    step: int
+    epoch: float
+    features: np.ndarray   # (eval_size, dim) float32, features of the fixed evaluation images
+    weight: np.ndarray     # (num_classes, dim) the class vectors W_j
+    bias: np.ndarray | None
+    metrics: dict = field(default_factory=dict)
+
+
+def one_cycle(progress: float) -> float:
+    """Learning-rate factor: linear warm-up over the first 15%, cosine down to 2% by the end, then flat."""
+    if progress < 0.15:
+        return 0.1 + 0.9 * progress / 0.15
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - 0.15) / 0.85)))
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None):
+        self.config = config
+        if config.threads:
+            torch.set_num_threads(int(config.threads))
+        self.data = dataset or load_dataset(config.dataset, config.data_dir, config.download)
+        self.seen = [c for c in range(self.data.num_classes) if c not in config.holdout]
+        if len(self.seen) < 2:
+            raise ValueError("holdout leaves fewer than two classes to train on")
+        remap = torch.full((self.data.num_classes,), -1, dtype=torch.long)
+        remap[self.seen] = torch.arange(len(self.seen))
+        keep = remap[self.data.y_train] >= 0
+        # Ready tensors, channels-last: the CPU conv kernels are fastest on that layout.
+        self.x_train = self.data.x_train[keep].contiguous(memory_format=torch.channels_last)
+        self.y_train = remap[self.data.y_train[keep]]
+        test_seen = remap[self.data.y_test] >= 0
+        self.x_test = self.data.x_test[test_seen].contiguous(memory_format=torch.channels_last)
+        self.y_test = remap[self.data.y_test[test_seen]]
+        self.remap = remap
+
+        with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.model = FeatureNet(NetConfig(config.dim, config.width, self.data.image_size))
+            self.model = self.model.to(memory_format=torch.channels_last)
+            self.loss = build_loss(config.loss, config.dim, len(self.seen), **config.loss_hparams())
+            pick = torch.randperm(len(self.data.y_test))[: config.eval_size].sort().values
+        self.eval_images = self.data.x_test[pick].contiguous(memory_format=torch.channels_last)
+        self.eval_labels = self.data.y_test[pick]          # original class ids, unseen ones included
+        self.optimizer = torch.optim.SGD(
+            [{"params": self.model.parameters(), "weight_decay": config.weight_decay},
+             {"params": self.loss.parameters(), "weight_decay": 0.0}],
+            lr=config.lr, momentum=0.9, nesterov=True)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
+        self.total_steps = max(1, round(config.epochs * self.steps_per_epoch))
+        self.step_count = 0
+        self.train_seconds = 0.0
+        self.stopped: str | None = None
+        self.last = {"loss": math.nan, "train_accuracy": math.nan}
+        self.history: list[dict] = []
+        self.snapshots: deque[Snapshot] = deque(maxlen=config.max_snapshots)
+        self._order = torch.empty(0, dtype=torch.long)
+        self._good = self._state()
+
+    # --- live parameters -------------------------------------------------------------------------
+    def set_live(self, **params) -> None:
+        """Change m, s, t, variant, lr or the λ schedule between steps (weights kept)."""
+        for key, value in params.items():
+            if key not in LIVE:
+                raise ValueError(f"{key} cannot change during training; it needs a reset")
+            if key == "lr":
+                if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                    raise ValueError(f"lr must be a positive number, got {value!r}")
+            elif key not in self.loss.hparams():
+                raise ValueError(f"the {self.config.loss} loss has no parameter {key}")
+            else:
+                setattr(self.loss, key, value)
+            setattr(self.config, key, value)
+
+    @property
+    def lr(self) -> float:
+        return self.config.lr * one_cycle(self.step_count / self.total_steps)
+
+    @property
+    def epoch(self) -> float:
+        return self.step_count / self.steps_per_epoch
+
+    @property
+    def lam(self) -> float | None:
+        return getattr(self.loss, "lam", None)
+
+    # --- training --------------------------------------------------------------------------------
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        bs = self.config.batch_size
+        if len(self._order) < bs:
+            self._order = torch.randperm(len(self.y_train), generator=self.generator)
+        idx, self._order = self._order[:bs], self._order[bs:]
+        return self.x_train[idx], self.y_train[idx]
+
+    def step(self, n: int = 1) -> dict:
+        """Train n steps (fewer if stopped); returns the latest numbers."""
+        started = time.perf_counter()
+        self.model.train()
+        self.loss.train()
+        for _ in range(int(n)):
+            if self.stopped:
+                break
+            images, labels = self._batch()
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.lr
+            features = self.model(images)
+            loss = self.loss(features, labels)
+            if not torch.isfinite(loss):
+                self._stop(f"the loss became {loss.item()} at step {self.step_count + 1}")
+                break
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.step_count += 1
+            if self.step_count % self.config.snapshot_every == 0:
+                with torch.no_grad():
+                    accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
+                self.last = {"loss": loss.item(), "train_accuracy": accuracy}
+                if self._finite():
+                    self._good = self._state()
+                else:
+                    self._stop(f"the weights became non-finite by step {self.step_count}")
+                    break
+                self.train_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                self.snapshot()
+        self.train_seconds += time.perf_counter() - started
+        return self.status()
+
+    def run(self, epochs: float | None = None, max_seconds: float | None = None,
+            eval_every_epoch: bool = True) -> dict:
+        """Train to the end of the schedule (or `epochs`, or `max_seconds` of training time)."""
+        target = self.total_steps if epochs is None else round(epochs * self.steps_per_epoch)
+        next_eval = self.steps_per_epoch
+        while self.step_count < target and not self.stopped:
+            if max_seconds is not None and self.train_seconds >= max_seconds:
+                break
+            self.step(min(self.config.snapshot_every, target - self.step_count))
+            if eval_every_epoch and self.step_count >= next_eval:
+                self.record()
+                next_eval += self.steps_per_epoch
+        return self.record()
+
+    def _finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.parameters())
+
+    def parameters(self):
+        return list(self.model.parameters()) + list(self.loss.parameters())
+
+    def _state(self) -> dict:
+        return copy.deepcopy({"model": self.model.state_dict(), "loss": self.loss.state_dict(),
+                              "optimizer": self.optimizer.state_dict()})
+
+    def _stop(self, reason: str) -> None:
+        """Stop with a reason and roll back to the last state whose weights were all finite."""
+        self.stopped = f"{reason}; training stopped and the last good state was kept (try a smaller learning rate)"
+        self.model.load_state_dict(self._good["model"])
+        self.loss.load_state_dict(self._good["loss"])
+        self.optimizer.load_state_dict(self._good["optimizer"])
+
+    # --- measuring -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def features(self, images: torch.Tensor, batch: int = 2000) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model(images[i:i + batch]) for i in range(0, len(images), batch)])
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        """Test accuracy (seen classes) and SphereFace's angular metrics on the test set."""
+        features = self.features(self.x_test)
+        accuracy = (self.loss.logits(features).argmax(1) == self.y_test).float().mean().item()
+        return {"test_accuracy": accuracy, **angular_metrics(features, self.y_test, len(self.seen))}
+
+    def record(self) -> dict:
+        """Evaluate on the test set and append to the history."""
+        entry = {**self.status(), **self.evaluate()}
+        self.history.append(entry)
+        return entry
+
+    def status(self) -> dict:
+        return {"step": self.step_count, "epoch": self.epoch, "train_seconds": self.train_seconds,
+                "lr": self.lr, "lambda": self.lam, "stopped": self.stopped, **self.last}
+
+    @torch.no_grad()
+    def snapshot(self) -> Snapshot:
+        features = self.features(self.eval_images)
+        bias = getattr(self.loss, "bias", None)
+        snap = Snapshot(self.step_count, self.epoch, features.float().numpy(),
+                        self.loss.weight.detach().float().numpy().copy(),
+                        None if bias is None else bias.detach().float().numpy().copy(),
+                        {**self.last, "lambda": self.lam, **self.loss.hparams()})
+        self.snapshots.append(snap)
+        return snap

@@ -1,0 +1,125 @@
+"""Decision regions against SPEC.md §2's closed forms: two classes, W_0 at 0° and W_1 at 90°."""
+import math
+
+import pytest
+import torch
+
+from sphereface_viz.geometry import (GAP, angular_metrics, circle_points, decision_regions, directions,
+                                     fibonacci_sphere, gap_fraction)
+from sphereface_viz.losses import build_loss
+
+N = 36000  # 0.01° steps
+
+
+def two_classes(name, **hparams):
+    loss = build_loss(name, 2, 2, **hparams)
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 3.0]]))  # a norm ≠ 1 must not matter
+    return loss
+
+
+def boundaries_between(loss):
+    """On the arc from W_0 (0°) to W_1 (90°): where class 0's region ends and class 1's begins, degrees."""
+    phi, points = circle_points(N, torch.float64)
+    between = phi <= math.pi / 2 + 1e-12
+    owner = decision_regions(loss, points[between])
+    deg = torch.rad2deg(phi[between])
+    return deg[owner == 0].max().item(), deg[owner == 1].min().item()
+
+
+def test_a_softmax_m4_owns_18_degrees_and_leaves_a_54_degree_gap():
+    loss = two_classes("a_softmax", m=4, lambda_base=0, lambda_min=0)
+    hi0, lo1 = boundaries_between(loss)
+    assert hi0 == pytest.approx(18, abs=0.02) and lo1 == pytest.approx(72, abs=0.02)
+    assert lo1 - hi0 == pytest.approx((4 - 1) / (4 + 1) * 90, abs=0.03)
+
+
+@pytest.mark.parametrize("m", [1.5, 2, 3])
+def test_a_softmax_gap_is_m_minus_1_over_m_plus_1_theta12(m):
+    loss = two_classes("a_softmax", m=m, lambda_base=0, lambda_min=0)
+    hi0, lo1 = boundaries_between(loss)
+    assert lo1 - hi0 == pytest.approx((m - 1) / (m + 1) * 90, abs=0.03)
+
+
+def test_lambda_shrinks_the_a_softmax_margin_as_spec_says():
+    # SPEC.md: m = 4, classes 90° apart: 54° at λ = 0 but about 21° at λ = 5.
+    loss = two_classes("a_softmax", m=4, lambda_base=0, lambda_min=5)
+    hi0, lo1 = boundaries_between(loss)
+    assert lo1 - hi0 == pytest.approx(21, abs=1.0)
+
+
+def test_arcface_boundary_theta1_plus_m_equals_theta2():
+    m = 0.3
+    loss = two_classes("arcface", m=m)
+    hi0, lo1 = boundaries_between(loss)  # θ_0 + m = θ_1 = 90° − θ_0  →  θ_0 = (90° − m)/2
+    assert hi0 == pytest.approx((90 - math.degrees(m)) / 2, abs=0.02)
+    assert lo1 - hi0 == pytest.approx(math.degrees(m), abs=0.03)
+
+
+def test_cosface_boundary():
+    m = 0.2
+    loss = two_classes("cosface", m=m)
+    hi0, _ = boundaries_between(loss)  # cos θ − m = cos(90° − θ) = sin θ  →  √2 cos(θ + 45°) = m
+    assert hi0 == pytest.approx(math.degrees(math.acos(m / math.sqrt(2))) - 45, abs=0.02)
+
+
+def test_modified_softmax_bisects_and_leaves_no_gap():
+    loss = two_classes("modified_softmax")
+    hi0, lo1 = boundaries_between(loss)
+    assert hi0 == pytest.approx(45, abs=0.015) and lo1 == pytest.approx(45, abs=0.015)  # a tie at 45° exactly
+    assert gap_fraction(loss) == pytest.approx(0, abs=1e-3)
+
+
+def test_sv_softmax_regions_equal_its_base_loss():
+    sv = two_classes("sv_softmax", variant="arc", m=0.3, t=1.4)
+    arc = two_classes("arcface", m=0.3)
+    points = circle_points(3600)[1]
+    assert torch.equal(decision_regions(sv, points), decision_regions(arc, points))
+
+
+def test_softmax_with_bias_gives_a_line_off_the_origin():
+    loss = build_loss("softmax", 2, 2)
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        loss.bias.copy_(torch.tensor([1.0, -1.0]))  # boundary 2x + 2 = 0: the line x = −1
+    xs = torch.linspace(-3, 3, 601)
+    points = torch.stack([xs, torch.full_like(xs, 5.0)], dim=1)
+    owner = decision_regions(loss, points)
+    assert (owner[xs > -0.99] == 0).all() and (owner[xs < -1.01] == 1).all()
+
+
+@pytest.mark.parametrize("name", ["modified_softmax", "a_softmax", "cosface", "arcface", "sv_softmax"])
+def test_normalised_losses_do_not_depend_on_the_norm(name):
+    loss = build_loss(name, 3, 10)
+    points = fibonacci_sphere(2000)
+    base = decision_regions(loss, points)
+    for r in (0.01, 7.0, 300.0):
+        assert torch.equal(decision_regions(loss, points * r), base)
+
+
+def test_regions_do_not_advance_a_softmax_annealing():
+    loss = build_loss("a_softmax", 2, 10)
+    decision_regions(loss, directions(2, 100))
+    assert loss.iteration == 0
+
+
+def test_gap_fraction_of_a_softmax_on_the_circle():
+    # W_0 at 0°, W_1 at 180°, m = 2: class 0 needs cos 2θ > −cos θ, i.e. θ < 60°; so each class owns
+    # 120° and the gaps, (m − 1)/(m + 1)·180° = 60° on either side, make a third of the circle.
+    loss = build_loss("a_softmax", 2, 2, m=2, lambda_base=0, lambda_min=0)
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+    assert gap_fraction(loss) == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_angular_metrics_hand_computed():
+    deg = torch.deg2rad(torch.tensor([-10.0, 0.0, 10.0, 80.0, 90.0, 100.0]))
+    features = torch.stack([deg.cos(), deg.sin()], dim=1) * 4
+    labels = torch.tensor([0, 0, 0, 1, 1, 1])
+    metrics = angular_metrics(features, labels, 2)
+    assert metrics["max_intra_angle"][0] == pytest.approx(10, abs=1e-6)
+    assert metrics["min_inter_angle"] == pytest.approx(90, abs=1e-6)
+    assert metrics["criterion_met"] is True
+    wide = angular_metrics(features, torch.tensor([0, 1, 0, 1, 0, 1]), 2)
+    assert wide["criterion_met"] is False
+    assert GAP == -1
