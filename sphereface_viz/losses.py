@@ -245,14 +245,15 @@ class ScaledLoss(AngularLoss):
 class CosFace(ScaledLoss):
     """CosFace / AM-Softmax: f_y = s (cos θ_y − m), f_k = s cos θ_k.
 
-    Defaults s = 10, m = 0.2, not the papers' 64 (or 30) and 0.35: ten classes on a circle are only
-    36° apart, and with s = 64 the softmax saturates before the 2-D features spread out.
+    Defaults s = 16, m = 0.1, not the papers' 64 (or 30) and 0.35: ten classes on a circle are only
+    36° apart, so even a feature sitting on W_y has cos θ_y − m < cos 36° = 0.81 once m > 0.19, and
+    with s = 64 the softmax saturates before the 2-D features spread out.
     """
 
     name = "cosface"
     m = HyperParam(0.0, high=2.0)
 
-    def __init__(self, feat_dim, num_classes, s=10.0, m=0.2, detach=False):
+    def __init__(self, feat_dim, num_classes, s=16.0, m=0.1, detach=False):
         super().__init__(feat_dim, num_classes, detach)
         self.s, self.m = s, m
 
@@ -266,14 +267,15 @@ class CosFace(ScaledLoss):
 class ArcFace(ScaledLoss):
     """ArcFace: f_y = s cos(θ_y + m), f_k = s cos θ_k (monotone past θ + m > π, see arcface_cos).
 
-    Defaults s = 10, m = 0.2 rad, not the paper's 64 and 0.5: with 2-D features and ten classes,
-    s = 64 is the documented "no convergence" case, and 0.5 rad is most of the 36° between classes.
+    Defaults s = 16, m = 0.15 rad, not the paper's 64 and 0.5: with 2-D features and ten classes,
+    s = 64 is the documented "no convergence" case, and 0.5 rad (29°) is most of the 36° between
+    neighbouring classes, leaving each class almost no room.
     """
 
     name = "arcface"
     m = HyperParam(0.0, high=math.pi)
 
-    def __init__(self, feat_dim, num_classes, s=10.0, m=0.2, detach=False):
+    def __init__(self, feat_dim, num_classes, s=16.0, m=0.15, detach=False):
         super().__init__(feat_dim, num_classes, detach)
         self.s, self.m = s, m
 
@@ -292,14 +294,14 @@ class SVSoftmax(ScaledLoss):
 
     g is cos θ (variant "plain"), cos θ − m ("am") or cos(θ + m) ("arc"). A class k with
     g(θ_y) < cos θ_k is a support vector and its logit is raised; t = 1 is the X-Softmax itself.
-    Defaults s = 10 (same 2-D reasoning as CosFace), t = 1.2 (the paper's), m = 0.2.
+    Defaults s = 16, m = 0.1 (same 2-D reasoning as CosFace), t = 1.2 (the paper's).
     """
 
     name = "sv_softmax"
     t = HyperParam(1.0)
     m = HyperParam(0.0, high=math.pi)
 
-    def __init__(self, feat_dim, num_classes, s=10.0, t=1.2, m=0.2, variant="am", detach=False):
+    def __init__(self, feat_dim, num_classes, s=16.0, t=1.2, m=0.1, variant="am", detach=False):
         super().__init__(feat_dim, num_classes, detach)
         self.s, self.t, self.m = s, t, m
         self.variant = variant

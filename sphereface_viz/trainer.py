@@ -14,12 +14,19 @@ import torch
 
 from .data import Dataset, load_dataset
 from .geometry import angular_metrics
-from .losses import build_loss
+from .losses import LOSSES, ScaledLoss, build_loss
 from .model import FeatureNet, NetConfig
 
 # Hyper-parameters that may change between steps; anything else in TrainConfig needs a new Trainer.
 LIVE = ("m", "s", "t", "variant", "lr", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
 LOSS_KEYS = ("m", "s", "t", "variant", "detach", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
+# Defaults measured on digits, 2-D (README, "Training recipes"). Losses that normalise x with a fixed
+# scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
+# BN-normalised body, raising their effective step); the ‖x‖-scaled losses need both to generalise.
+RECIPES = {
+    "norm": {"lr": 0.05, "epochs": 40.0, "weight_decay": 2e-3, "shift": 1},
+    "scaled": {"lr": 0.02, "epochs": 25.0, "weight_decay": 0.0, "shift": 0},
+}
 # Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
 _INIT_LOCK = threading.Lock()
 
@@ -39,11 +46,12 @@ class TrainConfig:
     lambda_gamma: float | None = None
     lambda_power: float | None = None
     lambda_min: float | None = None
-    lr: float = 0.01                # peak learning rate of the one-cycle schedule
-    batch_size: int = 128
-    epochs: float = 10.0            # length of the schedule; training may go on past it at the floor lr
+    lr: float | None = None         # peak learning rate of the one-cycle schedule; None: RECIPES
+    batch_size: int = 64
+    epochs: float | None = None     # length of the schedule; training may go on past it at the floor lr
     width: int = 16
-    weight_decay: float = 5e-4
+    weight_decay: float | None = None  # on the convolutions only, never on the feature layer or W
+    shift: int | None = None        # augmentation: random translation by up to this many pixels
     seed: int = 0
     threads: int | None = None      # torch threads; the app uses 1 per session
     eval_size: int = 2000           # test images whose features are plotted and snapshotted
@@ -53,12 +61,20 @@ class TrainConfig:
     download: bool = True
 
     def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        recipe = RECIPES["scaled" if issubclass(LOSSES[self.loss], ScaledLoss) else "norm"]
+        for key, value in recipe.items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
         if self.dim not in (2, 3):
             raise ValueError(f"dim must be 2 or 3, got {self.dim}")
         for name in ("lr", "epochs"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0) or int(self.shift) < 0:
+            raise ValueError(f"weight_decay and shift must be >= 0, got {self.weight_decay!r}, {self.shift!r}")
         for name in ("batch_size", "width", "eval_size", "snapshot_every", "max_snapshots"):
             if int(getattr(self, name)) < (2 if name == "batch_size" else 1):
                 raise ValueError(f"{name} must be a positive whole number, got {getattr(self, name)!r}")
@@ -95,6 +111,21 @@ def one_cycle(progress: float) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - 0.15) / 0.85)))
 
 
+def random_shift(images: torch.Tensor, r: int, generator: torch.Generator) -> torch.Tensor:
+    """Translate each image by a random (dy, dx) in [−r, r]², filling with the background value."""
+    if r <= 0:
+        return images
+    n, _, h, w = images.shape
+    padded = torch.nn.functional.pad(images, (r, r, r, r), value=float(images.amin()))
+    offset = torch.randint(0, (2 * r + 1) ** 2, (n,), generator=generator)
+    out = torch.empty_like(images)
+    for k in range(int(offset.max()) + 1):
+        chosen = offset == k
+        dy, dx = divmod(k, 2 * r + 1)
+        out[chosen] = padded[chosen, :, dy:dy + h, dx:dx + w]
+    return out
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None):
         self.config = config
@@ -123,9 +154,13 @@ class Trainer:
             pick = torch.randperm(len(self.data.y_test))[: config.eval_size].sort().values
         self.eval_images = self.data.x_test[pick].contiguous(memory_format=torch.channels_last)
         self.eval_labels = self.data.y_test[pick]          # original class ids, unseen ones included
+        # No weight decay on the feature layer or W: decay shrinks ‖x‖, and for losses that normalise
+        # x the angular step grows as 1/‖x‖², which made fixed-scale losses diverge in 2-D.
+        feature_layer = set(self.model.head[-1].parameters())
+        body = [p for p in self.model.parameters() if p not in feature_layer]
         self.optimizer = torch.optim.SGD(
-            [{"params": self.model.parameters(), "weight_decay": config.weight_decay},
-             {"params": self.loss.parameters(), "weight_decay": 0.0}],
+            [{"params": body, "weight_decay": config.weight_decay},
+             {"params": list(feature_layer) + list(self.loss.parameters()), "weight_decay": 0.0}],
             lr=config.lr, momentum=0.9, nesterov=True)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
@@ -172,7 +207,7 @@ class Trainer:
         if len(self._order) < bs:
             self._order = torch.randperm(len(self.y_train), generator=self.generator)
         idx, self._order = self._order[:bs], self._order[bs:]
-        return self.x_train[idx], self.y_train[idx]
+        return random_shift(self.x_train[idx], self.config.shift, self.generator), self.y_train[idx]
 
     def step(self, n: int = 1) -> dict:
         """Train n steps (fewer if stopped); returns the latest numbers."""

@@ -198,7 +198,7 @@ def test_hyperparameters_change_live_without_losing_weights():
     assert loss.m == 2.5 and torch.equal(loss.weight, before)
     sv = build_loss("sv_softmax", 2, 10)
     sv.t, sv.s, sv.variant = 1.5, 20, "arc"
-    assert sv.hparams() == {"s": 20.0, "t": 1.5, "m": 0.2, "variant": "arc"}
+    assert sv.hparams() == {"s": 20.0, "t": 1.5, "m": 0.1, "variant": "arc"}
 
 
 @pytest.mark.parametrize("name,key,value", [
