@@ -108,9 +108,11 @@ def find_or_fetch(name: str, folder: Path, download: bool = True) -> list[Path]:
             found.append(here[0])
             continue
         if not download:
-            missing.append(stem + ".gz")
+            missing.append(f"{stem}.gz (offline)")
             continue
         import pooch
+
+        pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." lines would break one-line errors
 
         try:
             found.append(Path(pooch.retrieve(base_url + stem + ".gz", known_hash=f"md5:{md5}",
@@ -170,8 +172,13 @@ def _cached(name: str, folder: str | None, download: bool) -> Dataset:
     return load_idx_dataset(name, data_dir_for(name, folder), download)
 
 
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download: bool = True) -> Dataset:
-    """A dataset by name, loaded once per process and shared read-only (sessions never write to it)."""
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download: bool | None = None) -> Dataset:
+    """A dataset by name, loaded once per process and shared read-only (sessions never write to it).
+
+    download=None: download missing files unless $SPHEREFACE_VIZ_OFFLINE is set (the tests set it).
+    """
+    if download is None:
+        download = not os.environ.get("SPHEREFACE_VIZ_OFFLINE")
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     return _cached(name, None if data_dir is None else str(Path(data_dir).expanduser().resolve()), download)

@@ -36,8 +36,7 @@ def sphere_points(n_lat: int, n_lon: int, dtype=torch.float32) -> torch.Tensor:
     """A latitude/longitude grid on the unit sphere, shape (n_lat, n_lon, 3), poles included."""
     lat = torch.linspace(-math.pi / 2, math.pi / 2, n_lat, dtype=torch.float64)[:, None]
     lon = torch.linspace(-math.pi, math.pi, n_lon, dtype=torch.float64)[None, :]
-    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(),
-                                              lat.sin().expand_as(lon)), dim=-1)
+    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()), dim=-1)
     return xyz.to(dtype)
 
 

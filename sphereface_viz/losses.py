@@ -305,6 +305,9 @@ class SVSoftmax(ScaledLoss):
         super().__init__(feat_dim, num_classes, detach)
         self.s, self.t, self.m = s, t, m
         self.variant = variant
+        # Drawing only: raise every other logit, so decision_regions shows where the target beats the
+        # raised logits t cos θ_k + t − 1 (SPEC.md §2's dashed curve).
+        self.always_raise = False
 
     @property
     def variant(self) -> str:
@@ -324,7 +327,7 @@ class SVSoftmax(ScaledLoss):
         return self.t * cos + self.t - 1
 
     def other_cos(self, cos, target):
-        return torch.where(target < cos, self.raised_cos(cos), cos)
+        return torch.where((target < cos) | self.always_raise, self.raised_cos(cos), cos)
 
     def hparams(self):
         return {"s": self.s, "t": self.t, "m": self.m, "variant": self.variant}

@@ -58,7 +58,7 @@ class TrainConfig:
     snapshot_every: int = 10        # steps between snapshots
     max_snapshots: int = 400
     holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
-    download: bool = True
+    download: bool | None = None    # None: unless $SPHEREFACE_VIZ_OFFLINE is set
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -212,11 +212,12 @@ class Trainer:
     def step(self, n: int = 1) -> dict:
         """Train n steps (fewer if stopped); returns the latest numbers."""
         started = time.perf_counter()
-        self.model.train()
-        self.loss.train()
         for _ in range(int(n)):
             if self.stopped:
                 break
+            # every step: a snapshot inside this loop switches the model to eval mode
+            self.model.train()
+            self.loss.train()
             images, labels = self._batch()
             for group in self.optimizer.param_groups:
                 group["lr"] = self.lr
@@ -256,6 +257,8 @@ class Trainer:
             if eval_every_epoch and self.step_count >= next_eval:
                 self.record()
                 next_eval += self.steps_per_epoch
+        if self.history and self.history[-1]["step"] == self.step_count:
+            return self.history[-1]
         return self.record()
 
     def _finite(self) -> bool:

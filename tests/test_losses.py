@@ -9,7 +9,15 @@ from pytorch_metric_learning import losses as pml
 
 from sphereface_viz.losses import LOSSES, build_loss, psi
 
-torch.set_default_dtype(torch.float64)
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    """Compare in double precision; restored after each test so other modules keep float32."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def batch(n=64, dim=3, classes=10, seed=0):

@@ -1,0 +1,153 @@
+"""Datasets: digits bundled, real MNIST from ../shared, and every kind of bad file named clearly."""
+import gzip
+import hashlib
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sphereface_viz import data
+from sphereface_viz.data import FILES, DataError, load_dataset, read_idx
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+# MD5 of the decompressed files, from ../shared/data/README.md (the original distribution's bytes)
+MNIST_MD5 = {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+             "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+             "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+             "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"}
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    return struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + \
+        array.astype(np.uint8).tobytes()
+
+
+def write_set(folder: Path, n_train=20, n_test=10, size=28, labels=None, compress=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    arrays = [rng.integers(0, 255, (n_train, size, size)), rng.integers(0, 10, n_train) if labels is None else labels,
+              rng.integers(0, 255, (n_test, size, size)), rng.integers(0, 10, n_test)]
+    for stem, array in zip(FILES, arrays):
+        raw = idx_bytes(np.asarray(array))
+        (folder / (stem + (".gz" if compress else ""))).write_bytes(gzip.compress(raw) if compress else raw)
+    return arrays
+
+
+def test_digits_is_bundled_standardised_and_split():
+    d = load_dataset("digits")
+    assert d.x_train.shape == (1437, 1, 8, 8) and d.x_test.shape == (360, 1, 8, 8)
+    assert abs(d.x_train.mean().item()) < 1e-5 and abs(d.x_train.std().item() - 1) < 1e-4
+    assert sorted(d.y_test.unique().tolist()) == list(range(10))
+
+
+def test_real_mnist_from_shared_folder_is_byte_identical():
+    for stem, md5 in MNIST_MD5.items():
+        assert hashlib.md5(gzip.decompress((MNIST / f"{stem}.gz").read_bytes())).hexdigest() == md5
+    d = load_dataset("mnist", MNIST, download=False)
+    assert d.x_train.shape == (60000, 1, 28, 28) and d.x_test.shape == (10000, 1, 28, 28)
+    assert d.y_train[:5].tolist() == [5, 0, 4, 1, 9]  # the first labels of the original file
+
+
+def test_raw_and_gzip_files_read_alike(tmp_path):
+    arrays = write_set(tmp_path / "gz")
+    write_set(tmp_path / "raw", compress=False)
+    a = data.load_idx_dataset("mnist", tmp_path / "gz", download=False)
+    b = data.load_idx_dataset("mnist", tmp_path / "raw", download=False)
+    assert np.array_equal(a.y_train.numpy(), arrays[1]) and np.allclose(a.x_test, b.x_test)
+
+
+def corrupt(folder: Path, how: str) -> Path:
+    path = folder / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    if how == "truncated":
+        path.write_bytes(gzip.compress(raw[:-100]))
+    elif how == "not-gzip-not-idx":
+        path.write_bytes(b"<html>404 Not Found</html>")
+    elif how == "broken-gzip":
+        path.write_bytes(path.read_bytes()[:40])
+    elif how == "wrong-magic":
+        path.write_bytes(gzip.compress(b"\x00\x00\x09\x03" + raw[4:]))
+    elif how == "wrong-dimension":
+        path.write_bytes(gzip.compress(b"\x00\x00\x08\x02" + raw[4:]))
+    elif how == "trailing":
+        path.write_bytes(gzip.compress(raw + b"\0" * 10))
+    elif how == "empty":
+        path.write_bytes(b"")
+    return path
+
+
+@pytest.mark.parametrize("how,message", [
+    ("truncated", "truncated"), ("not-gzip-not-idx", "not an IDX file"), ("broken-gzip", "cannot read"),
+    ("wrong-magic", "bad magic"), ("wrong-dimension", "expected 3 dimension"), ("trailing", "trailing bytes"),
+    ("empty", "not an IDX file"),
+])
+def test_bad_files_are_named_with_their_fault(tmp_path, how, message):
+    write_set(tmp_path)
+    path = corrupt(tmp_path, how)
+    with pytest.raises(DataError, match=message) as err:
+        data.load_idx_dataset("mnist", tmp_path, download=False)
+    assert path.name in str(err.value)
+
+
+def test_wrong_count_between_images_and_labels(tmp_path):
+    write_set(tmp_path, labels=np.zeros(19))
+    with pytest.raises(DataError, match="20 images but .* 19 labels"):
+        data.load_idx_dataset("mnist", tmp_path, download=False)
+
+
+def test_out_of_range_labels(tmp_path):
+    write_set(tmp_path, labels=np.full(20, 12))
+    with pytest.raises(DataError, match=r"labels must be in 0..9, found 12..12"):
+        data.load_idx_dataset("mnist", tmp_path, download=False)
+
+
+def test_missing_and_offline_names_folder_and_files(tmp_path, monkeypatch):
+    import pooch
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("network unreachable")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(DataError) as err:
+        data.load_idx_dataset("kmnist", tmp_path / "nothing-here")
+    text = str(err.value)
+    assert str(tmp_path / "nothing-here") in text and "t10k-labels-idx1-ubyte.gz" in text
+    assert "ConnectionError" in text
+
+
+def test_download_goes_through_pooch_with_the_published_md5(tmp_path, monkeypatch):
+    import pooch
+
+    calls = []
+
+    def fake_retrieve(url, known_hash, fname, path, progressbar):
+        calls.append((url, known_hash))
+        source = MNIST / fname
+        target = Path(path) / fname
+        target.write_bytes(source.read_bytes())
+        return str(target)
+
+    monkeypatch.setattr(pooch, "retrieve", fake_retrieve)
+    d = data.load_idx_dataset("mnist", tmp_path)
+    assert len(calls) == 4 and calls[0][1] == "md5:f68b3c2dcbeaaa9fbdd348bbdeb94873"
+    assert calls[0][0].endswith("/train-images-idx3-ubyte.gz") and d.num_classes == 10
+
+
+def test_data_dir_resolution(tmp_path, monkeypatch):
+    assert data.data_dir_for("mnist", tmp_path) == tmp_path
+    monkeypatch.setenv("SPHEREFACE_VIZ_DATA", str(tmp_path))
+    assert data.data_dir_for("kmnist") == tmp_path / "kmnist"
+    monkeypatch.delenv("SPHEREFACE_VIZ_DATA")
+    assert data.data_dir_for("kmnist").name == "kmnist"
+
+
+def test_unknown_dataset():
+    with pytest.raises(DataError, match="unknown dataset"):
+        load_dataset("cifar")
+
+
+def test_read_idx_labels_shape(tmp_path):
+    path = tmp_path / "labels"
+    path.write_bytes(idx_bytes(np.arange(7)))
+    assert read_idx(path, 1).tolist() == list(range(7))

@@ -1,0 +1,134 @@
+"""The trainer: steps, live parameters, snapshots, reproducibility, and a clean stop on NaN."""
+import math
+
+import pytest
+import torch
+
+from sphereface_viz.trainer import RECIPES, TrainConfig, Trainer, one_cycle, random_shift
+
+
+def small(**kw):
+    return TrainConfig(**{"dataset": "digits", "width": 4, "epochs": 2, "threads": 1, "eval_size": 100,
+                          "snapshot_every": 5, **kw})
+
+
+def test_step_advances_and_reports():
+    tr = Trainer(small())
+    status = tr.step(7)
+    assert status["step"] == 7 and tr.step_count == 7
+    assert status["epoch"] == pytest.approx(7 / tr.steps_per_epoch)
+    assert math.isfinite(status["loss"]) and 0 <= status["train_accuracy"] <= 1
+    assert status["lambda"] == pytest.approx(max(5, 1000 / (1 + 0.12 * 7)))  # 7 training forward passes
+    assert len(tr.snapshots) == 1 and tr.snapshots[0].features.shape == (100, 2)
+
+
+def test_m_changes_live_without_reset_and_training_continues():
+    tr = Trainer(small(loss="a_softmax"))
+    tr.step(5)
+    weight = tr.loss.weight.detach().clone()
+    tr.set_live(m=2.5, lr=0.01)
+    assert tr.loss.m == 2.5 and tr.config.m == 2.5 and tr.config.lr == 0.01
+    assert torch.equal(tr.loss.weight, weight) and tr.step_count == 5
+    tr.step(5)
+    assert tr.step_count == 10 and tr.snapshots[-1].metrics["m"] == 2.5
+
+
+def test_live_changes_refuse_what_needs_a_reset_and_bad_values():
+    tr = Trainer(small(loss="cosface"))
+    with pytest.raises(ValueError, match="reset"):
+        tr.set_live(dim=3)
+    with pytest.raises(ValueError, match="no parameter t"):
+        tr.set_live(t=1.2)
+    with pytest.raises(ValueError, match="s must be"):
+        tr.set_live(s=-1)
+    with pytest.raises(ValueError, match="lr must be"):
+        tr.set_live(lr=float("nan"))
+
+
+def test_same_seed_same_weights_bit_identical():
+    a, b = Trainer(small(seed=3)), Trainer(small(seed=3))
+    a.step(12)
+    b.step(12)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    c = Trainer(small(seed=4))
+    assert not torch.equal(c.loss.weight, Trainer(small(seed=3)).loss.weight)
+
+
+def test_nan_loss_stops_with_reason_and_keeps_last_good_state():
+    tr = Trainer(small())
+    tr.step(10)  # a good state is recorded at every snapshot
+    good = [p.detach().clone() for p in tr.parameters()]
+    real_forward = tr.model.forward
+    tr.model.forward = lambda x: real_forward(x) * float("nan")
+    status = tr.step(5)
+    assert status["stopped"] and "loss became nan" in status["stopped"] and "step 11" in status["stopped"]
+    assert tr.step_count == 10
+    for p, q in zip(tr.parameters(), good):
+        assert torch.equal(p, q)
+    assert tr.step(3)["step"] == 10  # stays stopped
+
+
+def test_diverging_learning_rate_stops_cleanly():
+    tr = Trainer(small(loss="modified_softmax", lr=1e12, epochs=5))
+    tr.run(eval_every_epoch=False)
+    assert tr.stopped and "smaller learning rate" in tr.stopped
+    assert all(torch.isfinite(p).all() for p in tr.parameters())
+    assert math.isfinite(tr.evaluate()["test_accuracy"])
+
+
+def test_snapshots_are_bounded():
+    tr = Trainer(small(snapshot_every=1, max_snapshots=4))
+    tr.step(10)
+    assert len(tr.snapshots) == 4 and [s.step for s in tr.snapshots] == [7, 8, 9, 10]
+
+
+def test_holdout_trains_on_seen_classes_and_keeps_unseen_for_display():
+    tr = Trainer(small(holdout=(8, 9), loss="arcface"))
+    assert tr.loss.num_classes == 8 and int(tr.y_train.max()) == 7
+    assert {8, 9} <= set(tr.eval_labels.tolist())
+    assert math.isfinite(tr.evaluate()["test_accuracy"])
+
+
+def test_recipes_fill_only_what_is_not_given():
+    assert TrainConfig(loss="arcface").lr == RECIPES["scaled"]["lr"]
+    assert TrainConfig(loss="a_softmax").weight_decay == RECIPES["norm"]["weight_decay"]
+    assert TrainConfig(loss="arcface", lr=0.3).lr == 0.3
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"dim": 4}, "dim must be 2 or 3"), ({"epochs": 0}, "epochs must be"), ({"lr": -1}, "lr must be"),
+    ({"loss": "nope"}, "unknown loss"), ({"batch_size": 1}, "batch_size"), ({"lr": float("nan")}, "lr must be"),
+])
+def test_impossible_configs(kw, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kw)
+
+
+def test_one_cycle_shape():
+    assert one_cycle(0) == pytest.approx(0.1) and one_cycle(0.15) == pytest.approx(1.0)
+    assert one_cycle(1.0) == pytest.approx(0.02) and one_cycle(3.0) == pytest.approx(0.02)
+
+
+def test_random_shift_moves_pixels_within_radius():
+    image = torch.zeros(1, 1, 5, 5)
+    image[0, 0, 2, 2] = 1
+    g = torch.Generator().manual_seed(0)
+    seen = set()
+    for _ in range(60):
+        out = random_shift(image, 1, g)
+        y, x = (out[0, 0] == 1).nonzero()[0].tolist()
+        seen.add((y - 2, x - 2))
+        assert out.sum() == 1
+    assert seen == {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}
+
+
+def test_snapshots_do_not_change_training():
+    """A snapshot evaluates in eval mode; the steps after it must still train in train mode."""
+    a = Trainer(small(seed=5, snapshot_every=3))
+    b = Trainer(small(seed=5, snapshot_every=1000))
+    a.step(9)
+    b.step(9)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+    assert len(a.snapshots) == 3 and len(b.snapshots) == 0
