@@ -40,10 +40,11 @@ def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="python -m sphereface_viz",
                         description="Train a 2-D/3-D-feature CNN with an angular-margin loss and save the run.")
     sub = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    p = sub.add_parser("train", help="train and write OUT/metrics.json and OUT/run.npz",
+    p = sub.add_parser("train", help="train and write the run and its figures to OUT",
                        description="Train one model. Writes OUT/metrics.json (accuracy, angular metrics, "
-                                   "hyper-parameters, per-epoch history) and OUT/run.npz (snapshots, final "
-                                   "features and weights as plain arrays).")
+                                   "hyper-parameters, per-epoch history), OUT/run.npz (snapshots, final "
+                                   "features and weights as plain arrays), OUT/figure.html (opens offline), "
+                                   "OUT/figure.png and OUT/replay.html (steps through the snapshots).")
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="digits is bundled; the MNIST family "
                    "is read from --data-dir (downloaded there when missing and online)")
     p.add_argument("--data-dir", help="folder holding the four IDX files (default: $SPHEREFACE_VIZ_DATA/<dataset> "
@@ -68,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--holdout", type=int, nargs="*", default=(), help="classes kept out of training (open set)")
+    p.add_argument("--no-figures", action="store_true", help="skip figure.html, figure.png and replay.html")
+    p.add_argument("--no-png", action="store_true", help="skip figure.png (it needs Chromium)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     return top
 
@@ -96,6 +99,10 @@ def train(args) -> int:
     metrics = {**result, "wall_seconds": time.perf_counter() - started, "config": trainer.config.to_dict(),
                "hparams": trainer.loss.hparams(), "history": trainer.history}
     atomic_write(args.out / "metrics.json", to_json(metrics).encode())
+    if not args.no_figures:
+        from .export import write_figures
+
+        write_figures(trainer, run, args.out, png=not args.no_png)
     print(f"{trainer.config.loss} {trainer.config.dim}-D on {trainer.config.dataset}: test accuracy "
           f"{result['test_accuracy']:.4f} in {result['train_seconds']:.1f} s of training; "
           f"criterion {'met' if result['criterion_met'] else 'not met'}; wrote {args.out}")

@@ -26,6 +26,36 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     return owner
 
 
+def runs_on_circle(owner) -> list[tuple[int, int, int]]:
+    """Contiguous runs (start, stop, owner) of owner labels around the closed circle; stop may pass
+    len(owner), wrapping."""
+    owner = torch.as_tensor(owner)
+    change = torch.nonzero(owner != owner.roll(1)).flatten().tolist()
+    if not change:
+        return [(0, len(owner), int(owner[0]))]
+    stops = change[1:] + [change[0] + len(owner)]
+    return [(a, b, int(owner[a])) for a, b in zip(change, stops)]
+
+
+def owned_arcs(loss: MarginLoss, n: int = 36000) -> list[tuple[float, float, int]]:
+    """2-D: the circle as arcs (start°, end°, owner), end > start, angles from the x-axis."""
+    phi, points = circle_points(n)
+    step = 360.0 / n
+    return [(a * step, b * step, who) for a, b, who in runs_on_circle(decision_regions(loss, points))]
+
+
+def gap_between(loss: MarginLoss, i: int, j: int, n: int = 20000) -> float:
+    """Degrees of the great-circle arc from W_i to W_j that no class claims with its margin."""
+    w = F.normalize(loss.weight.detach().double(), dim=1)
+    a, b = w[i], w[j]
+    angle = torch.acos((a @ b).clamp(-1.0, 1.0))
+    t = torch.linspace(0, 1, n, dtype=torch.float64)[:, None] * angle
+    ortho = F.normalize(b - (a @ b) * a, dim=0)
+    arc = torch.cos(t) * a + torch.sin(t) * ortho
+    owner = decision_regions(loss, arc.to(loss.weight.dtype))
+    return math.degrees(angle.item()) * (owner == GAP).double().mean().item()
+
+
 def circle_points(n: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """n angles in [0, 2π) and the unit vectors at them."""
     phi = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)

@@ -128,8 +128,10 @@ class MarginLoss(nn.Module):
         return {}
 
     def with_params(self, **hparams) -> "MarginLoss":
-        """A shallow copy sharing the weights, with some hyper-parameters changed (e.g. λ = 0)."""
+        """A copy sharing the weight tensors, with some hyper-parameters changed (e.g. λ = 0). It owns
+        its parameter table, so assigning a new weight to it leaves this module alone."""
         other = copy.copy(self)
+        other._parameters = dict(self._parameters)
         for key, value in hparams.items():
             setattr(other, key, value)
         return other

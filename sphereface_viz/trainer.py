@@ -55,7 +55,7 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None      # torch threads; the app uses 1 per session
     eval_size: int = 2000           # test images whose features are plotted and snapshotted
-    snapshot_every: int = 10        # steps between snapshots
+    snapshot_every: int | None = None  # steps between snapshots; None: about 200 over the schedule
     max_snapshots: int = 400
     holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
     download: bool | None = None    # None: unless $SPHEREFACE_VIZ_OFFLINE is set
@@ -76,6 +76,8 @@ class TrainConfig:
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0) or int(self.shift) < 0:
             raise ValueError(f"weight_decay and shift must be >= 0, got {self.weight_decay!r}, {self.shift!r}")
         for name in ("batch_size", "width", "eval_size", "snapshot_every", "max_snapshots"):
+            if name == "snapshot_every" and self.snapshot_every is None:
+                continue
             if int(getattr(self, name)) < (2 if name == "batch_size" else 1):
                 raise ValueError(f"{name} must be a positive whole number, got {getattr(self, name)!r}")
         self.holdout = tuple(sorted({int(c) for c in self.holdout}))
@@ -165,6 +167,8 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
         self.total_steps = max(1, round(config.epochs * self.steps_per_epoch))
+        # Each snapshot embeds the evaluation images: keep that under ~10% of the training time.
+        self.snapshot_every = config.snapshot_every or max(5, self.total_steps // 200)
         self.step_count = 0
         self.train_seconds = 0.0
         self.stopped: str | None = None
@@ -230,7 +234,7 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             self.step_count += 1
-            if self.step_count % self.config.snapshot_every == 0:
+            if self.step_count % self.snapshot_every == 0:
                 with torch.no_grad():
                     accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
                 self.last = {"loss": loss.item(), "train_accuracy": accuracy}
@@ -253,7 +257,7 @@ class Trainer:
         while self.step_count < target and not self.stopped:
             if max_seconds is not None and self.train_seconds >= max_seconds:
                 break
-            self.step(min(self.config.snapshot_every, target - self.step_count))
+            self.step(min(self.snapshot_every, target - self.step_count))
             if eval_every_epoch and self.step_count >= next_eval:
                 self.record()
                 next_eval += self.steps_per_epoch

@@ -1,0 +1,283 @@
+"""Plotly figures of features, class vectors W_j and decision regions, in 2-D and 3-D.
+
+Every region, boundary and gap comes from `geometry.decision_regions`, i.e. from the loss module's
+own logits; nothing here re-types a formula. Built to be projected: large fonts, one colourblind-safe
+palette, fixed axis ranges (pass `radius`) so successive frames do not jump.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .geometry import GAP, circle_points, decision_regions, runs_on_circle, sphere_points
+from .losses import MarginLoss
+
+# Paul Tol's "muted" nine plus Tol-vibrant orange: distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499",
+           "#EE7733")
+GAP_COLOUR = "#D4D4D4"
+INK = "#333333"
+FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 18, "color": INK}
+RING_SAMPLES = 1440  # 0.25° per sample on the circle
+MAX_POINTS = 2000    # features drawn per frame; more are subsampled evenly
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def pastel(hex_colour: str, white: float = 0.55) -> str:
+    """The colour mixed with white."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#%02X%02X%02X" % tuple(round(v + (255 - v) * white) for v in (r, g, b))
+
+
+def region_colour(owner: int, seen: list[int]) -> str:
+    return GAP_COLOUR if owner == GAP else PALETTE[seen[owner] % len(PALETTE)]
+
+
+def subsample(features: np.ndarray, labels: np.ndarray, limit: int = MAX_POINTS):
+    if len(features) <= limit:
+        return features, labels
+    keep = np.linspace(0, len(features) - 1, limit).round().astype(int)
+    return features[keep], labels[keep]
+
+
+def default_radius(features: np.ndarray, project: bool) -> float:
+    if project or len(features) == 0:
+        return 1.0
+    return float(np.quantile(np.linalg.norm(features, axis=1), 0.98)) * 1.1 or 1.0
+
+
+def boundary_angles(loss: MarginLoss, phi: torch.Tensor, points: torch.Tensor) -> np.ndarray:
+    """Angles where the owner changes around the circle: the boundary rays."""
+    owner = decision_regions(loss, points).numpy()
+    edges = np.flatnonzero(owner != np.roll(owner, 1))
+    return (phi.numpy()[edges] + phi.numpy()[edges - 1]) / 2 + np.where(edges == 0, math.pi, 0)
+
+
+def rays(angles: np.ndarray, radius: float) -> tuple[list, list]:
+    xs, ys = [], []
+    for a in angles:
+        xs += [0.0, radius * math.cos(a), None]
+        ys += [0.0, radius * math.sin(a), None]
+    return xs, ys
+
+
+def comparison_losses(loss: MarginLoss) -> list[tuple[str, MarginLoss]]:
+    """Extra dashed boundaries SPEC.md §2 asks for: A-Softmax at λ = 0, SV-Softmax's raised logits."""
+    if getattr(loss, "lam", 0) and loss.lam > 0:
+        return [("pure A-Softmax (λ = 0)", loss.with_params(lambda_base=0.0, lambda_min=0.0))]
+    if hasattr(loss, "always_raise") and loss.t > 1:
+        return [("raised logit t·cos θ + t − 1", loss.with_params(always_raise=True))]
+    return []
+
+
+def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
+    """One trace per class: features (optionally scaled), hover shows class and angle to its W."""
+    unit_w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy()
+    index = {c: i for i, c in enumerate(seen)}
+    norms = np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12)
+    traces = []
+    for c in sorted(set(labels.tolist())):
+        pts = features[labels == c]
+        name = class_names[c] if c < len(class_names) else str(c)
+        if c in index:
+            cos = (pts / norms[labels == c]) @ unit_w[index[c]]
+            angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
+            hover = f"class {name}<br>angle to W: %{{customdata:.1f}}°<extra></extra>"
+            marker = {"color": PALETTE[c % len(PALETTE)], "size": 6 if dim == 2 else 3, "opacity": 0.8}
+        else:
+            angle = np.full(len(pts), np.nan)
+            hover = f"class {name} (held out, unseen in training)<extra></extra>"
+            marker = {"color": PALETTE[c % len(PALETTE)], "size": 7 if dim == 2 else 4, "symbol": "x"}
+        pts = (pts * scale).astype(np.float32)
+        coords = dict(x=pts[:, 0], y=pts[:, 1]) if dim == 2 else dict(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2])
+        traces.append(dict(type="scattergl" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker, customdata=angle.astype(np.float32),
+                          hovertemplate=hover, legendgroup=str(c), **coords))
+    return traces
+
+
+def figure_2d(loss, features, labels, class_names, seen, project, radius):
+    phi, points = circle_points(RING_SAMPLES)
+    owner = decision_regions(loss, points).numpy()
+    ring = radius * 1.04
+    traces = []
+    for start, stop, who in runs_on_circle(torch.from_numpy(owner)):
+        idx = np.arange(start, stop + 1) % len(owner)
+        angles = phi.numpy()[idx] + np.where(np.arange(start, stop + 1) >= len(owner), 2 * math.pi, 0)
+        colour = region_colour(who, seen)
+        label = "margin gap" if who == GAP else class_names[seen[who]]
+        traces.append(dict(type="scatter", x=np.r_[0, ring * np.cos(angles), 0], y=np.r_[0, ring * np.sin(angles), 0],
+                                 fill="toself", fillcolor=rgba(colour, 0.10 if who != GAP else 0.35),
+                                 line={"width": 0}, hoverinfo="skip", showlegend=False))
+        traces.append(dict(type="scatter", x=ring * np.cos(angles), y=ring * np.sin(angles), mode="lines",
+                                 line={"color": colour, "width": 14}, showlegend=False,
+                                 hovertemplate=f"{'margin gap' if who == GAP else 'owned by ' + label}<extra></extra>"))
+    for name, other in comparison_losses(loss):
+        xs, ys = rays(boundary_angles(other, phi, points), ring * 1.1)
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name,
+                                 line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip"))
+    xs, ys = rays(boundary_angles(loss, phi, points), ring * 1.1)
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name="decision boundary",
+                             line={"color": INK, "width": 2.5}, hoverinfo="skip"))
+    shown = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12) if project else features
+    traces += feature_traces(shown, labels, class_names, seen, loss)
+    traces += weight_arrows_2d(loss, seen, ring * 0.92)
+    return traces, ring * 1.22
+
+
+def weight_arrows_2d(loss, seen, length):
+    w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy() * length
+    xs, ys = rays(np.arctan2(w[:, 1], w[:, 0]), length)
+    return [dict(type="scatter", x=xs, y=ys, mode="lines", line={"color": INK, "width": 3}, hoverinfo="skip", name="W_j",
+                       legendgroup="W"),
+            dict(type="scatter", x=w[:, 0], y=w[:, 1], mode="markers+text", showlegend=False, legendgroup="W",
+                       # the arrow symbol points up; plotly turns it clockwise by `angle` degrees
+                       marker={"symbol": "arrow", "size": 16, "color": INK,
+                               "angle": list(90 - np.degrees(np.arctan2(w[:, 1], w[:, 0])))},
+                       text=[f"W{seen[i]}" for i in range(len(w))], textposition="top center",
+                       textfont={"size": 16}, hovertemplate="class vector W%{text}<extra></extra>")]
+
+
+def softmax_2d(loss, features, labels, class_names, seen, radius, cells=121):
+    """Softmax with bias: regions live in the plane; draw the region map and its real boundary lines."""
+    grid = np.linspace(-radius, radius, cells, dtype=np.float32)
+    gx, gy = np.meshgrid(grid, grid)
+    owner = decision_regions(loss, torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], 1))).numpy()
+    owner = owner.reshape(gx.shape)
+    colours = [PALETTE[seen[i] % len(PALETTE)] for i in range(loss.num_classes)]
+    scale = [[max(0.0, min(1.0, (i + k) / len(colours))), rgba(c, 0.18)] for i, c in enumerate(colours) for k in (0, 1)]
+    traces = [dict(type="heatmap", x=grid, y=grid, z=owner.astype(np.float32), colorscale=scale,
+                   zmin=-0.5, zmax=len(colours) - 0.5, showscale=False, hoverinfo="skip")]
+    xs, ys = softmax_lines(loss, radius, touching_pairs(owner))
+    traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name="decision boundary",
+                       line={"color": INK, "width": 2.5}, hoverinfo="skip"))
+    traces += feature_traces(features, labels, class_names, seen, loss)
+    traces += weight_arrows_2d(loss, seen, radius * 0.5)
+    return traces, radius
+
+
+def touching_pairs(owner: np.ndarray) -> set[tuple[int, int]]:
+    """Class pairs whose regions share an edge of the grid (only their lines are real boundaries)."""
+    pairs = set()
+    for a, b in ((owner[:, 1:], owner[:, :-1]), (owner[1:, :], owner[:-1, :])):
+        differ = a != b
+        pairs |= {(min(i, j), max(i, j)) for i, j in zip(a[differ].tolist(), b[differ].tolist())}
+    return {p for p in pairs if GAP not in p}
+
+
+def softmax_lines(loss, radius, pairs, samples=400):
+    """The pieces of (W_i − W_j)·x + b_i − b_j = 0 that separate region i from region j."""
+    w, b = loss.weight.detach().double(), loss.bias.detach().double()
+    xs, ys = [], []
+    for i, j in sorted(pairs):
+        n, c = w[i] - w[j], b[i] - b[j]
+        norm = n.norm()
+        if norm < 1e-12:
+            continue
+        foot = -c * n / norm ** 2  # the point of the line nearest the origin
+        along = torch.stack([-n[1], n[0]]) / norm
+        line = foot + torch.linspace(-3 * radius, 3 * radius, samples, dtype=torch.float64)[:, None] * along
+        eps = 1e-4 * radius * n / norm
+        real = ((decision_regions(loss, (line + eps).float()) == i) & (decision_regions(loss, (line - eps).float()) == j)
+                & (line.abs() <= radius).all(1)).numpy()
+        pts = np.where(real[:, None], line.numpy(), np.nan)
+        xs += pts[:, 0].tolist() + [None]
+        ys += pts[:, 1].tolist() + [None]
+    return [None if x != x else x for x in xs], [None if y != y else y for y in ys]
+
+
+def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=73, n_lon=145):
+    """The sphere of radius `radius` coloured by owning class, boundary curves, features, W arrows."""
+    xyz = sphere_points(n_lat, n_lon)
+    owner = decision_regions(loss, xyz.reshape(-1, 3) * radius).reshape(n_lat, n_lon).numpy()
+    # pastel regions, so the saturated feature points on them stay visible
+    colours = [GAP_COLOUR] + [pastel(PALETTE[seen[i] % len(PALETTE)]) for i in range(loss.num_classes)]
+    k = len(colours)
+    scale = [[min(1.0, (i + e) / k), c] for i, c in enumerate(colours) for e in (0, 1)]
+    s = xyz.numpy() * radius
+    traces = [dict(type="surface", x=s[..., 0], y=s[..., 1], z=s[..., 2], surfacecolor=(owner + 1).astype(np.float32),
+                         colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False,
+                         hoverinfo="skip", lighting={"ambient": 0.85, "diffuse": 0.2, "specular": 0.05},
+                         name="regions")]
+    for name, other, style in [*(("%s" % n, o, "dash") for n, o in comparison_losses(loss)),
+                               ("decision boundary", loss, "solid")]:
+        o = owner if other is loss else decision_regions(other, xyz.reshape(-1, 3) * radius).reshape(n_lat, n_lon).numpy()
+        edge = (o != np.roll(o, 1, axis=1)) | (o != np.roll(o, 1, axis=0))
+        edge[0, :] = o[0, :] != o[1, :]
+        p = s[edge] * 1.01
+        traces.append(dict(type="scatter3d", x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name,
+                                   marker={"size": 1.6 if style == "solid" else 1.2,
+                                           "color": INK if style == "solid" else "#8A8A8A"}, hoverinfo="skip"))
+    shown = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12) if project or loss.normalised \
+        else features
+    traces += feature_traces(shown, labels, class_names, seen, loss, scale=radius * 1.03 if (project or loss.normalised)
+                             else 1.0, dim=3)
+    w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy() * radius * 1.35
+    xs, ys, zs = [], [], []
+    for v in w:
+        xs += [0, v[0], None]
+        ys += [0, v[1], None]
+        zs += [0, v[2], None]
+    traces.append(dict(type="scatter3d", x=xs, y=ys, z=zs, mode="lines", line={"color": INK, "width": 6}, name="W_j",
+                               hoverinfo="skip"))
+    traces.append(dict(type="scatter3d", x=w[:, 0], y=w[:, 1], z=w[:, 2], mode="text", showlegend=False,
+                               text=[f"W{seen[i]}" for i in range(len(w))], textfont={"size": 15, "color": INK},
+                               hoverinfo="skip"))
+    return traces, radius * 1.45
+
+
+def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, project: bool = False,
+                   radius: float | None = None, title: str = "") -> dict:
+    """Features with the loss's decision regions: circle (2-D) or sphere (3-D); softmax in the plane.
+
+    Returns a plotly.js figure as a plain dict (building plotly's validated objects cost 5× the
+    geometry); `to_figure` wraps it for export. radius: the ring / sphere radius in feature units;
+    pass the same value frame after frame so the axes stay still. Ignored (1.0) for `project`, and
+    for normalised 3-D losses (always the unit sphere).
+    """
+    features, labels = subsample(np.asarray(features, np.float32), np.asarray(labels))
+    dim = features.shape[1]
+    seen = list(range(loss.num_classes)) if seen is None else list(seen)
+    if dim == 3 and (loss.normalised or project):
+        radius = 1.0
+    radius = radius or default_radius(features, project)
+    if dim == 2 and not loss.normalised and not project:
+        traces, extent = softmax_2d(loss, features, labels, class_names, seen, radius)
+    elif dim == 2:
+        traces, extent = figure_2d(loss, features, labels, class_names, seen, project, radius if not project else 1.0)
+    else:
+        traces, extent = figure_3d(loss, features, labels, class_names, seen, project, radius)
+    layout = {
+        "title": {"text": title, "x": 0.02, "font": {"size": 22}}, "font": FONT, "template": "plotly_white",
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10}, "uirevision": "features",
+        "legend": {"itemsizing": "constant", "font": {"size": 16}}, "hoverlabel": {"font": {"size": 16}},
+        "paper_bgcolor": "white", "plot_bgcolor": "white"}
+    if dim == 2:
+        axis = {"range": [-extent, extent], "showgrid": False, "zeroline": False, "showticklabels": False}
+        layout["xaxis"] = axis
+        layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
+    else:
+        axis = {"range": [-extent, extent], "showbackground": False, "showgrid": False, "zeroline": False,
+                "showticklabels": False, "title": {"text": ""}}
+        layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
+                           "camera": {"eye": {"x": 0.95, "y": 0.95, "z": 0.6}}, "uirevision": "camera"}
+    return {"data": traces, "layout": layout}
+
+
+def to_figure(figure: dict):
+    """A validated plotly Figure, for export (HTML, PNG)."""
+    import plotly.graph_objects as go
+
+    return go.Figure(figure)
+
+
+def to_json(figure: dict) -> str:
+    """plotly.js JSON without building validated objects (numpy arrays become typed arrays)."""
+    import plotly.io as pio
+
+    return pio.to_json(figure, validate=False)

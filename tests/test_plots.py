@@ -1,0 +1,130 @@
+"""Figures contain what they claim: boundary rays at the closed-form angles, grey gaps only for margin
+losses, the λ = 0 boundary for A-Softmax, the raised-logit curve for SV-Softmax, softmax's lines."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sphereface_viz.losses import build_loss
+from sphereface_viz.plots import GAP_COLOUR, PALETTE, feature_figure, to_figure, to_json
+from sphereface_viz.theory import two_class_loss
+
+NAMES = [str(i) for i in range(10)]
+
+
+def traces(fig, name=None, kind=None):
+    return [t for t in fig["data"] if (name is None or t.get("name") == name) and (kind is None or t["type"] == kind)]
+
+
+def ray_angles(trace):
+    """Angles (degrees, 0..360) of the far ends of rays drawn as [0, end, None] triples."""
+    xs, ys = trace["x"], trace["y"]
+    return sorted(round(math.degrees(math.atan2(ys[k + 1], xs[k + 1])) % 360, 1) for k in range(0, len(xs), 3))
+
+
+def cloud(dim=2, n=300, seed=0):
+    g = np.random.default_rng(seed)
+    return g.normal(size=(n, dim)).astype(np.float32) * 4, g.integers(0, 10, n)
+
+
+def test_a_softmax_two_class_rays_at_closed_form_angles():
+    # W_0 at 0°, W_1 at 90°, m = 4, λ = 0: class 0 owns [−θ12/(m−1), θ12/(m+1)] = [−30°, 18°],
+    # class 1 owns [72°, 120°]: four boundary rays.
+    loss = two_class_loss("a_softmax", 90, m=4, lambda_base=0, lambda_min=0)
+    fig = feature_figure(loss, *cloud(n=0), ["a", "b"], project=True)
+    got = ray_angles(traces(fig, "decision boundary")[0])
+    assert got == pytest.approx([18, 72, 120, 330], abs=0.2)
+    assert not traces(fig, "pure A-Softmax (λ = 0)")  # λ is already 0: nothing extra to show
+
+
+def test_a_softmax_during_annealing_also_draws_the_pure_boundary_dashed():
+    loss = two_class_loss("a_softmax", 90, m=4, lambda_base=0, lambda_min=5)
+    fig = feature_figure(loss, *cloud(n=0), ["a", "b"], project=True)
+    pure = traces(fig, "pure A-Softmax (λ = 0)")
+    assert len(pure) == 1 and pure[0]["line"]["dash"] == "dash"
+    assert ray_angles(pure[0]) == pytest.approx([18, 72, 120, 330], abs=0.2)
+    current = ray_angles(traces(fig, "decision boundary")[0])
+    assert current[0] > 30  # λ = 5 shrinks the margin: class 0 reaches well past 18°
+
+
+def test_arcface_rays():
+    loss = two_class_loss("arcface", 90, m=0.3)
+    got = ray_angles(traces(feature_figure(loss, *cloud(n=0), ["a", "b"], project=True), "decision boundary")[0])
+    near = (90 - math.degrees(0.3)) / 2
+    assert got[:2] == pytest.approx([near, 90 - near], abs=0.2)
+
+
+def gap_arcs(fig):
+    return [t for t in fig["data"] if t.get("line", {}).get("color") == GAP_COLOUR and t.get("mode") == "lines"]
+
+
+@pytest.mark.parametrize("name,has_gap", [("modified_softmax", False), ("a_softmax", True), ("cosface", True),
+                                          ("arcface", True), ("sv_softmax", True)])
+def test_grey_gaps_only_for_margin_losses(name, has_gap):
+    torch.manual_seed(0)
+    loss = build_loss(name, 2, 10)
+    assert bool(gap_arcs(feature_figure(loss, *cloud(), NAMES))) == has_gap
+
+
+def test_sv_softmax_draws_raised_logit_curve_dashed():
+    loss = two_class_loss("sv_softmax", 90, t=1.4, m=0.2, variant="am")
+    fig = feature_figure(loss, *cloud(n=0), ["a", "b"], project=True)
+    raised = traces(fig, "raised logit t·cos θ + t − 1")
+    assert len(raised) == 1 and raised[0]["line"]["dash"] == "dash"
+    loss.t = 1.0
+    assert not traces(feature_figure(loss, *cloud(n=0), ["a", "b"], project=True), "raised logit t·cos θ + t − 1")
+
+
+def test_one_legend_entry_per_class_with_the_palette():
+    torch.manual_seed(0)
+    fig = feature_figure(build_loss("arcface", 2, 10), *cloud(), NAMES)
+    points = traces(fig, kind="scattergl")
+    assert [t["name"] for t in points] == NAMES
+    assert [t["marker"]["color"] for t in points] == list(PALETTE)
+    assert "angle to W" in points[0]["hovertemplate"]
+
+
+def test_softmax_region_map_and_real_boundary_lines():
+    torch.manual_seed(1)
+    loss = build_loss("softmax", 2, 10)
+    with torch.no_grad():
+        loss.bias.normal_()
+    fig = feature_figure(loss, *cloud(), NAMES, radius=6.0)
+    assert len(traces(fig, kind="heatmap")) == 1
+    line = traces(fig, "decision boundary")[0]
+    pts = np.array([(x, y) for x, y in zip(line["x"], line["y"]) if x is not None], dtype=np.float64)
+    assert len(pts) > 50
+    w, b = loss.weight.detach().double().numpy(), loss.bias.detach().double().numpy()
+    logits = pts @ w.T + b
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    assert np.allclose(top2[:, 0], top2[:, 1], atol=1e-3 * np.abs(logits).max())  # on a tie of the two best
+
+
+def test_3d_sphere_with_surface_boundaries_features_and_arrows():
+    torch.manual_seed(0)
+    fig = feature_figure(build_loss("a_softmax", 3, 10), *cloud(dim=3), NAMES)
+    assert len(traces(fig, kind="surface")) == 1
+    assert traces(fig, "decision boundary") and traces(fig, "pure A-Softmax (λ = 0)")
+    points = traces(fig, kind="scatter3d")
+    feats = [t for t in points if t.get("name") in NAMES]
+    assert len(feats) == 10
+    radii = np.linalg.norm(np.stack([feats[0]["x"], feats[0]["y"], feats[0]["z"]], 1), axis=1)
+    assert np.allclose(radii, 1.03, atol=1e-4)  # projected just above the unit sphere
+    assert fig["layout"]["scene"]["aspectmode"] == "cube" and fig["layout"]["scene"]["uirevision"]
+
+
+def test_fixed_radius_keeps_axes_still():
+    torch.manual_seed(0)
+    loss = build_loss("cosface", 2, 10)
+    a = feature_figure(loss, *cloud(seed=1), NAMES, radius=5.0)
+    b = feature_figure(loss, *cloud(seed=2), NAMES, radius=5.0)
+    assert a["layout"]["xaxis"]["range"] == b["layout"]["xaxis"]["range"]
+
+
+def test_subsampled_to_2000_points_and_serialisable():
+    torch.manual_seed(0)
+    features, labels = cloud(n=5000)
+    fig = feature_figure(build_loss("cosface", 2, 10), features, labels, NAMES)
+    assert sum(len(t["x"]) for t in traces(fig, kind="scattergl")) == 2000
+    assert to_json(fig).startswith("{") and to_figure(fig).data
