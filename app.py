@@ -1,7 +1,16 @@
 """sphereface-viz: the Streamlit router. Pages live in pages/ and only call the sphereface_viz package."""
 import streamlit as st
+import torch
+
+# One torch thread per session: a classroom shares the server's cores, and torch's default pool of
+# one thread per core per session would make every student's training fight every other's.
+torch.set_num_threads(1)
 
 st.set_page_config(page_title="sphereface-viz", page_icon=":material/public:", layout="wide")
+# The live view reruns four times a second; Streamlit's grey "stale" fade would make it flicker.
+st.markdown("<style>[data-stale='true']{opacity:1 !important;transition:none !important}</style>",
+            unsafe_allow_html=True)
 st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/play_circle:", default=True),
+    st.Page("pages/geometry.py", title="Geometry", icon=":material/architecture:"),
 ]).run()

@@ -1,48 +1,226 @@
-"""Train: pick a loss, press Train, watch the digits' features settle on the circle or sphere."""
+"""Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
+dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
+import math
+import time
+
+import pandas as pd
 import streamlit as st
 
+from pages.live_chart import live_chart
+from sphereface_viz.data import DATASETS, DataError
+from sphereface_viz.export import snapshot_figure
 from sphereface_viz.losses import LOSSES
-from sphereface_viz.plots import feature_figure
+from sphereface_viz.plots import default_radius, feature_figure, to_figure
+from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 LABELS = {"softmax": "Softmax", "modified_softmax": "Modified softmax", "a_softmax": "A-Softmax (SphereFace)",
           "cosface": "CosFace / AM-Softmax", "arcface": "ArcFace", "sv_softmax": "SV-Softmax"}
+TICK = 0.25          # seconds between redraws while playing
+TRAIN_BUDGET = 0.16  # seconds of training per tick; the rest draws and ships the figure
+RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width")
+state = st.session_state
 
 
-def figure(trainer: Trainer):
-    snap = trainer.snapshots[-1] if trainer.snapshots else trainer.snapshot()
-    return feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
-                          trainer.seen, title=f"{LABELS[trainer.config.loss]}, step {snap.step}")
+def wanted_config() -> TrainConfig:
+    return TrainConfig(dataset=state.dataset, data_dir=state.data_dir or None, dim=state.dim, loss=state.loss,
+                       seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
+                       snapshot_every=10**9, max_snapshots=300, eval_size=1000, **live_values(state.loss))
 
 
+def live_values(loss: str) -> dict:
+    """The live sliders that apply to this loss, by their SPEC.md names."""
+    names = LOSSES[loss](2, 2).hparams()
+    out = {k: state[k] for k in ("m", "s", "t") if k in names and k in state}
+    if "variant" in names and "variant" in state:
+        out["variant"] = state.variant
+    if "lr" in state:
+        out["lr"] = state.lr
+    return out
+
+
+def reset() -> None:
+    """Build a fresh trainer from the reset-level controls; on bad input keep the old one and say why."""
+    try:
+        state.trainer = Trainer(wanted_config())
+        state.error = None
+    except (ValueError, OSError) as err:  # DataError included
+        state.error = str(err)
+        return
+    state.playing, state.radius, state.curve = False, None, []
+    state.trainer.snapshot()
+
+
+def apply_live() -> None:
+    trainer = state.get("trainer")
+    if trainer is None:
+        return
+    values = {k: v for k, v in live_values(trainer.config.loss).items() if getattr(trainer.config, k) != v}
+    try:
+        trainer.set_live(**values)
+        state.error = None
+    except ValueError as err:
+        state.error = str(err)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.header("Data and model")
+        st.caption("Changing these resets training.")
+        st.selectbox("Dataset", DATASETS, key="dataset", on_change=reset)
+        if state.dataset != "digits":
+            st.text_input("Data folder (blank: download to the user cache)", key="data_dir", on_change=reset)
+        st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset)
+        st.selectbox("Loss", list(LOSSES), key="loss", format_func=LABELS.get, on_change=reset)
+        with st.expander("More"):
+            st.number_input("Seed", 0, 10**6, key="seed", on_change=reset)
+            st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset)
+            st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset)
+        st.header("Live")
+        st.caption("These change the loss while it trains.")
+        loss = state.loss
+        if loss == "a_softmax":
+            st.slider("Margin m", 1.0, 6.0, key="m", step=0.1, on_change=apply_live)
+        elif loss in ("cosface", "arcface", "sv_softmax"):
+            st.slider("Margin m" + (" (radians)" if loss == "arcface" else ""), 0.0, 0.8, key="m", step=0.01,
+                      on_change=apply_live)
+            st.slider("Scale s", 1.0, 64.0, key="s", step=1.0, on_change=apply_live)
+        if loss == "sv_softmax":
+            st.slider("t", 1.0, 2.0, key="t", step=0.05, on_change=apply_live)
+            st.radio("Ground truth g", ["plain", "am", "arc"], key="variant", horizontal=True, on_change=apply_live)
+        st.select_slider("Learning rate", [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], key="lr",
+                         on_change=apply_live)
+        st.toggle("Project features onto the unit circle", key="project")
+
+
+def defaults() -> None:
+    base = {"dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
+            "width": 16, "project": False, "playing": False, "error": None, "curve": []}
+    for key, value in base.items():
+        state.setdefault(key, value)
+    loss_defaults = LOSSES[state.loss](2, 2).hparams()
+    for key in ("m", "s", "t", "variant"):
+        if key in loss_defaults and (key not in state or state.get("defaults_for") != state.loss):
+            state[key] = loss_defaults[key]
+    if state.get("defaults_for") != state.loss:
+        state.lr = TrainConfig(loss=state.loss).lr
+        state.defaults_for = state.loss
+
+
+def controls(trainer: Trainer) -> None:
+    play, step, restart, _ = st.columns([1, 1, 1, 4])
+    if play.button("Pause" if state.playing else "Play", type="primary", use_container_width=True,
+                   disabled=bool(trainer.stopped)):
+        state.playing = not state.playing
+        st.rerun()
+    if step.button("Step", use_container_width=True, disabled=state.playing or bool(trainer.stopped)):
+        trainer.step(1)
+        trainer.snapshot()
+    if restart.button("Reset", use_container_width=True):
+        reset()
+        st.rerun()
+
+
+def accuracy_on(trainer: Trainer, snap) -> float:
+    """Test accuracy on the evaluation images of a snapshot (seen classes only)."""
+    import torch
+
+    labels = trainer.remap[trainer.eval_labels]
+    seen = labels >= 0
+    logits = trainer.loss.logits(torch.from_numpy(snap.features))
+    return float((logits.argmax(1)[seen] == labels[seen]).float().mean())
+
+
+def live_view() -> None:
+    trainer = state.trainer
+    if state.playing and not trainer.stopped:
+        started = time.perf_counter()
+        while time.perf_counter() - started < TRAIN_BUDGET and not trainer.stopped:
+            trainer.step(1)
+        if trainer.stopped:
+            state.playing = False
+            st.rerun(scope="app")  # the Play button and the message live outside this fragment
+    snap = trainer.snapshot() if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count \
+        else trainer.snapshots[-1]
+    radius = default_radius(snap.features, state.project)
+    # grow at once, shrink slowly: the axes stay still while the features settle
+    state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
+    test_acc = accuracy_on(trainer, snap)
+    status = trainer.status()
+    if not state.curve or state.curve[-1]["step"] != status["step"]:
+        state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
+                            "test accuracy": test_acc})
+    figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
+                            trainer.seen, project=state.project, radius=state.radius,
+                            title=f"{LABELS[trainer.config.loss]} · step {snap.step}")
+    chart, numbers = st.columns([3, 1])
+    with chart:
+        live_chart(figure, key="live", height=640)
+    with numbers:
+        st.metric("Step", f"{status['step']:,}", help=f"epoch {status['epoch']:.2f}")
+        st.metric("Loss", "—" if math.isnan(status["loss"]) else f"{status['loss']:.3f}")
+        st.metric("Train accuracy", "—" if math.isnan(status["train_accuracy"]) else f"{status['train_accuracy']:.1%}")
+        st.metric("Test accuracy", f"{test_acc:.1%}")
+        if status["lambda"] is not None:
+            st.metric("λ (annealing)", f"{status['lambda']:.2f}",
+                      help="A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin.")
+        st.metric("Learning rate", f"{status['lr']:.4f}")
+    curve = pd.DataFrame(state.curve[-400:]).set_index("step")
+    if len(curve) > 1:
+        a, b = st.columns(2)
+        a.line_chart(curve[["loss"]], height=170)
+        b.line_chart(curve[["train accuracy", "test accuracy"]], height=170)
+
+
+def history_and_replay(trainer: Trainer) -> None:
+    run = run_from_trainer(trainer)
+    with st.expander("Replay, downloads and runs"):
+        if len(run.steps) > 1:
+            steps = run.steps.tolist()
+            pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
+            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.radius),
+                            use_container_width=True)
+        figure = snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
+        c1, c2, c3, c4 = st.columns(4)
+        c1.download_button("Figure (HTML)", to_figure(figure).to_html(include_plotlyjs=True), "figure.html", "text/html")
+        c2.download_button("Metrics (CSV)", pd.DataFrame(state.curve).to_csv(index=False), "metrics.csv", "text/csv")
+        c3.download_button("Run (npz)", run_to_bytes(run), "run.npz", "application/octet-stream")
+        if c4.button("Prepare PNG"):
+            try:
+                png = to_figure(figure).to_image(format="png", width=1200, height=900)
+                c4.download_button("Figure (PNG)", png, "figure.png", "image/png")
+            except Exception as err:  # Kaleido needs Chromium; say so rather than fail the page
+                c4.warning(f"PNG export needs Chromium: {err}")
+        uploaded = st.file_uploader("Open a run written by the CLI or downloaded here (run.npz)", type=["npz"])
+        if uploaded is not None:
+            show_uploaded(uploaded)
+
+
+def show_uploaded(uploaded) -> None:
+    try:
+        run = load_run(uploaded.getvalue())
+    except RunFileError as err:
+        st.error(str(err))
+        return
+    from sphereface_viz.losses import build_loss
+
+    config = run.config
+    hparams = {k: config.get(k) for k in ("m", "s", "t", "variant") if config.get(k) is not None}
+    seen = [c for c in range(len(run.class_names)) if c not in config.get("holdout", [])]
+    loss = build_loss(config["loss"], run.features.shape[2], len(seen), **hparams)
+    index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
+    st.plotly_chart(snapshot_figure(loss, run, index, seen), use_container_width=True)
+
+
+defaults()
+sidebar()
 st.title("Angular margins, live")
-with st.sidebar:
-    loss = st.selectbox("Loss", list(LOSSES), index=2, format_func=LABELS.get)
-    dim = st.radio("Feature dimension", [2, 3], horizontal=True)
-    m = st.slider("Margin m", 1.0, 6.0, 4.0, 0.5) if loss == "a_softmax" else None
-    start = st.button("Train", type="primary", use_container_width=True)
-
-if start:
-    trainer = Trainer(TrainConfig(loss=loss, dim=dim, m=m, threads=1))
-    st.session_state.trainer = trainer
-    chart, bar = st.empty(), st.progress(0.0)
-    while trainer.step_count < trainer.total_steps and not trainer.stopped:
-        trainer.step(trainer.steps_per_epoch)
-        bar.progress(min(1.0, trainer.step_count / trainer.total_steps), text=f"epoch {trainer.epoch:.0f}")
-        chart.plotly_chart(figure(trainer), use_container_width=True)
-    trainer.record()
-
-trainer = st.session_state.get("trainer")
-if trainer is None:
-    st.info("Choose a loss and press **Train**: a small CNN learns 2-D or 3-D features of the 8×8 digits.")
-else:
-    if not start:
-        st.plotly_chart(figure(trainer), use_container_width=True)
-    result = trainer.history[-1] if trainer.history else trainer.record()
-    if trainer.stopped:
-        st.error(trainer.stopped)
-    cols = st.columns(4)
-    cols[0].metric("Test accuracy", f"{result['test_accuracy']:.1%}")
-    cols[1].metric("Min angle between classes", f"{result['min_inter_angle']:.1f}°")
-    cols[2].metric("Max angle within a class", f"{result['max_intra_angle_all']:.1f}°")
-    cols[3].metric("SphereFace criterion", "met" if result["criterion_met"] else "not met")
+if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
+                                       for k in RESET_KEYS):
+    reset()
+if state.error:
+    st.error(state.error)
+if state.get("trainer") is not None:
+    controls(state.trainer)
+    st.fragment(live_view, run_every=TICK if state.playing else None)()
+    history_and_replay(state.trainer)

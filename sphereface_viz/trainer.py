@@ -55,7 +55,7 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None      # torch threads; the app uses 1 per session
     eval_size: int = 2000           # test images whose features are plotted and snapshotted
-    snapshot_every: int | None = None  # steps between snapshots; None: about 200 over the schedule
+    snapshot_every: int | None = None  # steps between snapshots; None: ~10% of the training time
     max_snapshots: int = 400
     holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
     download: bool | None = None    # None: unless $SPHEREFACE_VIZ_OFFLINE is set
@@ -167,8 +167,11 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
         self.total_steps = max(1, round(config.epochs * self.steps_per_epoch))
-        # Each snapshot embeds the evaluation images: keep that under ~10% of the training time.
-        self.snapshot_every = config.snapshot_every or max(5, self.total_steps // 200)
+        # A snapshot embeds the evaluation images, a forward pass costing about a third of a training
+        # step per image: 3.5·eval/batch steps apart keeps it near 10% of the training time.
+        eval_count = min(config.eval_size, len(self.data.y_test))
+        self.snapshot_every = config.snapshot_every or max(math.ceil(3.5 * eval_count / config.batch_size),
+                                                           self.total_steps // 200)
         self.step_count = 0
         self.train_seconds = 0.0
         self.stopped: str | None = None
@@ -234,10 +237,10 @@ class Trainer:
             loss.backward()
             self.optimizer.step()
             self.step_count += 1
+            with torch.no_grad():  # the batch's own numbers: nearly free, and the app shows them live
+                accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
+            self.last = {"loss": loss.item(), "train_accuracy": accuracy}
             if self.step_count % self.snapshot_every == 0:
-                with torch.no_grad():
-                    accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
-                self.last = {"loss": loss.item(), "train_accuracy": accuracy}
                 if self._finite():
                     self._good = self._state()
                 else:

@@ -1,29 +1,78 @@
-"""The Streamlit app, driven by AppTest (no browser): widgets present, training runs, no exception."""
+"""The Streamlit pages, driven by AppTest (no browser): widgets present, a training step advances,
+m changes the loss's m without a reset, Reset and a loss change reset, no exception."""
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_train_page_trains_and_reports():
-    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=240)
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
     at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_train_page_widgets_step_live_m_and_reset():
+    at = page("train")
+    assert {b.label for b in at.button} >= {"Play", "Step", "Reset"}
+    assert at.sidebar.selectbox(key="loss").value == "a_softmax"
+    trainer = at.session_state["trainer"]
+    assert trainer.step_count == 0
+
+    button(at, "Step").click().run()
+    button(at, "Step").click().run()
+    assert not at.exception and at.session_state["trainer"] is trainer and trainer.step_count == 2
+
+    at.sidebar.slider(key="m").set_value(2.5).run()
     assert not at.exception
-    assert at.sidebar.selectbox[0].value == "a_softmax"
-    at.sidebar.selectbox[0].set_value("softmax")
-    at.sidebar.button[0].click()
-    at.run()
+    assert at.session_state["trainer"] is trainer          # no reset
+    assert trainer.loss.m == 2.5 and trainer.step_count == 2
+    button(at, "Step").click().run()
+    assert trainer.step_count == 3 and trainer.snapshots[-1].metrics["m"] == 2.5
+
+    button(at, "Reset").click().run()
+    assert not at.exception and at.session_state["trainer"] is not trainer
+    assert at.session_state["trainer"].step_count == 0 and at.session_state["trainer"].loss.m == 2.5
+
+
+def test_changing_the_loss_resets_with_its_own_defaults():
+    at = page("train")
+    first = at.session_state["trainer"]
+    at.sidebar.selectbox(key="loss").set_value("arcface").run()
     assert not at.exception
     trainer = at.session_state["trainer"]
-    assert trainer.config.loss == "softmax" and trainer.step_count == trainer.total_steps
-    labels = [m.label for m in at.metric]
-    assert "Test accuracy" in labels and "SphereFace criterion" in labels
-    accuracy = float(at.metric[0].value.rstrip("%")) / 100
-    assert accuracy == trainer.history[-1]["test_accuracy"] or abs(accuracy - trainer.history[-1]["test_accuracy"]) < 1e-3
+    assert trainer is not first and trainer.config.loss == "arcface"
+    assert trainer.loss.m == pytest.approx(0.15) and trainer.loss.s == 16
+    at.sidebar.slider(key="s").set_value(30.0).run()
+    assert trainer.loss.s == 30 and at.session_state["trainer"] is trainer
+
+
+def test_missing_dataset_offline_shows_a_message_and_keeps_working(tmp_path):
+    at = page("train")
+    at.sidebar.selectbox(key="dataset").set_value("kmnist").run()
+    at.sidebar.text_input(key="data_dir").set_value(str(tmp_path / "none")).run()
+    assert not at.exception
+    assert any("could not be downloaded" in e.value for e in at.error)
+    assert at.session_state["trainer"].config.dataset == "digits"  # the old trainer is kept
+
+
+def test_geometry_page_measures_the_closed_form_gap():
+    at = page("geometry")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Measured margin gap"] == "54.0°"
+    assert metrics["Closed form (m − 1)/(m + 1) · θ₁₂"] == "54.0°"
+    at.slider[0].set_value(120).run()
+    assert {m.label: m.value for m in at.metric}["Measured margin gap"] == "72.0°"
 
 
 def test_router_runs():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception

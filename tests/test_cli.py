@@ -31,18 +31,21 @@ def test_a_softmax_m4_on_digits_reaches_97_percent(tmp_path):
     assert {"test_accuracy", "loss", "train_seconds"} <= set(metrics["history"][0])
     run = load_run(tmp_path / "run.npz")
     assert run.features.shape[2] == 2 and len(run.steps) > 10
+    for name in ("figure.html", "figure.png", "replay.html"):
+        assert (tmp_path / name).stat().st_size > 10_000
 
 
 def test_mnist_from_shared_folder_trains(tmp_path):
     result = cli("train", "--dataset", "mnist", "--data-dir", str(MNIST), "--loss", "arcface", "--dim", "3",
-                 "--epochs", "0.2", "--out", str(tmp_path))
+                 "--epochs", "0.2", "--no-figures", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.8 and metrics["config"]["dataset"] == "mnist"
 
 
 def test_max_seconds_stops_training(tmp_path):
-    result = cli("train", "--loss", "softmax", "--epochs", "1000", "--max-seconds", "2", "--out", str(tmp_path))
+    result = cli("train", "--loss", "softmax", "--epochs", "1000", "--max-seconds", "2", "--no-figures",
+                 "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert 2 <= metrics["train_seconds"] < 6 and metrics["epoch"] < 1000

@@ -1,0 +1,54 @@
+"""A plotly chart that updates in place, so the 3-D camera a student turned survives every redraw.
+
+st.plotly_chart re-mounts the chart when its data changes and resets the camera. This small
+component keeps one iframe per key and redraws it with Plotly.react under a fixed uirevision (set
+by sphereface_viz.plots), which plotly.js uses to keep the user's view. plotly.js is served from the
+installed plotly package, so the app works offline.
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit.components.v1 as components
+
+from sphereface_viz.plots import to_json
+
+INDEX = """<!doctype html><html><head><meta charset="utf-8"><script src="plotly.min.js"></script>
+<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}#chart{width:100%}</style></head>
+<body><div id="chart"></div><script>
+function send(type, extra) { window.parent.postMessage(Object.assign({isStreamlitMessage: true, type}, extra), "*"); }
+window.renders = 0;
+window.addEventListener("message", (event) => {
+  const msg = event.data;
+  if (!msg || msg.type !== "streamlit:render") return;
+  const fig = JSON.parse(msg.args.figure), height = msg.args.height;
+  document.getElementById("chart").style.height = height + "px";
+  Plotly.react("chart", fig.data, fig.layout, {responsive: true, displaylogo: false});
+  window.renders += 1;
+  document.body.dataset.renders = window.renders;  // read by the browser tests
+  send("streamlit:setFrameHeight", {height});
+});
+send("streamlit:componentReady", {apiVersion: 1});
+</script></body></html>"""
+
+
+@functools.lru_cache(maxsize=1)
+def _component():
+    import plotly
+
+    folder = Path(tempfile.gettempdir()) / "sphereface-viz-live-chart"
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text(INDEX)
+    js = folder / "plotly.min.js"
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not js.exists() or js.stat().st_size != source.stat().st_size:
+        shutil.copyfile(source, js)
+    return components.declare_component("live_chart", path=str(folder))
+
+
+def live_chart(figure: dict, key: str, height: int = 640) -> None:
+    """Draw (or redraw in place) a plotly.js figure dict."""
+    _component()(figure=to_json(figure), height=height, key=key, default=None)

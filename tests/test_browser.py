@@ -1,0 +1,133 @@
+"""The real app in a real browser: `streamlit run app.py`, driven by Playwright through Debian's
+Chromium (/usr/bin/chromium; never a downloaded browser). A missing Chromium fails, it is not skipped.
+Screenshots land in artifacts/screenshots/."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def live_frame(page):
+    frame = page.frame_locator('iframe[title*="live_chart"]').first
+    frame.locator(".main-svg").first.wait_for(timeout=60_000)
+    return frame
+
+
+def renders(page) -> int:
+    value = page.frame_locator('iframe[title*="live_chart"]').first.locator("body").get_attribute("data-renders")
+    return int(value or 0)
+
+
+def step_count(page) -> int:
+    metric = page.get_by_test_id("stMetric").filter(has_text="Step").first
+    return int(metric.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+
+
+def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.goto(server, wait_until="domcontentloaded")
+    live_frame(page)
+    shot(page, "01-train-initial")
+    assert step_count(page) == 0
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(4000)
+    first_steps, first_renders = step_count(page), renders(page)
+    page.wait_for_timeout(3000)
+    assert step_count(page) > first_steps > 0
+    assert renders(page) > first_renders
+    shot(page, "02-train-playing")
+    # slide m live: the sidebar slider, moved with the keyboard
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowLeft")
+    page.wait_for_timeout(3000)
+    assert "3.0" in page.get_by_test_id("stSidebar").inner_text()
+    assert step_count(page) > first_steps  # training went on under the new m: no reset
+    shot(page, "03-train-m-changed")
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("link", name="Geometry").click()
+    page.get_by_text("SphereFace's Table 1").wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    shot(page, "04-geometry")
+    page.close()
+
+
+def test_3d_camera_survives_updates(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.goto(server, wait_until="domcontentloaded")
+    live_frame(page)
+    page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
+    frame = live_frame(page)
+    frame.locator("#scene").first.wait_for(state="attached", timeout=60_000)
+    box = frame.locator(".main-svg").first.bounding_box()
+    page.wait_for_timeout(1500)
+    before = renders(page)
+    # turn the sphere: drag across the 3-D scene
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.3, steps=12)
+    page.mouse.up()
+    eye = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(5000)
+    assert renders(page) >= before + 2  # redrawn (software WebGL in headless Chromium is slow)
+    after = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
+    assert after == eye and after != '{"x":0.95,"y":0.95,"z":0.6}'
+    shot(page, "05-train-3d-rotated")
+    page.get_by_role("button", name="Pause").click()
+    page.close()
