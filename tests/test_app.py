@@ -3,6 +3,7 @@ m changes the loss's m without a reset, Reset and a loss change reset, no except
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +71,23 @@ def test_geometry_page_measures_the_closed_form_gap():
     assert metrics["Closed form (m − 1)/(m + 1) · θ₁₂"] == "54.0°"
     at.slider[0].set_value(120).run()
     assert {m.label: m.value for m in at.metric}["Measured margin gap"] == "72.0°"
+
+
+def test_compare_page_same_start_shared_margins():
+    at = page("compare")
+    trainers = at.session_state["cmp"]
+    assert list(trainers) == ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
+    first = [p.detach() for p in trainers["softmax"].model.parameters()]
+    for trainer in trainers.values():  # same seed: identical initial CNN weights
+        assert all(torch.equal(a, b) for a, b in zip(first, trainer.model.parameters()))
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
+    at.sidebar.slider(key="cmp_m_mult").set_value(3.0).run()
+    at.sidebar.slider(key="cmp_m_add").set_value(0.2).run()
+    assert not at.exception and at.session_state["cmp"] is trainers
+    assert trainers["a_softmax"].loss.m == 3.0
+    assert trainers["arcface"].loss.m == 0.2 and trainers["sv_softmax"].loss.m == 0.2
+    button(at, "Play").click().run()
+    assert not at.exception and at.session_state["cmp_playing"]
 
 
 def test_router_runs():

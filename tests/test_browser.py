@@ -100,10 +100,15 @@ def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
     assert step_count(page) > first_steps  # training went on under the new m: no reset
     shot(page, "03-train-m-changed")
     page.get_by_role("button", name="Pause").click()
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_text("Losses side by side").wait_for(timeout=60_000)
+    assert page.locator('iframe[title*="live_chart"]').count() == 5  # the five losses of the mission
+    page.wait_for_timeout(2000)
+    shot(page, "04-compare")
     page.get_by_role("link", name="Geometry").click()
     page.get_by_text("SphereFace's Table 1").wait_for(timeout=60_000)
     page.wait_for_timeout(2000)
-    shot(page, "04-geometry")
+    shot(page, "05-geometry")
     page.close()
 
 
@@ -128,6 +133,6 @@ def test_3d_camera_survives_updates(server, browser):
     assert renders(page) >= before + 2  # redrawn (software WebGL in headless Chromium is slow)
     after = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
     assert after == eye and after != '{"x":0.95,"y":0.95,"z":0.6}'
-    shot(page, "05-train-3d-rotated")
+    shot(page, "06-train-3d-rotated")
     page.get_by_role("button", name="Pause").click()
     page.close()

@@ -1,0 +1,115 @@
+"""Compare: several losses trained together on the same data, seed and initial weights, side by side."""
+import math
+import time
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from pages.live_chart import live_chart
+from sphereface_viz.geometry import angular_metrics, gap_fraction
+from sphereface_viz.losses import LOSSES
+from sphereface_viz.plots import default_radius, feature_figure
+from sphereface_viz.trainer import TrainConfig, Trainer
+
+LABELS = {"softmax": "Softmax", "modified_softmax": "Modified softmax", "a_softmax": "A-Softmax",
+          "cosface": "CosFace", "arcface": "ArcFace", "sv_softmax": "SV-Softmax"}
+MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
+TICK, TRAIN_BUDGET = 0.5, 0.3
+state = st.session_state
+
+
+def build() -> None:
+    """One trainer per loss; the same seed gives the same CNN weights, batches and evaluation images."""
+    losses = state.cmp_losses
+    try:
+        state.cmp = {name: Trainer(TrainConfig(loss=name, dim=state.cmp_dim, seed=state.cmp_seed, threads=1,
+                                               eval_size=600, snapshot_every=10**9, max_snapshots=2,
+                                               **margins_for(name)))
+                     for name in losses}
+        state.cmp_error = None
+    except (ValueError, OSError) as err:
+        state.cmp_error = str(err)
+    state.cmp_playing = False
+
+
+def margins_for(name: str) -> dict:
+    if name == "a_softmax":
+        return {"m": state.cmp_m_mult}
+    if name in ("cosface", "arcface", "sv_softmax"):
+        return {"m": state.cmp_m_add}
+    return {}
+
+
+def apply_margins() -> None:
+    for name, trainer in state.get("cmp", {}).items():
+        if margins_for(name):
+            trainer.set_live(**margins_for(name))
+
+
+def row(name: str, trainer: Trainer) -> dict:
+    snap = trainer.snapshots[-1]
+    labels = trainer.remap[trainer.eval_labels]
+    features = torch.from_numpy(snap.features)
+    accuracy = float((trainer.loss.logits(features).argmax(1) == labels).float().mean())
+    metrics = angular_metrics(features, labels, trainer.loss.num_classes)
+    return {"loss": LABELS[name], "step": trainer.step_count, "test accuracy": f"{accuracy:.1%}",
+            "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
+            "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
+            "criterion met": "yes" if metrics["criterion_met"] else "no",
+            "unclaimed directions (margin gap)": f"{gap_fraction(trainer.loss, 3600):.1%}",
+            "stopped": trainer.stopped or ""}
+
+
+def grid() -> None:
+    trainers = state.cmp
+    if state.cmp_playing:
+        started = time.perf_counter()
+        while time.perf_counter() - started < TRAIN_BUDGET:
+            for trainer in trainers.values():  # round robin: every loss gets the same number of steps
+                trainer.step(1)
+    snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}
+    radius = max(default_radius(s.features, False) for s in snaps.values())  # one scale for every panel
+    rows = []
+    columns = st.columns(min(3, len(trainers)))
+    for k, (name, trainer) in enumerate(trainers.items()):
+        snap = snaps[name]
+        figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
+                                trainer.seen, radius=radius if name == "softmax" else None,
+                                project=name != "softmax", title=f"{LABELS[name]} · step {snap.step}")
+        figure["layout"]["showlegend"] = False
+        figure["layout"]["title"]["font"]["size"] = 18
+        with columns[k % len(columns)]:
+            live_chart(figure, key=f"cmp-{name}", height=380)
+        rows.append(row(name, trainer))
+    st.dataframe(pd.DataFrame(rows).set_index("loss"), use_container_width=True)
+
+
+st.title("Losses side by side")
+st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
+with st.sidebar:
+    st.multiselect("Losses (2 to 6)", list(LOSSES), default=MISSION, key="cmp_losses", format_func=LABELS.get,
+                   max_selections=6, on_change=build)
+    st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build)
+    st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build)
+    st.header("Margins (live)")
+    st.slider("A-Softmax m", 1.0, 6.0, 4.0, 0.1, key="cmp_m_mult", on_change=apply_margins)
+    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", 0.0, 0.5, 0.1, 0.01, key="cmp_m_add",
+              on_change=apply_margins)
+
+if len(state.cmp_losses) < 2:
+    st.warning("Choose at least two losses to compare.")
+    st.stop()
+if "cmp" not in state or list(state.cmp) != list(state.cmp_losses):
+    build()
+if state.get("cmp_error"):
+    st.error(state.cmp_error)
+    st.stop()
+play, restart, _ = st.columns([1, 1, 5])
+if play.button("Pause" if state.cmp_playing else "Play", type="primary", use_container_width=True):
+    state.cmp_playing = not state.cmp_playing
+    st.rerun()
+if restart.button("Reset", use_container_width=True):
+    build()
+    st.rerun()
+st.fragment(grid, run_every=TICK if state.cmp_playing else None)()
