@@ -20,7 +20,7 @@ with left:
     loss = st.radio("Loss", ["a_softmax", "arcface", "cosface", "modified_softmax"], horizontal=True,
                     format_func={"a_softmax": "A-Softmax", "arcface": "ArcFace", "cosface": "CosFace",
                                  "modified_softmax": "Modified softmax"}.get)
-    theta12 = st.slider("Angle between W₁ and W₂ (degrees)", 20, 170, 90)
+    theta12 = st.slider("Angle θ₁₂ between the class vectors W0 and W1 (degrees)", 20, 170, 90)
     if loss == "a_softmax":
         m = st.slider("m", 1.0, 6.0, 4.0, 0.1, key="m_a")
         lam = st.slider("λ (annealing weight; 0 = the pure loss of Eq. 7)", 0.0, 20.0, 0.0, 0.5)
@@ -55,6 +55,9 @@ st.plotly_chart(target_figure({
     "CosFace cos θ − m": build_loss("cosface", 2, 2, m=m_cos),
     "SV-AM, g(θ) = cos θ − m": build_loss("sv_softmax", 2, 2, m=m_cos, variant="am"),
 }), use_container_width=True)
+
+st.caption("ArcFace steps down at θ = π − m: past it cos(θ + m) would rise again, so the reference code "
+           "switches to cos θ − m·sin m to keep the target logit decreasing.")
 
 st.subheader("How large must m be? SphereFace's Properties 2 and 3")
 st.markdown(f"The criterion: the largest angle within a class is smaller than the smallest angle between "

@@ -64,8 +64,10 @@ def target_figure(losses: dict[str, MarginLoss]) -> dict:
     for k, (name, loss) in enumerate(losses.items()):
         with torch.no_grad():
             y = loss.target_cos(theta.cos()[:, None].to(loss.weight.dtype)).double().flatten().numpy()
+        # later curves dotted: equal curves (SV-AM and CosFace at the same m) must both stay visible
         traces.append({"type": "scatter", "x": x, "y": y, "mode": "lines", "name": name,
-                       "line": {"width": 3, "color": PALETTE[(2 * k + 1) % len(PALETTE)]}})
+                       "line": {"width": 3, "color": PALETTE[(2 * k + 1) % len(PALETTE)],
+                                "dash": ("solid", "solid", "solid", "dot", "dashdot", "longdash")[k % 6]}})
     return {"data": traces, "layout": layout("Target logit ÷ scale against θ_y", "θ_y (degrees)", "f_y / scale",
                                               yaxis={"title": {"text": "f_y / scale"}, "range": [-3, 1.1]})}
 
