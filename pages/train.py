@@ -9,6 +9,7 @@ import streamlit as st
 from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS, DataError
 from sphereface_viz.export import snapshot_figure
+from sphereface_viz.geometry import angular_metrics
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure, to_figure
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
@@ -31,7 +32,7 @@ def wanted_config() -> TrainConfig:
 def live_values(loss: str) -> dict:
     """The live sliders that apply to this loss, by their SPEC.md names."""
     names = LOSSES[loss](2, 2).hparams()
-    out = {k: state[k] for k in ("m", "s", "t") if k in names and k in state}
+    out = {k: state[k] for k in ("m", "s", "t", "lambda_min", "lambda_base") if k in names and k in state}
     if "variant" in names and "variant" in state:
         out["variant"] = state.variant
     if "lr" in state:
@@ -81,6 +82,9 @@ def sidebar() -> None:
         loss = state.loss
         if loss == "a_softmax":
             st.slider("Margin m", 1.0, 6.0, key="m", step=0.1, on_change=apply_live)
+            st.slider("λ floor (λ_min; 0 with start 0 is the pure loss)", 0.0, 20.0, key="lambda_min", step=0.5,
+                      on_change=apply_live)
+            st.select_slider("λ start (λ_base)", [0.0, 10.0, 100.0, 1000.0], key="lambda_base", on_change=apply_live)
         elif loss in ("cosface", "arcface", "sv_softmax"):
             st.slider("Margin m" + (" (radians)" if loss == "arcface" else ""), 0.0, 0.8, key="m", step=0.01,
                       on_change=apply_live)
@@ -99,7 +103,7 @@ def defaults() -> None:
     for key, value in base.items():
         state.setdefault(key, value)
     loss_defaults = LOSSES[state.loss](2, 2).hparams()
-    for key in ("m", "s", "t", "variant"):
+    for key in ("m", "s", "t", "variant", "lambda_min", "lambda_base"):
         if key in loss_defaults and (key not in state or state.get("defaults_for") != state.loss):
             state[key] = loss_defaults[key]
     if state.get("defaults_for") != state.loss:
@@ -121,14 +125,15 @@ def controls(trainer: Trainer) -> None:
         st.rerun()
 
 
-def accuracy_on(trainer: Trainer, snap) -> float:
-    """Test accuracy on the evaluation images of a snapshot (seen classes only)."""
+def measure(trainer: Trainer, snap) -> tuple[float, dict]:
+    """Test accuracy and SphereFace's angular metrics on a snapshot's evaluation images (seen classes)."""
     import torch
 
     labels = trainer.remap[trainer.eval_labels]
     seen = labels >= 0
-    logits = trainer.loss.logits(torch.from_numpy(snap.features))
-    return float((logits.argmax(1)[seen] == labels[seen]).float().mean())
+    features = torch.from_numpy(snap.features)[seen]
+    accuracy = float((trainer.loss.logits(features).argmax(1) == labels[seen]).float().mean())
+    return accuracy, angular_metrics(features, labels[seen], trainer.loss.num_classes)
 
 
 def live_view() -> None:
@@ -145,9 +150,10 @@ def live_view() -> None:
     radius = default_radius(snap.features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
-    test_acc = accuracy_on(trainer, snap)
+    test_acc, angles = measure(trainer, snap)
     status = trainer.status()
     if not state.curve or state.curve[-1]["step"] != status["step"]:
+        del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
                             "test accuracy": test_acc})
     figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
@@ -165,6 +171,11 @@ def live_view() -> None:
             st.metric("λ (annealing)", f"{status['lambda']:.2f}",
                       help="A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin.")
         st.metric("Learning rate", f"{status['lr']:.4f}")
+        st.metric("Max angle within a class", f"{angles['max_intra_angle_all']:.0f}°",
+                  help="Largest angle of a test feature to its class centre (SphereFace's intra-class angle).")
+        st.metric("Min angle between classes", f"{angles['min_inter_angle']:.0f}°")
+        st.metric("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
+                  help="Met when the largest intra-class angle is below the smallest inter-class angle.")
     curve = pd.DataFrame(state.curve[-400:]).set_index("step")
     if len(curve) > 1:
         a, b = st.columns(2)

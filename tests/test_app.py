@@ -43,6 +43,18 @@ def test_train_page_widgets_step_live_m_and_reset():
     assert at.session_state["trainer"].step_count == 0 and at.session_state["trainer"].loss.m == 2.5
 
 
+def test_lambda_schedule_changes_live_and_criterion_is_shown():
+    at = page("train")
+    trainer = at.session_state["trainer"]
+    assert trainer.lam == 1000  # the official schedule starts at λ = 1000
+    at.sidebar.select_slider(key="lambda_base").set_value(0.0).run()
+    at.sidebar.slider(key="lambda_min").set_value(0.0).run()
+    assert not at.exception and at.session_state["trainer"] is trainer
+    assert trainer.lam == 0  # the pure loss of Eq. 7, live
+    labels = {m.label for m in at.metric}
+    assert {"SphereFace criterion", "Max angle within a class", "Min angle between classes", "λ (annealing)"} <= labels
+
+
 def test_changing_the_loss_resets_with_its_own_defaults():
     at = page("train")
     first = at.session_state["trainer"]
