@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from .losses import MarginLoss
+from .sphere import circle_points, fibonacci_sphere, sphere_points  # noqa: F401  (re-exported)
 
 GAP = -1  # label of the margin gap: directions no class claims with its margin
 
@@ -54,29 +55,6 @@ def gap_between(loss: MarginLoss, i: int, j: int, n: int = 20000) -> float:
     arc = torch.cos(t) * a + torch.sin(t) * ortho
     owner = decision_regions(loss, arc.to(loss.weight.dtype))
     return math.degrees(angle.item()) * (owner == GAP).double().mean().item()
-
-
-def circle_points(n: int, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
-    """n angles in [0, 2π) and the unit vectors at them."""
-    phi = torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)
-    return phi, torch.stack([phi.cos(), phi.sin()], dim=1).to(dtype)
-
-
-def sphere_points(n_lat: int, n_lon: int, dtype=torch.float32) -> torch.Tensor:
-    """A latitude/longitude grid on the unit sphere, shape (n_lat, n_lon, 3), poles included."""
-    lat = torch.linspace(-math.pi / 2, math.pi / 2, n_lat, dtype=torch.float64)[:, None]
-    lon = torch.linspace(-math.pi, math.pi, n_lon, dtype=torch.float64)[None, :]
-    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()), dim=-1)
-    return xyz.to(dtype)
-
-
-def fibonacci_sphere(n: int, dtype=torch.float32) -> torch.Tensor:
-    """n nearly evenly spread unit vectors (golden-angle spiral): for area fractions on the sphere."""
-    i = torch.arange(n, dtype=torch.float64) + 0.5
-    z = 1 - 2 * i / n
-    phi = math.pi * (1 + 5 ** 0.5) * i
-    r = (1 - z * z).sqrt()
-    return torch.stack([r * phi.cos(), r * phi.sin(), z], dim=1).to(dtype)
 
 
 def directions(dim: int, n: int = 20000) -> torch.Tensor:

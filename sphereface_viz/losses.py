@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .sphere import spread_directions
+
 # Clamp for cos θ before acos / sqrt(1 − c²): their gradients are infinite at |c| = 1 (SPEC.md §1).
 COS_EPS = 1e-6
 # Smallest ‖x‖ we divide by; a zero feature gets cos θ = 0 instead of NaN.
@@ -112,8 +114,7 @@ class MarginLoss(nn.Module):
         super().__init__()
         if int(feat_dim) < 1 or int(num_classes) < 2:
             raise ValueError(f"need feat_dim >= 1 and num_classes >= 2, got {feat_dim}, {num_classes}")
-        self.weight = nn.Parameter(torch.empty(num_classes, feat_dim))
-        nn.init.normal_(self.weight)
+        self.weight = nn.Parameter(spread_directions(int(num_classes), int(feat_dim)).to(torch.get_default_dtype()))
         self.detach = bool(detach)
 
     @property

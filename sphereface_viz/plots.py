@@ -102,7 +102,8 @@ def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
 
 
 def figure_2d(loss, features, labels, class_names, seen, project, radius):
-    phi, points = circle_points(RING_SAMPLES)
+    # half a sample off the grid: evenly spread W put exact ties (measure zero) on whole-degree angles
+    phi, points = circle_points(RING_SAMPLES, offset=0.5)
     owner = decision_regions(loss, points).numpy()
     ring = radius * 1.04
     traces = []
