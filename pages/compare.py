@@ -12,8 +12,6 @@ from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure
 from sphereface_viz.trainer import TrainConfig, Trainer
 
-LABELS = {"softmax": "Softmax", "modified_softmax": "Modified softmax", "a_softmax": "A-Softmax",
-          "cosface": "CosFace", "arcface": "ArcFace", "sv_softmax": "SV-Softmax"}
 MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
 TICK, TRAIN_BUDGET = 0.5, 0.3
 state = st.session_state
@@ -53,7 +51,7 @@ def row(name: str, trainer: Trainer) -> dict:
     features = torch.from_numpy(snap.features)
     accuracy = float((trainer.loss.logits(features).argmax(1) == labels).float().mean())
     metrics = angular_metrics(features, labels, trainer.loss.num_classes)
-    return {"loss": LABELS[name], "step": trainer.step_count, "test accuracy": f"{accuracy:.1%}",
+    return {"loss": LOSSES[name].title, "step": trainer.step_count, "test accuracy": f"{accuracy:.1%}",
             "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
             "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
             "criterion met": "yes" if metrics["criterion_met"] else "no",
@@ -76,7 +74,7 @@ def grid() -> None:
         snap = snaps[name]
         figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                                 trainer.seen, radius=radius if name == "softmax" else None,
-                                project=name != "softmax", title=f"{LABELS[name]} · step {snap.step}")
+                                project=name != "softmax", title=f"{LOSSES[name].title} · step {snap.step}")
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
         with columns[k % len(columns)]:
@@ -88,8 +86,8 @@ def grid() -> None:
 st.title("Losses side by side")
 st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
 with st.sidebar:
-    st.multiselect("Losses (2 to 6)", list(LOSSES), default=MISSION, key="cmp_losses", format_func=LABELS.get,
-                   max_selections=6, on_change=build)
+    st.multiselect("Losses (2 to 6)", list(LOSSES), default=MISSION, key="cmp_losses", max_selections=6,
+                   format_func=lambda name: LOSSES[name].title, on_change=build)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build)
     st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build)
     st.header("Margins (live)")

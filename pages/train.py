@@ -15,8 +15,6 @@ from sphereface_viz.plots import default_radius, feature_figure, to_figure
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.trainer import TrainConfig, Trainer
 
-LABELS = {"softmax": "Softmax", "modified_softmax": "Modified softmax", "a_softmax": "A-Softmax (SphereFace)",
-          "cosface": "CosFace / AM-Softmax", "arcface": "ArcFace", "sv_softmax": "SV-Softmax"}
 TICK = 0.25          # seconds between redraws while playing
 TRAIN_BUDGET = 0.16  # seconds of training per tick; the rest draws and ships the figure
 RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width")
@@ -72,7 +70,7 @@ def sidebar() -> None:
         if state.dataset != "digits":
             st.text_input("Data folder (blank: download to the user cache)", key="data_dir", on_change=reset)
         st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset)
-        st.selectbox("Loss", list(LOSSES), key="loss", format_func=LABELS.get, on_change=reset)
+        st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset)
         with st.expander("More"):
             st.number_input("Seed", 0, 10**6, key="seed", on_change=reset)
             st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset)
@@ -158,7 +156,7 @@ def live_view() -> None:
                             "test accuracy": test_acc})
     figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                             trainer.seen, project=state.project, radius=state.radius,
-                            title=f"{LABELS[trainer.config.loss]} · step {snap.step}")
+                            title=f"{LOSSES[trainer.config.loss].title} · step {snap.step}")
     chart, numbers = st.columns([3, 1])
     with chart:
         live_chart(figure, key="live", height=640)

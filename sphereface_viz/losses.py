@@ -108,6 +108,7 @@ class MarginLoss(nn.Module):
     """Base: cross-entropy over `margin_logits`; `logits` is the margin-free inference score."""
 
     name = ""
+    title = ""  # for people: legends, page titles
     normalised = True  # W (and maybe x) normalised: decisions depend on direction only
 
     def __init__(self, feat_dim: int, num_classes: int, detach: bool = False):
@@ -142,6 +143,7 @@ class Softmax(MarginLoss):
     """Plain softmax: f_j = W_j·x + b_j for every class, target and other alike."""
 
     name = "softmax"
+    title = "Softmax"
     normalised = False
 
     def __init__(self, feat_dim: int, num_classes: int):
@@ -193,6 +195,7 @@ class ModifiedSoftmax(AngularLoss):
     """Modified softmax: f_j = ‖x‖ cos θ_j (‖W_j‖ = 1, b = 0); A-Softmax with m = 1."""
 
     name = "modified_softmax"
+    title = "Modified softmax"
 
 
 class ASoftmax(AngularLoss):
@@ -203,6 +206,7 @@ class ASoftmax(AngularLoss):
     """
 
     name = "a_softmax"
+    title = "A-Softmax (SphereFace)"
     m = HyperParam(1.0)
     lambda_base = HyperParam(0.0)
     lambda_gamma = HyperParam(0.0)
@@ -254,6 +258,7 @@ class CosFace(ScaledLoss):
     """
 
     name = "cosface"
+    title = "CosFace / AM-Softmax"
     m = HyperParam(0.0, high=2.0)
 
     def __init__(self, feat_dim, num_classes, s=16.0, m=0.1, detach=False):
@@ -276,6 +281,7 @@ class ArcFace(ScaledLoss):
     """
 
     name = "arcface"
+    title = "ArcFace"
     m = HyperParam(0.0, high=math.pi)
 
     def __init__(self, feat_dim, num_classes, s=16.0, m=0.15, detach=False):
@@ -301,6 +307,7 @@ class SVSoftmax(ScaledLoss):
     """
 
     name = "sv_softmax"
+    title = "SV-Softmax"
     t = HyperParam(1.0)
     m = HyperParam(0.0, high=math.pi)
 
