@@ -1,5 +1,4 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
-import math
 import time
 
 import pandas as pd

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.live_chart import live_chart
-from sphereface_viz.data import DATASETS, DataError
+from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
 from sphereface_viz.geometry import angular_metrics
 from sphereface_viz.losses import LOSSES
