@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .plots import feature_figure, to_figure, to_json
+from .plots import default_radius, feature_figure, to_figure, to_json
 from .runio import Run, atomic_write
 
 REPLAY_FRAMES = 40
@@ -47,8 +47,7 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
 
 def replay_radius(run: Run) -> float:
     """One ring radius for every frame, so the replay's axes never jump."""
-    norms = np.linalg.norm(run.features.reshape(-1, run.features.shape[-1]), axis=1)
-    return float(np.quantile(norms, 0.98)) * 1.1 or 1.0
+    return default_radius(run.features.reshape(-1, run.features.shape[-1]), project=False)
 
 
 def replay_html(loss, run: Run, seen) -> str:

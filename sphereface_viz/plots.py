@@ -52,9 +52,8 @@ def default_radius(features: np.ndarray, project: bool) -> float:
     return float(np.quantile(np.linalg.norm(features, axis=1), 0.98)) * 1.1 or 1.0
 
 
-def boundary_angles(loss: MarginLoss, phi: torch.Tensor, points: torch.Tensor) -> np.ndarray:
+def boundary_angles(owner: np.ndarray, phi: torch.Tensor) -> np.ndarray:
     """Angles where the owner changes around the circle: the boundary rays."""
-    owner = decision_regions(loss, points).numpy()
     edges = np.flatnonzero(owner != np.roll(owner, 1))
     return (phi.numpy()[edges] + phi.numpy()[edges - 1]) / 2 + np.where(edges == 0, math.pi, 0)
 
@@ -96,8 +95,8 @@ def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
             marker = {"color": PALETTE[c % len(PALETTE)], "size": 7 if dim == 2 else 4, "symbol": "x"}
         pts = (pts * scale).astype(np.float32)
         coords = dict(x=pts[:, 0], y=pts[:, 1]) if dim == 2 else dict(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2])
-        traces.append(dict(type="scattergl" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker, customdata=angle.astype(np.float32),
-                          hovertemplate=hover, legendgroup=str(c), **coords))
+        traces.append(dict(type="scattergl" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker,
+                           customdata=angle.astype(np.float32), hovertemplate=hover, legendgroup=str(c), **coords))
     return traces
 
 
@@ -113,18 +112,18 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
         colour = region_colour(who, seen)
         label = "margin gap" if who == GAP else class_names[seen[who]]
         traces.append(dict(type="scatter", x=np.r_[0, ring * np.cos(angles), 0], y=np.r_[0, ring * np.sin(angles), 0],
-                                 fill="toself", fillcolor=rgba(colour, 0.10 if who != GAP else 0.35),
-                                 line={"width": 0}, hoverinfo="skip", showlegend=False))
+                           fill="toself", fillcolor=rgba(colour, 0.10 if who != GAP else 0.35),
+                           line={"width": 0}, hoverinfo="skip", showlegend=False))
         traces.append(dict(type="scatter", x=ring * np.cos(angles), y=ring * np.sin(angles), mode="lines",
-                                 line={"color": colour, "width": 14}, showlegend=False,
-                                 hovertemplate=f"{'margin gap' if who == GAP else 'owned by ' + label}<extra></extra>"))
+                           line={"color": colour, "width": 14}, showlegend=False,
+                           hovertemplate=f"{'margin gap' if who == GAP else 'owned by ' + label}<extra></extra>"))
     for name, other in comparison_losses(loss):
-        xs, ys = rays(boundary_angles(other, phi, points), ring * 1.1)
+        xs, ys = rays(boundary_angles(decision_regions(other, points).numpy(), phi), ring * 1.1)
         traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=name,
-                                 line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip"))
-    xs, ys = rays(boundary_angles(loss, phi, points), ring * 1.1)
+                           line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip"))
+    xs, ys = rays(boundary_angles(owner, phi), ring * 1.1)
     traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name="decision boundary",
-                             line={"color": INK, "width": 2.5}, hoverinfo="skip"))
+                       line={"color": INK, "width": 2.5}, hoverinfo="skip"))
     shown = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12) if project else features
     traces += feature_traces(shown, labels, class_names, seen, loss)
     traces += weight_arrows_2d(loss, seen, ring * 0.92)
@@ -134,14 +133,14 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
 def weight_arrows_2d(loss, seen, length):
     w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy() * length
     xs, ys = rays(np.arctan2(w[:, 1], w[:, 0]), length)
-    return [dict(type="scatter", x=xs, y=ys, mode="lines", line={"color": INK, "width": 3}, hoverinfo="skip", name="W_j",
-                       legendgroup="W"),
+    return [dict(type="scatter", x=xs, y=ys, mode="lines", line={"color": INK, "width": 3}, hoverinfo="skip",
+                 name="W_j", legendgroup="W"),
             dict(type="scatter", x=w[:, 0], y=w[:, 1], mode="markers+text", showlegend=False, legendgroup="W",
-                       # the arrow symbol points up; plotly turns it clockwise by `angle` degrees
-                       marker={"symbol": "arrow", "size": 16, "color": INK,
-                               "angle": list(90 - np.degrees(np.arctan2(w[:, 1], w[:, 0])))},
-                       text=[f"W{seen[i]}" for i in range(len(w))], textposition="top center",
-                       textfont={"size": 16}, hovertemplate="class vector W%{text}<extra></extra>")]
+                 # the arrow symbol points up; plotly turns it clockwise by `angle` degrees
+                 marker={"symbol": "arrow", "size": 16, "color": INK,
+                         "angle": list(90 - np.degrees(np.arctan2(w[:, 1], w[:, 0])))},
+                 text=[f"W{seen[i]}" for i in range(len(w))], textposition="top center",
+                 textfont={"size": 16}, hovertemplate="class vector W%{text}<extra></extra>")]
 
 
 def softmax_2d(loss, features, labels, class_names, seen, radius, cells=121):
@@ -202,18 +201,17 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
     scale = [[min(1.0, (i + e) / k), c] for i, c in enumerate(colours) for e in (0, 1)]
     s = xyz.numpy() * radius
     traces = [dict(type="surface", x=s[..., 0], y=s[..., 1], z=s[..., 2], surfacecolor=(owner + 1).astype(np.float32),
-                         colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False,
-                         hoverinfo="skip", lighting={"ambient": 0.85, "diffuse": 0.2, "specular": 0.05},
-                         name="regions")]
-    for name, other, style in [*(("%s" % n, o, "dash") for n, o in comparison_losses(loss)),
+                   colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False, hoverinfo="skip",
+                   lighting={"ambient": 0.85, "diffuse": 0.2, "specular": 0.05}, name="regions")]
+    for name, other, style in [*((n, o, "dash") for n, o in comparison_losses(loss)),
                                ("decision boundary", loss, "solid")]:
         o = owner if other is loss else decision_regions(other, xyz.reshape(-1, 3) * radius).reshape(n_lat, n_lon).numpy()
         edge = (o != np.roll(o, 1, axis=1)) | (o != np.roll(o, 1, axis=0))
         edge[0, :] = o[0, :] != o[1, :]
         p = s[edge] * 1.01
         traces.append(dict(type="scatter3d", x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name,
-                                   marker={"size": 1.6 if style == "solid" else 1.2,
-                                           "color": INK if style == "solid" else "#8A8A8A"}, hoverinfo="skip"))
+                           marker={"size": 1.6 if style == "solid" else 1.2,
+                                   "color": INK if style == "solid" else "#8A8A8A"}, hoverinfo="skip"))
     shown = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12) if project or loss.normalised \
         else features
     traces += feature_traces(shown, labels, class_names, seen, loss, scale=radius * 1.03 if (project or loss.normalised)
@@ -224,11 +222,11 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
         xs += [0, v[0], None]
         ys += [0, v[1], None]
         zs += [0, v[2], None]
-    traces.append(dict(type="scatter3d", x=xs, y=ys, z=zs, mode="lines", line={"color": INK, "width": 6}, name="W_j",
-                               hoverinfo="skip"))
+    traces.append(dict(type="scatter3d", x=xs, y=ys, z=zs, mode="lines", line={"color": INK, "width": 6},
+                       name="W_j", hoverinfo="skip"))
     traces.append(dict(type="scatter3d", x=w[:, 0], y=w[:, 1], z=w[:, 2], mode="text", showlegend=False,
-                               text=[f"W{seen[i]}" for i in range(len(w))], textfont={"size": 15, "color": INK},
-                               hoverinfo="skip"))
+                       text=[f"W{seen[i]}" for i in range(len(w))], textfont={"size": 15, "color": INK},
+                       hoverinfo="skip"))
     return traces, radius * 1.45
 
 
