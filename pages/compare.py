@@ -3,10 +3,9 @@ import time
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from pages.live_chart import live_chart
-from sphereface_viz.geometry import angular_metrics, gap_fraction
+from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure
 from sphereface_viz.trainer import TrainConfig, Trainer
@@ -46,12 +45,8 @@ def apply_margins() -> None:
 
 
 def row(name: str, trainer: Trainer) -> dict:
-    snap = trainer.snapshots[-1]
-    labels = trainer.remap[trainer.eval_labels]
-    features = torch.from_numpy(snap.features)
-    accuracy = float((trainer.loss.logits(features).argmax(1) == labels).float().mean())
-    metrics = angular_metrics(features, labels, trainer.loss.num_classes)
-    return {"loss": LOSSES[name].title, "step": trainer.step_count, "test accuracy": f"{accuracy:.1%}",
+    metrics = trainer.score_snapshot(trainer.snapshots[-1])
+    return {"loss": LOSSES[name].title, "step": trainer.step_count, "test accuracy": f"{metrics['test_accuracy']:.1%}",
             "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
             "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
             "criterion met": "yes" if metrics["criterion_met"] else "no",

@@ -9,7 +9,6 @@ import streamlit as st
 from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
-from sphereface_viz.geometry import angular_metrics
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure, to_figure
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
@@ -123,17 +122,6 @@ def controls(trainer: Trainer) -> None:
         st.rerun()
 
 
-def measure(trainer: Trainer, snap) -> tuple[float, dict]:
-    """Test accuracy and SphereFace's angular metrics on a snapshot's evaluation images (seen classes)."""
-    import torch
-
-    labels = trainer.remap[trainer.eval_labels]
-    seen = labels >= 0
-    features = torch.from_numpy(snap.features)[seen]
-    accuracy = float((trainer.loss.logits(features).argmax(1) == labels[seen]).float().mean())
-    return accuracy, angular_metrics(features, labels[seen], trainer.loss.num_classes)
-
-
 def live_view() -> None:
     trainer = state.trainer
     if state.playing and not trainer.stopped:
@@ -148,7 +136,8 @@ def live_view() -> None:
     radius = default_radius(snap.features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
-    test_acc, angles = measure(trainer, snap)
+    angles = trainer.score_snapshot(snap)
+    test_acc = angles["test_accuracy"]
     status = trainer.status()
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session

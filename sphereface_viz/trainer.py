@@ -294,9 +294,20 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> dict:
         """Test accuracy (seen classes) and SphereFace's angular metrics on the test set."""
-        features = self.features(self.x_test)
-        accuracy = (self.loss.logits(features).argmax(1) == self.y_test).float().mean().item()
-        return {"test_accuracy": accuracy, **angular_metrics(features, self.y_test, len(self.seen))}
+        return self.score(self.features(self.x_test), self.y_test)
+
+    @torch.no_grad()
+    def score(self, features: torch.Tensor, labels: torch.Tensor) -> dict:
+        """Accuracy and angular metrics of features whose labels are the loss's classes (−1: unseen,
+        left out)."""
+        seen = labels >= 0
+        features, labels = features[seen], labels[seen]
+        accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
+        return {"test_accuracy": accuracy, **angular_metrics(features, labels, len(self.seen))}
+
+    def score_snapshot(self, snap: Snapshot) -> dict:
+        """`score` of a snapshot's evaluation images (their original labels mapped to the loss's classes)."""
+        return self.score(torch.from_numpy(snap.features), self.remap[self.eval_labels])
 
     def record(self) -> dict:
         """Evaluate on the test set and append to the history."""

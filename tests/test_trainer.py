@@ -132,3 +132,14 @@ def test_snapshots_do_not_change_training():
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     assert len(a.snapshots) == 3 and len(b.snapshots) == 0
+
+
+def test_score_snapshot_leaves_out_held_out_classes_and_matches_evaluate_on_the_same_images():
+    tr = Trainer(small(holdout=(9,), eval_size=360))
+    tr.step(5)
+    scores = tr.score_snapshot(tr.snapshot())
+    # on digits the evaluation images are the whole test set: the same numbers as evaluate()
+    full = tr.evaluate()
+    assert scores["test_accuracy"] == pytest.approx(full["test_accuracy"])
+    assert scores["min_inter_angle"] == pytest.approx(full["min_inter_angle"], abs=1e-4)
+    assert 9 not in scores["max_intra_angle"]
