@@ -15,8 +15,12 @@ class NetConfig:
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
-    """3×3 conv, batch norm, PReLU: batch norm lets a high learning rate converge in a few epochs."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.PReLU(c_out))
+    """3×3 conv, batch norm, ReLU: batch norm lets a high learning rate converge in a few epochs.
+
+    SphereFace's nets use PReLU; on the CPU its backward pass cost 13–16% of a training step here,
+    and swapping it for ReLU made steps ~20% faster at the same accuracy (bench/train.py, README).
+    """
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
 
 class FeatureNet(nn.Module):
@@ -43,7 +47,7 @@ class FeatureNet(nn.Module):
             conv_block(w, 2 * w), conv_block(2 * w, 2 * w), nn.MaxPool2d(2),
             conv_block(2 * w, 4 * w), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         )
-        self.head = nn.Sequential(nn.Linear(4 * w, 4 * w), nn.BatchNorm1d(4 * w), nn.PReLU(4 * w),
+        self.head = nn.Sequential(nn.Linear(4 * w, 4 * w), nn.BatchNorm1d(4 * w), nn.ReLU(inplace=True),
                                   nn.Linear(4 * w, config.dim))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

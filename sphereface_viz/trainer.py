@@ -24,7 +24,7 @@ LOSS_KEYS = ("m", "s", "t", "variant", "detach", "lambda_base", "lambda_gamma", 
 # scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
 # BN-normalised body, raising their effective step); the ‖x‖-scaled losses need both to generalise.
 RECIPES = {
-    "norm": {"lr": 0.05, "epochs": 40.0, "weight_decay": 2e-3, "shift": 1},
+    "norm": {"lr": 0.05, "epochs": 15.0, "weight_decay": 2e-3, "shift": 1},
     "scaled": {"lr": 0.02, "epochs": 25.0, "weight_decay": 0.0, "shift": 0},
 }
 # Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
@@ -253,17 +253,19 @@ class Trainer:
         return self.status()
 
     def run(self, epochs: float | None = None, max_seconds: float | None = None,
-            eval_every_epoch: bool = True) -> dict:
-        """Train to the end of the schedule (or `epochs`, or `max_seconds` of training time)."""
+            eval_every: float | None = 1.0) -> dict:
+        """Train to the end of the schedule (or `epochs`, or `max_seconds` of training time), testing
+        every `eval_every` epochs (None: only at the end)."""
         target = self.total_steps if epochs is None else round(epochs * self.steps_per_epoch)
-        next_eval = self.steps_per_epoch
+        every = None if eval_every is None else max(1, round(eval_every * self.steps_per_epoch))
+        next_eval = self.step_count + (every or target)
         while self.step_count < target and not self.stopped:
             if max_seconds is not None and self.train_seconds >= max_seconds:
                 break
-            self.step(min(self.snapshot_every, target - self.step_count))
-            if eval_every_epoch and self.step_count >= next_eval:
+            self.step(min(self.snapshot_every, target - self.step_count, next_eval - self.step_count))
+            if every and self.step_count >= next_eval:
                 self.record()
-                next_eval += self.steps_per_epoch
+                next_eval += every
         if self.history and self.history[-1]["step"] == self.step_count:
             return self.history[-1]
         return self.record()

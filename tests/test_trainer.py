@@ -71,7 +71,7 @@ def test_nan_loss_stops_with_reason_and_keeps_last_good_state():
 
 def test_diverging_learning_rate_stops_cleanly():
     tr = Trainer(small(loss="modified_softmax", lr=1e12, epochs=5))
-    tr.run(eval_every_epoch=False)
+    tr.run(eval_every=None)
     assert tr.stopped and "smaller learning rate" in tr.stopped
     assert all(torch.isfinite(p).all() for p in tr.parameters())
     assert math.isfinite(tr.evaluate()["test_accuracy"])
@@ -143,3 +143,10 @@ def test_score_snapshot_leaves_out_held_out_classes_and_matches_evaluate_on_the_
     assert scores["test_accuracy"] == pytest.approx(full["test_accuracy"])
     assert scores["min_inter_angle"] == pytest.approx(full["min_inter_angle"], abs=1e-4)
     assert 9 not in scores["max_intra_angle"]
+
+
+def test_run_tests_every_quarter_epoch_and_at_the_end():
+    tr = Trainer(small(epochs=1))
+    tr.run(eval_every=0.25)
+    assert tr.steps_per_epoch == 22  # 1,437 // 64
+    assert [h["step"] for h in tr.history] == [6, 12, 18, 22]  # every round(5.5) = 6 steps, then the end
