@@ -1,5 +1,6 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
 import time
+import uuid
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +9,7 @@ from pages.live_chart import live_chart
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure
+from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
@@ -57,10 +59,14 @@ def row(name: str, trainer: Trainer) -> dict:
 def grid() -> None:
     trainers = state.cmp
     if state.cmp_playing:
-        started = time.perf_counter()
-        while time.perf_counter() - started < TRAIN_BUDGET:
-            for trainer in trainers.values():  # round robin: every loss gets the same number of steps
-                trainer.step(1)
+        with SLOTS.slot(state.cmp_session, timeout=TICK / 2) as granted:
+            started = time.perf_counter()
+            while granted and time.perf_counter() - started < TRAIN_BUDGET:
+                for trainer in trainers.values():  # round robin: every loss gets the same number of steps
+                    trainer.step(1)
+        if not granted:
+            st.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
+                    "queue). Training goes on by itself.", icon="⏳")
     snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}
     radius = max(default_radius(s.features, False) for s in snaps.values())  # one scale for every panel
     rows = []
@@ -75,9 +81,10 @@ def grid() -> None:
         with columns[k % len(columns)]:
             live_chart(figure, key=f"cmp-{name}", height=380)
         rows.append(row(name, trainer))
-    st.dataframe(pd.DataFrame(rows).set_index("loss"), use_container_width=True)
+    st.dataframe(pd.DataFrame(rows).set_index("loss"), width="stretch")
 
 
+state.setdefault("cmp_session", uuid.uuid4().hex)
 st.title("Losses side by side")
 st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
 with st.sidebar:
@@ -99,10 +106,11 @@ if state.get("cmp_error"):
     st.error(state.cmp_error)
     st.stop()
 play, restart, _ = st.columns([1, 1, 5])
-if play.button("Pause" if state.cmp_playing else "Play", type="primary", use_container_width=True):
+if play.button("Pause" if state.cmp_playing else "Play", type="primary", width="stretch"):
     state.cmp_playing = not state.cmp_playing
+    SLOTS.leave(state.cmp_session)
     st.rerun()
-if restart.button("Reset", use_container_width=True):
+if restart.button("Reset", width="stretch"):
     build()
     st.rerun()
 st.fragment(grid, run_every=TICK if state.cmp_playing else None)()

@@ -39,10 +39,10 @@ with left:
     elif loss == "a_softmax":
         st.caption("λ > 0 blends cos θ back in: the gap shrinks below (m − 1)/(m + 1) · θ₁₂.")
 with right:
-    st.plotly_chart(figure, use_container_width=True, key="two_vectors")
+    st.plotly_chart(figure, width="stretch", key="two_vectors")
 
 st.subheader("ψ(θ): A-Softmax's monotone extension of cos(mθ)")
-st.plotly_chart(psi_figure(st.slider("m for ψ", 1.0, 6.0, 4.0, 0.1)), use_container_width=True)
+st.plotly_chart(psi_figure(st.slider("m for ψ", 1.0, 6.0, 4.0, 0.1)), width="stretch")
 
 st.subheader("Where each loss puts its margin")
 c1, c2, c3 = st.columns(3)
@@ -54,7 +54,7 @@ st.plotly_chart(target_figure({
     "ArcFace cos(θ + m)": build_loss("arcface", 2, 2, m=m_arc),
     "CosFace cos θ − m": build_loss("cosface", 2, 2, m=m_cos),
     "SV-AM, g(θ) = cos θ − m": build_loss("sv_softmax", 2, 2, m=m_cos, variant="am"),
-}), use_container_width=True)
+}), width="stretch")
 
 st.caption("ArcFace steps down at θ = π − m: past it cos(θ + m) would rise again, so the reference code "
            "switches to cos θ − m·sin m to keep the target logit decreasing.")
@@ -63,4 +63,4 @@ st.subheader("How large must m be? SphereFace's Properties 2 and 3")
 st.markdown(f"The criterion: the largest angle within a class is smaller than the smallest angle between "
             f"classes. Measured from the A-Softmax regions, it first holds at m = 2 + √3 ≈ {PROPERTY_2:.3f} for "
             f"two classes and at m = {PROPERTY_3:g} for many evenly spaced classes: hence the paper's m = 4.")
-st.plotly_chart(separation_figure(st.slider("Mark m", 1.0, 6.0, 4.0, 0.1)), use_container_width=True)
+st.plotly_chart(separation_figure(st.slider("Mark m", 1.0, 6.0, 4.0, 0.1)), width="stretch")

@@ -2,6 +2,7 @@
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
 import math
 import time
+import uuid
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ from sphereface_viz.export import snapshot_figure
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.plots import default_radius, feature_figure, to_figure
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
+from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 TICK = 0.25          # seconds between redraws while playing
@@ -95,7 +97,7 @@ def sidebar() -> None:
 
 
 def defaults() -> None:
-    base = {"dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
+    base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
             "width": 16, "project": False, "playing": False, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
@@ -110,14 +112,15 @@ def defaults() -> None:
 
 def controls(trainer: Trainer) -> None:
     play, step, restart, _ = st.columns([1, 1, 1, 4])
-    if play.button("Pause" if state.playing else "Play", type="primary", use_container_width=True,
+    if play.button("Pause" if state.playing else "Play", type="primary", width="stretch",
                    disabled=bool(trainer.stopped)):
         state.playing = not state.playing
+        SLOTS.leave(state.session_id)
         st.rerun()
-    if step.button("Step", use_container_width=True, disabled=state.playing or bool(trainer.stopped)):
+    if step.button("Step", width="stretch", disabled=state.playing or bool(trainer.stopped)):
         trainer.step(1)
         trainer.snapshot()
-    if restart.button("Reset", use_container_width=True):
+    if restart.button("Reset", width="stretch"):
         reset()
         st.rerun()
 
@@ -125,9 +128,14 @@ def controls(trainer: Trainer) -> None:
 def live_view() -> None:
     trainer = state.trainer
     if state.playing and not trainer.stopped:
-        started = time.perf_counter()
-        while time.perf_counter() - started < TRAIN_BUDGET and not trainer.stopped:
-            trainer.step(1)
+        with SLOTS.slot(state.session_id, timeout=TICK) as granted:
+            started = time.perf_counter()
+            while granted and time.perf_counter() - started < TRAIN_BUDGET and not trainer.stopped:
+                trainer.step(1)
+        if not granted:
+            training, waiting = SLOTS.load()
+            st.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
+                    f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
         if trainer.stopped:
             state.playing = False
             st.rerun(scope="app")  # the Play button and the message live outside this fragment
@@ -177,7 +185,7 @@ def history_and_replay(trainer: Trainer) -> None:
             steps = run.steps.tolist()
             pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
             st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.radius),
-                            use_container_width=True)
+                            width="stretch")
         figure = snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
         c1, c2, c3, c4 = st.columns(4)
         c1.download_button("Figure (HTML)", to_figure(figure).to_html(include_plotlyjs=True), "figure.html", "text/html")
@@ -196,7 +204,7 @@ def history_and_replay(trainer: Trainer) -> None:
 
 def show_uploaded(uploaded) -> None:
     try:
-        run = load_run(uploaded.getvalue())
+        run = load_run(uploaded.getvalue(), name=uploaded.name)
     except RunFileError as err:
         st.error(str(err))
         return
@@ -207,7 +215,7 @@ def show_uploaded(uploaded) -> None:
     seen = [c for c in range(len(run.class_names)) if c not in config.get("holdout", [])]
     loss = build_loss(config["loss"], run.features.shape[2], len(seen), **hparams)
     index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
-    st.plotly_chart(snapshot_figure(loss, run, index, seen), use_container_width=True)
+    st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")
 
 
 defaults()
@@ -219,6 +227,9 @@ if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getat
 if state.error:
     st.error(state.error)
 if state.get("trainer") is not None:
+    if state.trainer.stopped:
+        st.error(f"{state.trainer.stopped}. Change the learning rate (or another live setting) to go on from "
+                 "there, or export it below.", icon="🛑")
     controls(state.trainer)
     st.fragment(live_view, run_every=TICK if state.playing else None)()
     history_and_replay(state.trainer)

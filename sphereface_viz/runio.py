@@ -101,13 +101,23 @@ def save_run(run: Run, path: Path) -> None:
     atomic_write(Path(path), run_to_bytes(run))
 
 
-def load_run(source) -> Run:
-    """Read a run from a path, bytes or a file object; any fault is one RunFileError."""
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(source)
-    name = getattr(source, "name", None) or str(source)
+def load_run(source, name: str | None = None) -> Run:
+    """Read a run from a path, bytes or a file object; any fault is one RunFileError naming `name`."""
+    if isinstance(source, (str, Path)):
+        name = name or str(source)
+        try:
+            source = Path(source).read_bytes()
+        except OSError as err:
+            raise RunFileError(f"{name}: cannot read ({err.strerror or err})") from None
+    elif not isinstance(source, (bytes, bytearray)):
+        name = name or getattr(source, "name", None)
+        source = source.read()
+    name = name or "the run file"
+    # A run is an .npz, i.e. a zip archive; say so before numpy's fallback to unpickling would be tried.
+    if not bytes(source[:4]) == b"PK\x03\x04":
+        raise RunFileError(f"{name}: not a run file (a run is a .npz archive of plain arrays)")
     try:
-        with np.load(source, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(source), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except ValueError as err:  # object arrays (pickles) land here
         raise RunFileError(f"{name}: refused, it holds Python objects rather than plain arrays ({err})") from None

@@ -183,7 +183,8 @@ class Trainer:
 
     # --- live parameters -------------------------------------------------------------------------
     def set_live(self, **params) -> None:
-        """Change m, s, t, variant, lr or the λ schedule between steps (weights kept)."""
+        """Change m, s, t, variant, lr or the λ schedule between steps (weights kept). A trainer stopped
+        by a non-finite loss resumes from its last good state: the change is the user's fix."""
         for key, value in params.items():
             if key not in LIVE:
                 raise ValueError(f"{key} cannot change during training; it needs a reset")
@@ -195,6 +196,8 @@ class Trainer:
             else:
                 setattr(self.loss, key, value)
             setattr(self.config, key, value)
+        if params:
+            self.stopped = None
 
     @property
     def lr(self) -> float:
@@ -241,14 +244,11 @@ class Trainer:
                 accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
             self.last = {"loss": loss.item(), "train_accuracy": accuracy}
             if self.step_count % self.snapshot_every == 0:
-                if self._finite():
-                    self._good = self._state()
-                else:
-                    self._stop(f"the weights became non-finite by step {self.step_count}")
-                    break
                 self.train_seconds += time.perf_counter() - started
                 started = time.perf_counter()
                 self.snapshot()
+                if self.stopped:
+                    break
         self.train_seconds += time.perf_counter() - started
         return self.status()
 
@@ -277,12 +277,22 @@ class Trainer:
         return list(self.model.parameters()) + list(self.loss.parameters())
 
     def _state(self) -> dict:
-        return copy.deepcopy({"model": self.model.state_dict(), "loss": self.loss.state_dict(),
-                              "optimizer": self.optimizer.state_dict()})
+        return copy.deepcopy({"step": self.step_count, "model": self.model.state_dict(),
+                              "loss": self.loss.state_dict(), "optimizer": self.optimizer.state_dict()})
+
+    def _checkpoint(self) -> bool:
+        """Keep the current state as the last good one if every weight is finite; else stop."""
+        if self._finite():
+            self._good = self._state()
+            return True
+        self._stop(f"the weights became non-finite by step {self.step_count}")
+        return False
 
     def _stop(self, reason: str) -> None:
         """Stop with a reason and roll back to the last state whose weights were all finite."""
-        self.stopped = f"{reason}; training stopped and the last good state was kept (try a smaller learning rate)"
+        self.step_count = self._good["step"]
+        self.stopped = (f"{reason}; training stopped and the last good state (step {self.step_count}) was kept "
+                        "(try a smaller learning rate)")
         self.model.load_state_dict(self._good["model"])
         self.loss.load_state_dict(self._good["loss"])
         self.optimizer.load_state_dict(self._good["optimizer"])
@@ -323,6 +333,8 @@ class Trainer:
 
     @torch.no_grad()
     def snapshot(self) -> Snapshot:
+        """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
+        self._checkpoint()  # after a rollback the weights are the good ones, and those are drawn
         features = self.features(self.eval_images)
         bias = getattr(self.loss, "bias", None)
         snap = Snapshot(self.step_count, self.epoch, features.float().numpy(),

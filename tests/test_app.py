@@ -106,3 +106,23 @@ def test_router_runs():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception
+
+
+def test_a_full_server_queues_training_and_says_so():
+    from sphereface_viz.slots import SLOTS
+
+    at = page("train")
+    others = [f"other-{i}" for i in range(SLOTS.capacity)]
+    assert all(SLOTS.acquire(who, 0) for who in others)  # every slot busy with other students
+    try:
+        button(at, "Play").click().run()
+        assert not at.exception and at.session_state["playing"]
+        assert at.session_state["trainer"].step_count == 0
+        assert any("Waiting for a free training slot: place 1" in i.value for i in at.info)
+    finally:
+        for who in others:
+            SLOTS.release(who)
+    at.run()
+    assert at.session_state["trainer"].step_count > 0 and not at.info
+    button(at, "Pause").click().run()
+    assert SLOTS.load()[0] == 0
