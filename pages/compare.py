@@ -1,5 +1,5 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
-import time
+import copy
 import uuid
 
 import pandas as pd
@@ -8,28 +8,31 @@ import streamlit as st
 from pages.live_chart import live_chart
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
+from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, feature_figure
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
 # A redraw of five panels costs ~0.35 s (snapshots, figures, metrics): spend most of each tick training.
-TICK, TRAIN_BUDGET = 1.0, 0.7
+TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
 state = st.session_state
 
 
 def build() -> None:
     """One trainer per loss; the same seed gives the same CNN weights, batches and evaluation images."""
-    losses = state.cmp_losses
     try:
-        state.cmp = {name: Trainer(TrainConfig(loss=name, dim=state.cmp_dim, seed=state.cmp_seed, threads=1,
-                                               eval_size=600, snapshot_every=10**9, max_snapshots=2,
-                                               **margins_for(name)))
-                     for name in losses}
+        trainers = {name: Trainer(TrainConfig(loss=name, dim=state.cmp_dim, seed=state.cmp_seed, threads=1,
+                                              eval_size=600, snapshot_every=10**9, max_snapshots=2,
+                                              **margins_for(name)))
+                    for name in state.cmp_losses}
         state.cmp_error = None
     except (ValueError, OSError) as err:
         state.cmp_error = str(err)
-    state.cmp_playing = False
+        return
+    if "cmp_player" in state:
+        state.cmp_player.pause()
+    state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session)
 
 
 def margins_for(name: str) -> dict:
@@ -41,46 +44,46 @@ def margins_for(name: str) -> dict:
 
 
 def apply_margins() -> None:
-    for name, trainer in state.get("cmp", {}).items():
-        if margins_for(name):
-            trainer.set_live(**margins_for(name))
+    if "cmp_player" not in state:
+        return
+    with state.cmp_player.lock:
+        for name, trainer in state.cmp.items():
+            if margins_for(name):
+                trainer.set_live(**margins_for(name))
 
 
-def row(name: str, trainer: Trainer) -> dict:
-    metrics = trainer.score_snapshot(trainer.snapshots[-1])
+def row(name: str, trainer: Trainer, loss, metrics: dict) -> dict:
     return {"loss": LOSSES[name].title, "step": trainer.step_count, "test accuracy": f"{metrics['test_accuracy']:.1%}",
             "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
             "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
             "criterion met": "yes" if metrics["criterion_met"] else "no",
-            "unclaimed directions (margin gap)": f"{gap_fraction(trainer.loss, 3600):.1%}",
+            "unclaimed directions (margin gap)": f"{gap_fraction(loss, 3600):.1%}",
             "stopped": trainer.stopped or ""}
 
 
 def grid() -> None:
-    trainers = state.cmp
-    if state.cmp_playing:
-        with SLOTS.slot(state.cmp_session, timeout=TICK / 2) as granted:
-            started = time.perf_counter()
-            while granted and time.perf_counter() - started < TRAIN_BUDGET:
-                for trainer in trainers.values():  # round robin: every loss gets the same number of steps
-                    trainer.step(1)
-        if not granted:
-            st.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
-                    "queue). Training goes on by itself.", icon="⏳")
-    snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}
+    trainers, player = state.cmp, state.cmp_player
+    player.heartbeat()
+    if player.waiting:
+        st.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
+                "queue). Training goes on by itself.", icon="⏳")
+    with player.lock:  # every panel at the same moment
+        snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}
+        metrics = {name: trainer.score_snapshot(snaps[name]) for name, trainer in trainers.items()}
+        losses = {name: copy.deepcopy(trainer.loss) for name, trainer in trainers.items()}
     radius = max(default_radius(s.features, False) for s in snaps.values())  # one scale for every panel
     rows = []
     columns = st.columns(min(3, len(trainers)))
     for k, (name, trainer) in enumerate(trainers.items()):
         snap = snaps[name]
-        figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
+        figure = feature_figure(losses[name], snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                                 trainer.seen, radius=radius if name == "softmax" else None,
                                 project=name != "softmax", title=f"{LOSSES[name].title} · step {snap.step}")
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
         with columns[k % len(columns)]:
             live_chart(figure, key=f"cmp-{name}", height=380)
-        rows.append(row(name, trainer))
+        rows.append(row(name, trainer, losses[name], metrics[name]))
     st.dataframe(pd.DataFrame(rows).set_index("loss"), width="stretch")
 
 
@@ -106,11 +109,11 @@ if state.get("cmp_error"):
     st.error(state.cmp_error)
     st.stop()
 play, restart, _ = st.columns([1, 1, 5])
-if play.button("Pause" if state.cmp_playing else "Play", type="primary", width="stretch"):
-    state.cmp_playing = not state.cmp_playing
-    SLOTS.leave(state.cmp_session)
+player = state.cmp_player
+if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch"):
+    player.pause() if player.wanted else player.play()
     st.rerun()
 if restart.button("Reset", width="stretch"):
     build()
     st.rerun()
-st.fragment(grid, run_every=TICK if state.cmp_playing else None)()
+st.fragment(grid, run_every=TICK if player.wanted else None)()

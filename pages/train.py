@@ -1,7 +1,7 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
+import copy
 import math
-import time
 import uuid
 
 import pandas as pd
@@ -11,13 +11,13 @@ from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
 from sphereface_viz.losses import LOSSES
-from sphereface_viz.plots import default_radius, feature_figure, to_figure
+from sphereface_viz.plots import default_radius, feature_figure, history_figure, to_figure
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
+from sphereface_viz.player import Player
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
-TICK = 0.25          # seconds between redraws while playing
-TRAIN_BUDGET = 0.16  # seconds of training per tick; the rest draws and ships the figure
+TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width")
 state = st.session_state
 
@@ -42,13 +42,16 @@ def live_values(loss: str) -> dict:
 def reset() -> None:
     """Build a fresh trainer from the reset-level controls; on bad input keep the old one and say why."""
     try:
-        state.trainer = Trainer(wanted_config())
+        trainer = Trainer(wanted_config())
         state.error = None
     except (ValueError, OSError) as err:  # DataError included
         state.error = str(err)
         return
-    state.playing, state.radius, state.curve = False, None, []
-    state.trainer.snapshot()
+    if "player" in state:
+        state.player.pause()
+    state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id)
+    state.radius, state.curve = None, []
+    trainer.snapshot()
 
 
 def apply_live() -> None:
@@ -57,7 +60,8 @@ def apply_live() -> None:
         return
     values = {k: v for k, v in live_values(trainer.config.loss).items() if getattr(trainer.config, k) != v}
     try:
-        trainer.set_live(**values)
+        with state.player.lock:
+            trainer.set_live(**values)
         state.error = None
     except ValueError as err:
         state.error = str(err)
@@ -98,7 +102,7 @@ def sidebar() -> None:
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "project": False, "playing": False, "error": None, "curve": []}
+            "width": 16, "project": False, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
     loss_defaults = LOSSES[state.loss](2, 2).hparams()
@@ -110,48 +114,46 @@ def defaults() -> None:
         state.defaults_for = state.loss
 
 
-def controls(trainer: Trainer) -> None:
+def controls(trainer: Trainer, player: Player) -> None:
     play, step, restart, _ = st.columns([1, 1, 1, 4])
-    if play.button("Pause" if state.playing else "Play", type="primary", width="stretch",
+    if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch",
                    disabled=bool(trainer.stopped)):
-        state.playing = not state.playing
-        SLOTS.leave(state.session_id)
+        player.pause() if player.wanted else player.play()
         st.rerun()
-    if step.button("Step", width="stretch", disabled=state.playing or bool(trainer.stopped)):
-        trainer.step(1)
-        trainer.snapshot()
+    if step.button("Step", width="stretch", disabled=player.wanted or bool(trainer.stopped)):
+        with player.lock:
+            trainer.step(1)
+            trainer.snapshot()
     if restart.button("Reset", width="stretch"):
         reset()
         st.rerun()
 
 
 def live_view() -> None:
-    trainer = state.trainer
-    if state.playing and not trainer.stopped:
-        with SLOTS.slot(state.session_id, timeout=TICK) as granted:
-            started = time.perf_counter()
-            while granted and time.perf_counter() - started < TRAIN_BUDGET and not trainer.stopped:
-                trainer.step(1)
-        if not granted:
-            training, waiting = SLOTS.load()
-            st.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
-                    f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
-        if trainer.stopped:
-            state.playing = False
-            st.rerun(scope="app")  # the Play button and the message live outside this fragment
-    snap = trainer.snapshot() if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count \
-        else trainer.snapshots[-1]
+    trainer, player = state.trainer, state.player
+    player.heartbeat()
+    if player.waiting:
+        training, waiting = SLOTS.load()
+        st.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
+                f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
+    if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
+        state.shown_stop = trainer.stopped
+        st.rerun(scope="app")  # the Play button and the message live outside this fragment
+    with player.lock:  # a consistent moment: features, W, loss and numbers of the same step
+        snap = trainer.snapshot() if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count \
+            else trainer.snapshots[-1]
+        angles = trainer.score_snapshot(snap)
+        status = trainer.status()
+        loss = copy.deepcopy(trainer.loss)
     radius = default_radius(snap.features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
-    angles = trainer.score_snapshot(snap)
     test_acc = angles["test_accuracy"]
-    status = trainer.status()
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
                             "test accuracy": test_acc})
-    figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
+    figure = feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                             trainer.seen, project=state.project, radius=state.radius,
                             title=f"{LOSSES[trainer.config.loss].title} · step {snap.step}")
     chart, numbers = st.columns([3, 1])
@@ -171,15 +173,16 @@ def live_view() -> None:
         st.metric("Min angle between classes", f"{angles['min_inter_angle']:.0f}°")
         st.metric("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
                   help="Met when the largest intra-class angle is below the smallest inter-class angle.")
-    curve = pd.DataFrame(state.curve[-400:]).set_index("step")
-    if len(curve) > 1:
-        a, b = st.columns(2)
-        a.line_chart(curve[["loss"]], height=170)
-        b.line_chart(curve[["train accuracy", "test accuracy"]], height=170)
+    curve = state.curve[-400:]
+    if len(curve) > 1:  # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
+        column = {key: [row[key] for row in curve] for key in curve[0]}
+        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
+        live_chart(history_figure(column["step"], column["loss"], accuracies), key="history", height=200)
 
 
-def history_and_replay(trainer: Trainer) -> None:
-    run = run_from_trainer(trainer)
+def history_and_replay(trainer: Trainer, player: Player) -> None:
+    with player.lock:
+        run = run_from_trainer(trainer)
     with st.expander("Replay, downloads and runs"):
         if len(run.steps) > 1:
             steps = run.steps.tolist()
@@ -230,6 +233,6 @@ if state.get("trainer") is not None:
     if state.trainer.stopped:
         st.error(f"{state.trainer.stopped}. Change the learning rate (or another live setting) to go on from "
                  "there, or export it below.", icon="🛑")
-    controls(state.trainer)
-    st.fragment(live_view, run_every=TICK if state.playing else None)()
-    history_and_replay(state.trainer)
+    controls(state.trainer, state.player)
+    st.fragment(live_view, run_every=TICK if state.player.wanted else None)()
+    history_and_replay(state.trainer, state.player)

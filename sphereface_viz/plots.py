@@ -95,7 +95,9 @@ def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
             marker = {"color": PALETTE[c % len(PALETTE)], "size": 7 if dim == 2 else 4, "symbol": "x"}
         pts = (pts * scale).astype(np.float32)
         coords = dict(x=pts[:, 0], y=pts[:, 1]) if dim == 2 else dict(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2])
-        traces.append(dict(type="scattergl" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker,
+        # SVG, not WebGL: at <= 2,000 points it draws faster, above all in browsers without a GPU (Chromium's
+        # software GL took a core on its own at four redraws a second, bench/load.py)
+        traces.append(dict(type="scatter" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker,
                            customdata=angle.astype(np.float32), hovertemplate=hover, legendgroup=str(c), **coords))
     return traces
 
@@ -265,6 +267,23 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
                 "showticklabels": False, "title": {"text": ""}}
         layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
                            "camera": {"eye": {"x": 0.95, "y": 0.95, "z": 0.6}}, "uirevision": "camera"}
+    return {"data": traces, "layout": layout}
+
+
+def history_figure(steps, loss, accuracies: dict[str, list]) -> dict:
+    """Loss (left) and accuracies (right) against the step: the small live charts under the features."""
+    traces = [{"type": "scatter", "mode": "lines", "x": steps, "y": loss, "name": "loss", "line": {"color": INK},
+               "xaxis": "x", "yaxis": "y"}]
+    for k, (name, values) in enumerate(accuracies.items()):
+        traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": values, "name": name,
+                       "line": {"color": PALETTE[1 + 2 * k]}, "xaxis": "x2", "yaxis": "y2"})
+    axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False}
+    layout = {"font": {**FONT, "size": 13}, "template": "plotly_white", "uirevision": "history", "height": 200,
+              "margin": {"l": 50, "r": 10, "t": 10, "b": 35}, "legend": {"orientation": "h", "x": 0.55, "y": 1.12},
+              "xaxis": {**axis, "domain": [0, 0.45], "title": {"text": "step"}},
+              "xaxis2": {**axis, "domain": [0.55, 1], "title": {"text": "step"}},
+              "yaxis": {**axis, "title": {"text": "loss"}, "rangemode": "tozero"},
+              "yaxis2": {**axis, "anchor": "x2", "range": [0, 1.02], "tickformat": ".0%"}}
     return {"data": traces, "layout": layout}
 
 

@@ -1,5 +1,6 @@
 """The Streamlit pages, driven by AppTest (no browser): widgets present, a training step advances,
 m changes the loss's m without a reset, Reset and a loss change reset, no exception."""
+import time
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,10 @@ def test_compare_page_same_start_shared_margins():
     assert trainers["a_softmax"].loss.m == 3.0
     assert trainers["arcface"].loss.m == 0.2 and trainers["sv_softmax"].loss.m == 0.2
     button(at, "Play").click().run()
-    assert not at.exception and at.session_state["cmp_playing"]
+    player = at.session_state["cmp_player"]
+    assert not at.exception and player.wanted and player.trainers == list(trainers.values())
+    button(at, "Pause").click().run()
+    assert not player.running
 
 
 def test_router_runs():
@@ -116,13 +120,17 @@ def test_a_full_server_queues_training_and_says_so():
     assert all(SLOTS.acquire(who, 0) for who in others)  # every slot busy with other students
     try:
         button(at, "Play").click().run()
-        assert not at.exception and at.session_state["playing"]
+        player = at.session_state["player"]
+        assert not at.exception and player.wanted
+        time.sleep(0.6)  # the player asked for a slot and got none
+        at.run()
         assert at.session_state["trainer"].step_count == 0
         assert any("Waiting for a free training slot: place 1" in i.value for i in at.info)
     finally:
         for who in others:
             SLOTS.release(who)
+    time.sleep(0.6)
     at.run()
     assert at.session_state["trainer"].step_count > 0 and not at.info
     button(at, "Pause").click().run()
-    assert SLOTS.load()[0] == 0
+    assert not player.running and SLOTS.load() == (0, 0)

@@ -1,20 +1,12 @@
 """The real app in a real browser: `streamlit run app.py`, driven by Playwright through Debian's
 Chromium (/usr/bin/chromium; never a downloaded browser). A missing Chromium fails, it is not skipped.
 Screenshots land in artifacts/screenshots/."""
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from appdriver import ROOT, TcpProxy, app_server, chromium, live_frame, renders, step_count
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 
 def expect(locator):
@@ -23,64 +15,21 @@ def expect(locator):
     return playwright_expect(locator)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with app_server() as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"Chromium is required at {CHROMIUM} (apt-get install chromium)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-
-
-def live_frame(page):
-    frame = page.frame_locator('iframe[title*="live_chart"]').first
-    frame.locator(".main-svg").first.wait_for(timeout=60_000)
-    return frame
-
-
-def renders(page) -> int:
-    value = page.frame_locator('iframe[title*="live_chart"]').first.locator("body").get_attribute("data-renders")
-    return int(value or 0)
-
-
-def step_count(page) -> int:
-    metric = page.get_by_test_id("stMetric").filter(has_text="Step").first
-    return int(metric.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
 
 
 def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
@@ -144,3 +93,29 @@ def test_3d_camera_survives_updates(server, browser):
     shot(page, "06-train-3d-rotated")
     page.get_by_role("button", name="Pause").click()
     page.close()
+
+
+def test_a_browser_that_reconnects_finds_its_training(server, browser):
+    """The network drops mid-training; within the server's grace period the page reconnects to the
+    same session: the step counter goes on from where it was instead of starting again at 0."""
+    proxy = TcpProxy(int(server.rsplit(":", 1)[1]))
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    try:
+        page.goto(f"http://127.0.0.1:{proxy.port}", wait_until="domcontentloaded")
+        live_frame(page)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_timeout(3000)
+        before = step_count(page)
+        assert before > 0
+        assert proxy.cut() >= 1  # every connection of this page, websocket included
+        page.wait_for_timeout(6000)  # the page notices, reconnects through the proxy
+        deadline = time.time() + 30
+        while step_count(page) <= before and time.time() < deadline:
+            page.wait_for_timeout(500)
+        after = step_count(page)
+        assert after > before  # the same session: its trainer kept its steps and goes on
+        shot(page, "07-train-after-reconnect")
+        page.get_by_role("button", name="Pause").click()
+    finally:
+        page.close()
+        proxy.close()

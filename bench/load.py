@@ -1,0 +1,186 @@
+"""Benchmark of the app under a classroom's load (issues #5 and #6), in headless Chromium via Playwright.
+
+    python bench/load.py                          # every part (~15 min on 2 cores)
+    python bench/load.py --only single sessions   # single, sessions, cycles, proxy
+
+single    one student on the Train page: redraws per second in the browser, training steps per second
+          in the app against the same trainer stepping headless (the ratio issue #5 asks for)
+sessions  N students at once, each pressing Play: steps/s and redraws/s per session, server memory
+cycles    50 open → train → close cycles: server memory before and after (sessions must be freed)
+proxy     deploy/nginx.conf in front of two app processes: every session trains and stays on one process
+
+Every browser page runs on the same machine as the server: on 2 cores, Chromium drawing N live charts
+takes CPU from the training it is showing. Figures are medians over the sessions of one run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from appdriver import app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+
+from bench.train import machine  # noqa: E402
+from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+
+VIEW = {"width": 1400, "height": 950}
+
+
+def open_session(browser, url: str):
+    context = browser.new_context(viewport=VIEW)
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    live_frame(page, timeout=120_000)
+    return context, page
+
+
+def play(page) -> None:
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for(timeout=60_000)
+
+
+def measure(pages, seconds: float) -> list[tuple[float, float]]:
+    """(steps/s, redraws/s) of every page over `seconds`."""
+    before = [(step_count(p), renders(p), time.monotonic()) for p in pages]
+    time.sleep(seconds)
+    out = []
+    for page, (steps, drawn, t0) in zip(pages, before):
+        elapsed = time.monotonic() - t0
+        out.append(((step_count(page) - steps) / elapsed, (renders(page) - drawn) / elapsed))
+    return out
+
+
+def headless_steps_per_second(seconds: float = 10.0) -> float:
+    """The Train page's default trainer (digits, A-Softmax, 2-D, one thread) stepping with nothing else."""
+    torch.set_num_threads(1)
+    trainer = Trainer(TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000))
+    trainer.step(20)
+    began, steps = time.perf_counter(), trainer.step_count
+    while time.perf_counter() - began < seconds:
+        trainer.step(10)
+    return (trainer.step_count - steps) / (time.perf_counter() - began)
+
+
+def single(url: str, browser) -> None:
+    headless = headless_steps_per_second()
+    context, page = open_session(browser, url)
+    play(page)
+    time.sleep(5)
+    runs = [measure([page], 10)[0] for _ in range(3)]
+    context.close()
+    steps = statistics.median(r[0] for r in runs)
+    drawn = statistics.median(r[1] for r in runs)
+    print(f"  headless: {headless:.0f} steps/s; in the app: {steps:.0f} steps/s ({steps / headless:.0%}); "
+          f"browser redraws {drawn:.1f}/s (medians of 3 × 10 s)", flush=True)
+
+
+def sessions(url: str, browser, counts: list[int], pid: int) -> None:
+    print(f"  {'N':>3s} {'steps/s per session (min–median)':>34s} {'redraws/s (min–median)':>24s} "
+          f"{'server MB':>9s} {'waiting':>7s}")
+    for n in counts:
+        opened = [open_session(browser, url) for _ in range(n)]
+        pages = [p for _, p in opened]
+        for page in pages:
+            play(page)
+        time.sleep(8)
+        figures = measure(pages, 20)
+        steps = [f[0] for f in figures]
+        drawn = [f[1] for f in figures]
+        waiting = sum(p.get_by_text("Waiting for a free training slot").count() > 0 for p in pages)
+        errors = sum(p.get_by_test_id("stException").count() for p in pages)
+        print(f"  {n:3d} {min(steps):17.1f} – {statistics.median(steps):6.1f}      "
+              f"{min(drawn):10.2f} – {statistics.median(drawn):5.2f}    {rss_mb(pid):9.0f} {waiting:7d}"
+              + (f"  {errors} ERRORS" if errors else ""), flush=True)
+        for context, _ in opened:
+            context.close()
+        time.sleep(5)
+
+
+def cycles(url: str, browser, pid: int, count: int, ttl: float) -> None:
+    context, page = open_session(browser, url)  # warm up: imports, the dataset, the first trainer
+    play(page)
+    time.sleep(3)
+    context.close()
+    time.sleep(ttl + 10)
+    before = rss_mb(pid)
+    for k in range(count):
+        context, page = open_session(browser, url)
+        play(page)
+        time.sleep(2)
+        context.close()
+    peak = rss_mb(pid)
+    time.sleep(ttl + 10)  # disconnected sessions are dropped after server.disconnectedSessionTTL
+    after = rss_mb(pid)
+    print(f"  server memory: {before:.0f} MB before, {peak:.0f} MB right after {count} cycles, {after:.0f} MB once "
+          f"the closed sessions expired ({after - before:+.0f} MB)", flush=True)
+
+
+def proxy(browser, n: int) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit("the proxy part needs nginx (apt-get install nginx-light)")
+    with tempfile.TemporaryDirectory() as prefix:
+        main = Path(prefix) / "nginx.conf"
+        main.write_text(f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\nevents {{}}\n"
+                        f"http {{\n  access_log {prefix}/access.log;\n  client_body_temp_path {prefix};\n"
+                        f"  proxy_temp_path {prefix};\n  include {ROOT / 'deploy' / 'nginx.conf'};\n}}\n")
+        secret = {"STREAMLIT_SERVER_COOKIE_SECRET": os.urandom(16).hex()}
+        with app_server(8501, env=secret) as (_, a), app_server(8502, env=secret) as (_, b):
+            subprocess.run([nginx, "-p", prefix, "-c", str(main)], check=True)
+            try:
+                opened = [open_session(browser, "http://127.0.0.1:8500") for _ in range(n)]
+                for _, page in opened:
+                    play(page)
+                time.sleep(8)
+                figures = measure([p for _, p in opened], 20)
+                routes = [c.cookies()[0]["value"] for c, _ in opened if c.cookies()]
+                log = Path(prefix, "access.log").read_text()
+                for context, _ in opened:
+                    context.close()
+            finally:
+                subprocess.run([nginx, "-p", prefix, "-c", str(main), "-s", "stop"], check=False)
+            steps = [f[0] for f in figures]
+            print(f"  {n} sessions through nginx on two processes: steps/s per session min {min(steps):.1f}, "
+                  f"median {statistics.median(steps):.1f}; redraws/s median "
+                  f"{statistics.median(f[1] for f in figures):.2f}; {len(set(routes))} route cookies; "
+                  f"server memory {rss_mb(a.pid):.0f} + {rss_mb(b.pid):.0f} MB; "
+                  f"{log.count('/_stcore/stream')} websocket requests logged", flush=True)
+
+
+def main() -> None:
+    parts = ["single", "sessions", "cycles", "proxy"]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="*", choices=parts, default=parts)
+    p.add_argument("--sessions", nargs="*", type=int, default=[1, 5, 10, 15])
+    p.add_argument("--cycles", type=int, default=50)
+    args = p.parse_args()
+    ttl = 30.0
+    print(f"machine: {machine()}; server and Chromium on the same machine", flush=True)
+    with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl))) as (url, server):
+        if "single" in args.only:
+            print("\n## one session (Train page, digits, A-Softmax 2-D, 1,000 points)")
+            single(url, browser)
+        if "sessions" in args.only:
+            print("\n## concurrent sessions, each training on the Train page")
+            sessions(url, browser, args.sessions, server.pid)
+        if "cycles" in args.only:
+            print(f"\n## {args.cycles} open-train-close cycles (disconnectedSessionTTL {ttl:.0f} s)")
+            cycles(url, browser, server.pid, args.cycles, ttl)
+        if "proxy" in args.only:
+            print("\n## a larger class: nginx (deploy/nginx.conf), sticky sessions, two app processes")
+            proxy(browser, 10)
+
+
+if __name__ == "__main__":
+    main()

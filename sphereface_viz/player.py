@@ -1,0 +1,73 @@
+"""Play / Pause for the app: trainers step in a background thread; the page draws from them at its own pace.
+
+Training and drawing are kept apart, as in TensorFlow Playground: a redraw (snapshot, figure, its
+JSON, the browser) costs tens of milliseconds, and training only between redraws would leave the
+CPU idle for that long four times a second. Here training goes on while the page draws; `lock`
+makes every read of a trainer see it between two steps.
+
+The thread trains only while it holds a training slot (sphereface_viz.slots), in bursts, and only
+while the page keeps calling `heartbeat()`: a closed or disconnected tab stops costing CPU within
+`patience` seconds, and a page that reconnects resumes it with its next heartbeat.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from .slots import TrainingSlots
+from .trainer import Trainer
+
+
+class Player:
+    def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
+                 patience: float = 3.0):
+        """trainers: stepped round robin (the Compare page's losses get the same number of steps)."""
+        self.trainers, self.slots, self.who = list(trainers), slots, who
+        self.burst, self.patience = burst, patience
+        self.lock = threading.Lock()
+        self.wanted = False      # the user pressed Play
+        self.waiting = False     # queued for a training slot
+        self._seen = time.monotonic()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopped(self) -> str | None:
+        """A trainer's reason for stopping (a non-finite loss), if any."""
+        return next((t.stopped for t in self.trainers if t.stopped), None)
+
+    def play(self) -> None:
+        self.wanted = True
+        self.heartbeat()
+
+    def pause(self) -> None:
+        self.wanted = False
+        if self._thread is not None:
+            self._thread.join()
+        self.slots.leave(self.who)
+
+    def heartbeat(self) -> None:
+        """The page is alive: keep training (or resume it, after a reconnection)."""
+        self._seen = time.monotonic()
+        if self.wanted and not self.stopped and not self.running:
+            self._thread = threading.Thread(target=self._train, name=f"player-{self.who}", daemon=True)
+            self._thread.start()
+
+    def _alive(self) -> bool:
+        return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience
+
+    def _train(self) -> None:
+        while self._alive():
+            with self.slots.slot(self.who, timeout=0.25) as granted:
+                self.waiting = not granted
+                end = time.monotonic() + self.burst
+                while granted and time.monotonic() < end and self._alive():
+                    with self.lock:
+                        for trainer in self.trainers:
+                            trainer.step(1)
+        self.waiting = False
+        if self.stopped:
+            self.wanted = False

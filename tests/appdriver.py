@@ -1,0 +1,154 @@
+"""Driving the real app: start `streamlit run app.py`, launch Debian's Chromium through Playwright (never a
+downloaded browser), read the live numbers off a page, and cut connections with a small TCP proxy.
+Shared by the browser tests and the load benchmark (bench/load.py)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+LIVE_CHART = 'iframe[title*="live_chart"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 90) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@contextmanager
+def app_server(port: int | None = None, *options: str, env: dict | None = None):
+    """`streamlit run app.py` on loopback; yields (url, process)."""
+    port = port or free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    try:
+        if not wait_for_port(port):
+            proc.kill()
+            raise RuntimeError("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium():
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium is required at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def live_frame(page, timeout: float = 60_000):
+    frame = page.frame_locator(LIVE_CHART).first
+    frame.locator(".main-svg").first.wait_for(timeout=timeout)
+    return frame
+
+
+def renders(page) -> int:
+    """How many times the live chart has been drawn (pages/live_chart.py counts them)."""
+    return int(page.frame_locator(LIVE_CHART).first.locator("body").get_attribute("data-renders") or 0)
+
+
+def step_count(page) -> int:
+    metric = page.get_by_test_id("stMetric").filter(has_text="Step").first
+    return int(metric.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+
+
+class TcpProxy:
+    """A loopback TCP relay in front of a server whose connections can all be cut at once: a browser
+    that loses its network mid-training, as far as the server and the page can tell."""
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> int:
+        """Drop every open connection; returns how many there were."""
+        with self.lock:
+            sockets, self.sockets = self.sockets, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        return len(sockets) // 2
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()

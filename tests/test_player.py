@@ -1,0 +1,89 @@
+import time
+
+from sphereface_viz.player import Player
+from sphereface_viz.slots import TrainingSlots
+from sphereface_viz.trainer import TrainConfig, Trainer
+
+
+def trainer(**kw):
+    return Trainer(TrainConfig(**{"width": 4, "threads": 1, "eval_size": 50, "snapshot_every": 10**9, **kw}))
+
+
+def wait_until(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_play_trains_in_the_background_and_pause_stops_it():
+    tr = trainer()
+    player = Player([tr], TrainingSlots(1), "me")
+    player.play()
+    assert wait_until(lambda: tr.step_count > 5)
+    player.pause()
+    assert not player.running
+    frozen = tr.step_count
+    time.sleep(0.2)
+    assert tr.step_count == frozen
+
+
+def test_reads_under_the_lock_see_one_moment():
+    tr = trainer()
+    player = Player([tr], TrainingSlots(1), "me")
+    player.play()
+    try:
+        for _ in range(20):
+            with player.lock:
+                snap = tr.snapshot()
+                assert snap.step == tr.step_count == tr.status()["step"]
+            player.heartbeat()
+            time.sleep(0.01)
+    finally:
+        player.pause()
+    assert tr.step_count > 0
+
+
+def test_round_robin_gives_every_loss_the_same_steps():
+    trainers = [trainer(loss=name) for name in ("softmax", "a_softmax", "arcface")]
+    player = Player(trainers, TrainingSlots(1), "cmp")
+    player.play()
+    wait_until(lambda: trainers[0].step_count > 10)
+    player.pause()
+    assert len({t.step_count for t in trainers}) == 1
+
+
+def test_no_heartbeat_no_training_and_a_heartbeat_resumes():
+    """A tab that closes or loses its network stops costing CPU; when it comes back, training resumes."""
+    tr = trainer()
+    player = Player([tr], TrainingSlots(1), "me", patience=0.3)
+    player.play()
+    assert wait_until(lambda: not player.running, 5)  # no heartbeat for 0.3 s
+    stalled = tr.step_count
+    time.sleep(0.2)
+    assert tr.step_count == stalled and player.wanted  # still "playing" for the user
+    player.heartbeat()
+    assert wait_until(lambda: tr.step_count > stalled)
+    player.pause()
+
+
+def test_a_full_server_makes_it_wait():
+    slots = TrainingSlots(1)
+    assert slots.acquire("someone else", 0)
+    tr = trainer()
+    player = Player([tr], slots, "me")
+    player.play()
+    assert wait_until(lambda: player.waiting)
+    assert tr.step_count == 0 and slots.position("me") == 1
+    slots.release("someone else")
+    assert wait_until(lambda: tr.step_count > 0)
+    player.pause()
+    assert not player.waiting
+
+
+def test_a_diverging_run_stops_the_player_with_the_reason():
+    tr = trainer(loss="modified_softmax", lr=1e12)
+    player = Player([tr], TrainingSlots(1), "me")
+    player.play()
+    assert wait_until(lambda: not player.running)
+    assert player.stopped and "smaller learning rate" in player.stopped and not player.wanted
