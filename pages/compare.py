@@ -64,8 +64,9 @@ def row(name: str, trainer: Trainer, loss, metrics: dict) -> dict:
 def grid() -> None:
     trainers, player = state.cmp, state.cmp_player
     player.heartbeat()
+    notice = st.empty()  # a fixed place for the notice, so the charts below are never re-mounted
     if player.waiting:
-        st.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
+        notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
                 "queue). Training goes on by itself.", icon="⏳")
     with player.lock:  # every panel at the same moment
         snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}

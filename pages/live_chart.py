@@ -24,11 +24,15 @@ window.renders = 0;
 window.addEventListener("message", (event) => {
   const msg = event.data;
   if (!msg || msg.type !== "streamlit:render") return;
-  const fig = JSON.parse(msg.args.figure), height = msg.args.height;
-  document.getElementById("chart").style.height = height + "px";
-  Plotly.react("chart", fig.data, fig.layout, {responsive: true, displaylogo: false});
-  window.renders += 1;
-  document.body.dataset.renders = window.renders;  // read by the browser tests
+  const height = msg.args.height;
+  if (msg.args.figure !== window.lastFigure) {  // a busy server re-sends the last frame: nothing to draw
+    window.lastFigure = msg.args.figure;
+    const fig = JSON.parse(msg.args.figure);
+    document.getElementById("chart").style.height = height + "px";
+    Plotly.react("chart", fig.data, fig.layout, {responsive: true, displaylogo: false});
+    window.renders += 1;
+    document.body.dataset.renders = window.renders;  // read by the browser tests
+  }
   send("streamlit:setFrameHeight", {height});
 });
 send("streamlit:componentReady", {apiVersion: 1});
@@ -49,6 +53,6 @@ def _component():
     return components.declare_component("live_chart", path=str(folder))
 
 
-def live_chart(figure: dict, key: str, height: int = 640) -> None:
-    """Draw (or redraw in place) a plotly.js figure dict."""
-    _component()(figure=to_json(figure), height=height, key=key, default=None)
+def live_chart(figure: dict | str, key: str, height: int = 640) -> None:
+    """Draw (or redraw in place) a plotly.js figure: a dict, or its JSON already made (`plots.to_json`)."""
+    _component()(figure=figure if isinstance(figure, str) else to_json(figure), height=height, key=key, default=None)

@@ -2,6 +2,7 @@
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
 import copy
 import math
+import time
 import uuid
 
 import pandas as pd
@@ -11,9 +12,9 @@ from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
 from sphereface_viz.losses import LOSSES
-from sphereface_viz.plots import default_radius, feature_figure, history_figure, to_figure
-from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.player import Player
+from sphereface_viz.plots import default_radius, feature_figure, history_figure, to_figure, to_json
+from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
@@ -129,16 +130,15 @@ def controls(trainer: Trainer, player: Player) -> None:
         st.rerun()
 
 
-def live_view() -> None:
-    trainer, player = state.trainer, state.player
-    player.heartbeat()
-    if player.waiting:
-        training, waiting = SLOTS.load()
-        st.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
-                f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
-    if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
-        state.shown_stop = trainer.stopped
-        st.rerun(scope="app")  # the Play button and the message live outside this fragment
+def redraw_interval() -> float:
+    """TICK, stretched when the server has more playing sessions than training slots: one process draws
+    for every student, and redraws that cannot keep up would starve the training they show."""
+    training, waiting = SLOTS.load()
+    return TICK * max(1.0, (training + waiting) / SLOTS.capacity)
+
+
+def frame(trainer: Trainer, player: Player) -> dict:
+    """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
     with player.lock:  # a consistent moment: features, W, loss and numbers of the same step
         snap = trainer.snapshot() if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count \
             else trainer.snapshots[-1]
@@ -148,22 +148,33 @@ def live_view() -> None:
     radius = default_radius(snap.features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
-    test_acc = angles["test_accuracy"]
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
-                            "test accuracy": test_acc})
+                            "test accuracy": angles["test_accuracy"]})
     figure = feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                             trainer.seen, project=state.project, radius=state.radius,
                             title=f"{LOSSES[trainer.config.loss].title} · step {snap.step}")
+    curve = state.curve[-400:]
+    history = None
+    if len(curve) > 1:  # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
+        column = {key: [row[key] for row in curve] for key in curve[0]}
+        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
+        history = to_json(history_figure(column["step"], column["loss"], accuracies))
+    return {"figure": to_json(figure), "history": history, "status": status, "angles": angles,
+            "drawn_at": time.monotonic()}
+
+
+def show(view: dict) -> None:
+    status, angles = view["status"], view["angles"]
     chart, numbers = st.columns([3, 1])
     with chart:
-        live_chart(figure, key="live", height=640)
+        live_chart(view["figure"], key="live", height=640)
     with numbers:
         st.metric("Step", f"{status['step']:,}", help=f"epoch {status['epoch']:.2f}")
         st.metric("Loss", "—" if math.isnan(status["loss"]) else f"{status['loss']:.3f}")
         st.metric("Train accuracy", "—" if math.isnan(status["train_accuracy"]) else f"{status['train_accuracy']:.1%}")
-        st.metric("Test accuracy", f"{test_acc:.1%}")
+        st.metric("Test accuracy", f"{angles['test_accuracy']:.1%}")
         if status["lambda"] is not None:
             st.metric("λ (annealing)", f"{status['lambda']:.2f}",
                       help="A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin.")
@@ -173,11 +184,30 @@ def live_view() -> None:
         st.metric("Min angle between classes", f"{angles['min_inter_angle']:.0f}°")
         st.metric("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
                   help="Met when the largest intra-class angle is below the smallest inter-class angle.")
-    curve = state.curve[-400:]
-    if len(curve) > 1:  # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
-        column = {key: [row[key] for row in curve] for key in curve[0]}
-        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-        live_chart(history_figure(column["step"], column["loss"], accuracies), key="history", height=200)
+    if view["history"]:
+        live_chart(view["history"], key="history", height=200)
+
+
+def live_view() -> None:
+    trainer, player = state.trainer, state.player
+    player.heartbeat()
+    # Always one element here, so the chart below keeps its place: an element that comes and goes
+    # above it would make Streamlit re-mount the chart's iframe (a full reload, the camera lost).
+    notice = st.empty()
+    if player.waiting:
+        training, waiting = SLOTS.load()
+        notice.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
+                    f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
+    if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
+        state.shown_stop = trainer.stopped
+        st.rerun(scope="app")  # the Play button and the message live outside this fragment
+    view = state.get("view")
+    # Under load, ticks between redraws show the last frame again (the browser skips an unchanged
+    # figure); a paused or stepped trainer is always drawn fresh.
+    if (view is None or not player.wanted or view["status"]["step"] != trainer.step_count and
+            time.monotonic() - view["drawn_at"] >= redraw_interval() - TICK / 2):
+        view = state.view = frame(trainer, player)
+    show(view)
 
 
 def history_and_replay(trainer: Trainer, player: Player) -> None:

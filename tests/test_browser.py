@@ -75,14 +75,18 @@ def test_3d_camera_survives_updates(server, browser):
     frame = live_frame(page)
     frame.locator("#scene").first.wait_for(state="attached", timeout=60_000)
     box = frame.locator(".main-svg").first.bounding_box()
-    page.wait_for_timeout(1500)
-    before = renders(page)
+    before = -1
+    while renders(page) != before:  # software WebGL draws slowly: turn the sphere once the first draws are done
+        before = renders(page)
+        page.wait_for_timeout(2000)
     # turn the sphere: drag across the 3-D scene
     page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.3, steps=12)
     page.mouse.up()
+    page.wait_for_timeout(2000)  # software WebGL: let the turned view settle before reading it
     eye = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
+    assert eye != '{"x":0.95,"y":0.95,"z":0.6}'  # the drag turned it
     page.get_by_role("button", name="Play").click()
     deadline = time.time() + 30  # software WebGL in headless Chromium is slow on a busy machine
     while renders(page) < before + 3 and time.time() < deadline:
