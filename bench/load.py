@@ -35,6 +35,7 @@ from bench.train import machine  # noqa: E402
 from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
 
 VIEW = {"width": 1400, "height": 950}
+MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
 
 
 def open_session(browser, url: str):
@@ -61,10 +62,10 @@ def measure(pages, seconds: float) -> list[tuple[float, float]]:
     return out
 
 
-def headless_steps_per_second(seconds: float = 10.0) -> float:
-    """The Train page's default trainer (digits, A-Softmax, 2-D, one thread) stepping with nothing else."""
+def headless_steps_per_second(seconds: float = 10.0, **config) -> float:
+    """The Train page's trainer (one thread, 1,000 evaluation images) stepping with nothing else."""
     torch.set_num_threads(1)
-    trainer = Trainer(TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000))
+    trainer = Trainer(TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, **config))
     trainer.step(20)
     began, steps = time.perf_counter(), trainer.step_count
     while time.perf_counter() - began < seconds:
@@ -72,17 +73,38 @@ def headless_steps_per_second(seconds: float = 10.0) -> float:
     return (trainer.step_count - steps) / (time.perf_counter() - began)
 
 
-def single(url: str, browser) -> None:
-    headless = headless_steps_per_second()
-    context, page = open_session(browser, url)
-    play(page)
-    time.sleep(5)
-    runs = [measure([page], 10)[0] for _ in range(3)]
-    context.close()
-    steps = statistics.median(r[0] for r in runs)
-    drawn = statistics.median(r[1] for r in runs)
-    print(f"  headless: {headless:.0f} steps/s; in the app: {steps:.0f} steps/s ({steps / headless:.0%}); "
-          f"browser redraws {drawn:.1f}/s (medians of 3 × 10 s)", flush=True)
+def choose_mnist(page) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="mnist", exact=True).click()
+    folder = sidebar.get_by_role("textbox")
+    folder.fill(MNIST)
+    folder.press("Enter")
+    time.sleep(10)  # MNIST loads and a new trainer is built
+    if page.get_by_test_id("stAlert").count():
+        raise SystemExit("MNIST did not load: " + page.get_by_test_id("stAlert").first.inner_text())
+
+
+def single(url: str, browser, pid: int) -> None:
+    idle = rss_mb(pid)
+    for name, config in (("digits (360 test points)", {}),
+                         ("MNIST (1,000 test points)", {"dataset": "mnist", "data_dir": MNIST, "download": False})):
+        headless = headless_steps_per_second(**config)
+        began = time.monotonic()
+        context, page = open_session(browser, url)
+        first_paint = time.monotonic() - began
+        if config:
+            choose_mnist(page)
+        play(page)
+        time.sleep(5)
+        runs = [measure([page], 10)[0] for _ in range(3)]
+        memory = rss_mb(pid)
+        context.close()
+        steps = statistics.median(r[0] for r in runs)
+        drawn = statistics.median(r[1] for r in runs)
+        print(f"  {name}: headless {headless:.0f} steps/s; in the app {steps:.0f} steps/s ({steps / headless:.0%}); "
+              f"browser redraws {drawn:.1f}/s (medians of 3 × 10 s); page to first chart {first_paint:.1f} s; "
+              f"server {idle:.0f} MB idle, {memory:.0f} MB with this session", flush=True)
 
 
 def sessions(url: str, browser, counts: list[int], pid: int) -> None:
@@ -144,7 +166,7 @@ def proxy(browser, n: int) -> None:
                     play(page)
                 time.sleep(8)
                 figures = measure([p for _, p in opened], 20)
-                routes = [c.cookies()[0]["value"] for c, _ in opened if c.cookies()]
+                routes = [k["value"] for c, _ in opened for k in c.cookies() if k["name"] == "svz_route"]
                 log = Path(prefix, "access.log").read_text()
                 for context, _ in opened:
                     context.close()
@@ -169,8 +191,8 @@ def main() -> None:
     print(f"machine: {machine()}; server and Chromium on the same machine", flush=True)
     with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl))) as (url, server):
         if "single" in args.only:
-            print("\n## one session (Train page, digits, A-Softmax 2-D, 1,000 points)")
-            single(url, browser)
+            print("\n## one session on the Train page (A-Softmax 2-D)")
+            single(url, browser, server.pid)
         if "sessions" in args.only:
             print("\n## concurrent sessions, each training on the Train page")
             sessions(url, browser, args.sessions, server.pid)
