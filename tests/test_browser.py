@@ -108,7 +108,9 @@ def test_a_browser_that_reconnects_finds_its_training(server, browser):
         page.goto(f"http://127.0.0.1:{proxy.port}", wait_until="domcontentloaded")
         live_frame(page)
         page.get_by_role("button", name="Play").click()
-        page.wait_for_timeout(3000)
+        deadline = time.time() + 60  # a busy machine may take a while to start
+        while step_count(page) < 20 and time.time() < deadline:
+            page.wait_for_timeout(500)
         before = step_count(page)
         assert before > 0
         assert proxy.cut() >= 1  # every connection of this page, websocket included
