@@ -98,7 +98,7 @@ def sidebar() -> None:
             st.radio("Ground truth g", ["plain", "am", "arc"], key="variant", horizontal=True, on_change=apply_live)
         st.select_slider("Learning rate", [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], key="lr",
                          on_change=apply_live)
-        st.toggle("Project features onto the unit circle", key="project")
+        st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project")
 
 
 def defaults() -> None:
