@@ -1,5 +1,4 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
-import copy
 import uuid
 
 import pandas as pd
@@ -14,7 +13,6 @@ from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
-# A redraw of five panels costs ~0.35 s (snapshots, figures, metrics): spend most of each tick training.
 TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
 state = st.session_state
 
@@ -68,10 +66,11 @@ def grid() -> None:
     if player.waiting:
         notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
                 "queue). Training goes on by itself.", icon="⏳")
-    with player.lock:  # every panel at the same moment
-        snaps = {name: trainer.snapshot() for name, trainer in trainers.items()}
-        metrics = {name: trainer.score_snapshot(snaps[name]) for name, trainer in trainers.items()}
-        losses = {name: copy.deepcopy(trainer.loss) for name, trainer in trainers.items()}
+    with player.lock:  # every panel at the same step
+        moments = {name: player.moment(trainer) for name, trainer in trainers.items()}
+    snaps = {name: m[0] for name, m in moments.items()}
+    metrics = {name: m[1] for name, m in moments.items()}
+    losses = {name: m[3] for name, m in moments.items()}
     radius = max(default_radius(s.features, False) for s in snaps.values())  # one scale for every panel
     rows = []
     columns = st.columns(min(3, len(trainers)))

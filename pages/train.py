@@ -1,6 +1,5 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
-import copy
 import math
 import time
 import uuid
@@ -139,12 +138,7 @@ def redraw_interval() -> float:
 
 def frame(trainer: Trainer, player: Player) -> dict:
     """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
-    with player.lock:  # a consistent moment: features, W, loss and numbers of the same step
-        snap = trainer.snapshot() if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count \
-            else trainer.snapshots[-1]
-        angles = trainer.score_snapshot(snap)
-        status = trainer.status()
-        loss = copy.deepcopy(trainer.loss)
+    snap, angles, status, loss = player.moment(trainer)
     radius = default_radius(snap.features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)

@@ -11,6 +11,7 @@ while the page keeps calling `heartbeat()`: a closed or disconnected tab stops c
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
 
@@ -24,7 +25,7 @@ class Player:
         """trainers: stepped round robin (the Compare page's losses get the same number of steps)."""
         self.trainers, self.slots, self.who = list(trainers), slots, who
         self.burst, self.patience = burst, patience
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # re-entrant: a page may hold it around several moments
         self.wanted = False      # the user pressed Play
         self.waiting = False     # queued for a training slot
         self._seen = time.monotonic()
@@ -55,6 +56,14 @@ class Player:
         if self.wanted and not self.stopped and not self.running:
             self._thread = threading.Thread(target=self._train, name=f"player-{self.who}", daemon=True)
             self._thread.start()
+
+    def moment(self, trainer: Trainer):
+        """What a redraw needs, all of the same step: a snapshot (reused if no step since), its scores,
+        the status and a copy of the loss for drawing while training goes on."""
+        with self.lock:
+            fresh = trainer.snapshots and trainer.snapshots[-1].step == trainer.step_count
+            snap = trainer.snapshots[-1] if fresh else trainer.snapshot()
+            return snap, trainer.score_snapshot(snap), trainer.status(), copy.deepcopy(trainer.loss)
 
     def _alive(self) -> bool:
         return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience
