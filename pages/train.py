@@ -205,22 +205,34 @@ def live_view() -> None:
 
 
 def history_and_replay(trainer: Trainer, player: Player) -> None:
-    with player.lock:
-        run = run_from_trainer(trainer)
+    def latest_run():
+        with player.lock:
+            return run_from_trainer(trainer)
+
+    def latest_figure():
+        run = latest_run()
+        return snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
+
+    run, curve = latest_run(), state.curve
     with st.expander("Replay, downloads and runs"):
         if len(run.steps) > 1:
             steps = run.steps.tolist()
             pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
             st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.radius),
                             width="stretch")
-        figure = snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
+        # Built when clicked, from the training as it is then: the HTML alone embeds 4.6 MB of plotly.js,
+        # too much to rebuild on every rerun and to keep for every student (pages/closed_sessions.py).
+        # No rerun after a click: a rerun re-registers the buttons and a second click racing it got a 404.
         c1, c2, c3, c4 = st.columns(4)
-        c1.download_button("Figure (HTML)", to_figure(figure).to_html(include_plotlyjs=True), "figure.html", "text/html")
-        c2.download_button("Metrics (CSV)", pd.DataFrame(state.curve).to_csv(index=False), "metrics.csv", "text/csv")
-        c3.download_button("Run (npz)", run_to_bytes(run), "run.npz", "application/octet-stream")
+        c1.download_button("Figure (HTML)", lambda: to_figure(latest_figure()).to_html(include_plotlyjs=True),
+                           "figure.html", "text/html", on_click="ignore")
+        c2.download_button("Metrics (CSV)", lambda: pd.DataFrame(list(curve)).to_csv(index=False), "metrics.csv",
+                           "text/csv", on_click="ignore")
+        c3.download_button("Run (npz)", lambda: run_to_bytes(latest_run()), "run.npz", "application/octet-stream",
+                           on_click="ignore")
         if c4.button("Prepare PNG"):
             try:
-                png = to_figure(figure).to_image(format="png", width=1200, height=900)
+                png = to_figure(latest_figure()).to_image(format="png", width=1200, height=900)
                 c4.download_button("Figure (PNG)", png, "figure.png", "image/png")
             except Exception as err:  # Kaleido needs Chromium; say so rather than fail the page
                 c4.warning(f"PNG export needs Chromium: {err}")

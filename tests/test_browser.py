@@ -125,3 +125,35 @@ def test_a_browser_that_reconnects_finds_its_training(server, browser):
     finally:
         page.close()
         proxy.close()
+
+
+def test_downloads_are_built_when_clicked(server, browser, tmp_path):
+    """HTML, CSV and the run, each made on the click from the training as it is then."""
+    import pandas as pd
+
+    from sphereface_viz.runio import load_run
+
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.goto(server, wait_until="domcontentloaded")
+    live_frame(page)
+    page.get_by_role("button", name="Play").click()
+    deadline = time.time() + 60
+    while step_count(page) < 30 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(1500)
+    steps = step_count(page)
+    page.get_by_text("Replay, downloads and runs").click()
+    files = {}
+    for name in ("Figure (HTML)", "Metrics (CSV)", "Run (npz)"):
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name=name).click()
+        files[name] = tmp_path / download.value.suggested_filename
+        download.value.save_as(files[name])
+    run = load_run(files["Run (npz)"].read_bytes(), name="run.npz")
+    assert run.steps[-1] == steps and run.features.shape[2] == 2
+    metrics = pd.read_csv(files["Metrics (CSV)"])
+    assert list(metrics.columns[:2]) == ["step", "loss"] and metrics["step"].iloc[-1] == steps
+    html = files["Figure (HTML)"].read_text()
+    assert "plotly" in html and f"step {steps}" in html
+    page.close()
