@@ -8,7 +8,7 @@ from pages.live_chart import live_chart
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.plots import default_radius, feature_figure
+from sphereface_viz.plots import default_radius, feature_figure, figure_title
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
@@ -78,7 +78,7 @@ def grid() -> None:
         snap = snaps[name]
         figure = feature_figure(losses[name], snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                                 trainer.seen, radius=radius if name == "softmax" else None,
-                                project=name != "softmax", title=f"{LOSSES[name].title} · step {snap.step}")
+                                project=name != "softmax", title=figure_title(losses[name], snap.step))
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
         with columns[k % len(columns)]:

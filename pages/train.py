@@ -12,7 +12,7 @@ from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.plots import default_radius, feature_figure, history_figure, to_figure, to_json
+from sphereface_viz.plots import default_radius, feature_figure, figure_title, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
@@ -148,7 +148,7 @@ def frame(trainer: Trainer, player: Player) -> dict:
                             "test accuracy": angles["test_accuracy"]})
     figure = feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                             trainer.seen, project=state.project, radius=state.radius,
-                            title=f"{LOSSES[trainer.config.loss].title} · step {snap.step}")
+                            title=figure_title(loss, snap.step))
     curve = state.curve[-400:]
     history = None
     if len(curve) > 1:  # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick

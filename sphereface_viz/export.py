@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .plots import default_radius, feature_figure, to_figure, to_json
+from .plots import default_radius, feature_figure, figure_title, to_figure, to_json
 from .runio import Run, atomic_write
 
 REPLAY_FRAMES = 40
@@ -41,8 +41,8 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
     if points and len(features) > points:
         keep = np.linspace(0, len(features) - 1, points).round().astype(int)
         features, labels = features[keep], labels[keep]
-    title = f"{run.config['loss']} · step {int(run.steps[index])}"
-    return feature_figure(loss, features, labels, run.class_names, seen, radius=radius, title=title)
+    return feature_figure(loss, features, labels, run.class_names, seen, radius=radius,
+                          title=figure_title(loss, int(run.steps[index])))
 
 
 def replay_radius(run: Run) -> float:

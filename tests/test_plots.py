@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sphereface_viz.losses import build_loss
-from sphereface_viz.plots import GAP_COLOUR, PALETTE, feature_figure, to_figure, to_json
+from sphereface_viz.plots import GAP_COLOUR, PALETTE, feature_figure, figure_title, to_figure, to_json
 from sphereface_viz.theory import two_class_loss
 
 NAMES = [str(i) for i in range(10)]
@@ -133,3 +133,13 @@ def test_subsampled_to_2000_points_and_serialisable():
     fig = feature_figure(build_loss("cosface", 2, 10), features, labels, NAMES)
     assert sum(len(t["x"]) for t in feature_points(fig)) == 2000
     assert to_json(fig).startswith("{") and to_figure(fig).data
+
+
+def test_figure_title_names_the_values_the_boundaries_use():
+    a = build_loss("a_softmax", 2, 10, m=1.5)
+    assert figure_title(a, 1234) == "A-Softmax (SphereFace) · m = 1.5 · λ = 1,000 · step 1,234"
+    a.lambda_base, a.lambda_min = 0.0, 5.0
+    assert figure_title(a, 7) == "A-Softmax (SphereFace) · m = 1.5 · λ = 5 · step 7"
+    assert figure_title(build_loss("sv_softmax", 3, 10, s=8.0, m=0.25, t=1.4), 0) == \
+        "SV-Softmax · m = 0.25 · s = 8 · t = 1.4 · step 0"
+    assert figure_title(build_loss("softmax", 2, 10), 3) == "Softmax · step 3"
