@@ -78,9 +78,10 @@ def grid() -> None:
         snap = snaps[name]
         figure = feature_figure(losses[name], snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                                 trainer.seen, radius=radius if name == "softmax" else None,
-                                project=name != "softmax", title=figure_title(losses[name], snap.step))
+                                project=name != "softmax", title=figure_title(losses[name], snap.step, wrap=True))
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
+        figure["layout"]["margin"]["t"] = 75  # two title lines
         with columns[k % len(columns)]:
             live_chart(figure, key=f"cmp-{name}", height=380)
         rows.append(row(name, trainer, losses[name], metrics[name]))
@@ -91,14 +92,15 @@ state.setdefault("cmp_session", uuid.uuid4().hex)
 st.title("Losses side by side")
 st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
 with st.sidebar:
+    keep = {"persist_state": "session"}  # kept across pages: a visit to Train would otherwise rebuild these
     st.multiselect("Losses (2 to 6)", list(LOSSES), default=MISSION, key="cmp_losses", max_selections=6,
-                   format_func=lambda name: LOSSES[name].title, on_change=build)
-    st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build)
-    st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build)
+                   format_func=lambda name: LOSSES[name].title, on_change=build, **keep)
+    st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build, **keep)
+    st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
-    st.slider("A-Softmax m", 1.0, 6.0, 4.0, 0.1, key="cmp_m_mult", on_change=apply_margins)
+    st.slider("A-Softmax m", 1.0, 6.0, 4.0, 0.1, key="cmp_m_mult", on_change=apply_margins, **keep)
     st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", 0.0, 0.5, 0.1, 0.01, key="cmp_m_add",
-              on_change=apply_margins)
+              on_change=apply_margins, **keep)
 
 if len(state.cmp_losses) < 2:
     st.warning("Choose at least two losses to compare.")

@@ -68,36 +68,41 @@ def apply_live() -> None:
 
 
 def sidebar() -> None:
+    # persist_state: a visit to Compare or Geometry would otherwise drop every value and reset the training
+    keep = {"persist_state": "session"}
     with st.sidebar:
         st.header("Data and model")
         st.caption("Changing these resets training.")
-        st.selectbox("Dataset", DATASETS, key="dataset", on_change=reset)
+        st.selectbox("Dataset", DATASETS, key="dataset", on_change=reset, **keep)
         if state.dataset != "digits":
-            st.text_input("Data folder (blank: download to the user cache)", key="data_dir", on_change=reset)
-        st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset)
-        st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset)
+            st.text_input("Data folder (blank: download to the user cache)", key="data_dir", on_change=reset, **keep)
+        st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset, **keep)
+        st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset,
+                     **keep)
         with st.expander("More"):
-            st.number_input("Seed", 0, 10**6, key="seed", on_change=reset)
-            st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset)
-            st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset)
+            st.number_input("Seed", 0, 10**6, key="seed", on_change=reset, **keep)
+            st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset, **keep)
+            st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset, **keep)
         st.header("Live")
         st.caption("These change the loss while it trains.")
         loss = state.loss
         if loss == "a_softmax":
-            st.slider("Margin m", 1.0, 6.0, key="m", step=0.1, on_change=apply_live)
+            st.slider("Margin m", 1.0, 6.0, key="m", step=0.1, on_change=apply_live, **keep)
             st.slider("λ floor (λ_min; 0 with start 0 is the pure loss)", 0.0, 20.0, key="lambda_min", step=0.5,
-                      on_change=apply_live)
-            st.select_slider("λ start (λ_base)", [0.0, 10.0, 100.0, 1000.0], key="lambda_base", on_change=apply_live)
+                      on_change=apply_live, **keep)
+            st.select_slider("λ start (λ_base)", [0.0, 10.0, 100.0, 1000.0], key="lambda_base", on_change=apply_live,
+                             **keep)
         elif loss in ("cosface", "arcface", "sv_softmax"):
             st.slider("Margin m" + (" (radians)" if loss == "arcface" else ""), 0.0, 0.8, key="m", step=0.01,
-                      on_change=apply_live)
-            st.slider("Scale s", 1.0, 64.0, key="s", step=1.0, on_change=apply_live)
+                      on_change=apply_live, **keep)
+            st.slider("Scale s", 1.0, 64.0, key="s", step=1.0, on_change=apply_live, **keep)
         if loss == "sv_softmax":
-            st.slider("t", 1.0, 2.0, key="t", step=0.05, on_change=apply_live)
-            st.radio("Ground truth g", ["plain", "am", "arc"], key="variant", horizontal=True, on_change=apply_live)
+            st.slider("t", 1.0, 2.0, key="t", step=0.05, on_change=apply_live, **keep)
+            st.radio("Ground truth g", ["plain", "am", "arc"], key="variant", horizontal=True, on_change=apply_live,
+                     **keep)
         st.select_slider("Learning rate", [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], key="lr",
-                         on_change=apply_live)
-        st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project")
+                         on_change=apply_live, **keep)
+        st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep)
 
 
 def defaults() -> None:

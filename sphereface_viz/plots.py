@@ -232,14 +232,16 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
     return traces, radius * 1.45
 
 
-def figure_title(loss: MarginLoss, step: int) -> str:
+def figure_title(loss: MarginLoss, step: int, wrap: bool = False) -> str:
     """"A-Softmax (SphereFace) · m = 4 · λ = 33.8 · step 238": the loss and the values its drawn
-    boundaries use, so a class reading the screen sees what the slider did."""
+    boundaries use, so a class reading the screen sees what the slider did. wrap: the values on a
+    second line, for narrow panels."""
     shown = {"m": "m", "s": "s", "t": "t", "lambda": "λ"}
     values = loss.hparams()
     parts = [f"{label} = {values[key]:,.0f}" if values[key] >= 100 else f"{label} = {values[key]:.3g}"
              for key, label in shown.items() if values.get(key) is not None]
-    return " · ".join([loss.title, *parts, f"step {step:,}"])
+    values = " · ".join([*parts, f"step {step:,}"])
+    return f"{loss.title}<br>{values}" if wrap else f"{loss.title} · {values}"
 
 
 def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, project: bool = False,

@@ -134,3 +134,24 @@ def test_a_full_server_queues_training_and_says_so():
     assert at.session_state["trainer"].step_count > 0 and not at.info
     button(at, "Pause").click().run()
     assert not player.running and SLOTS.load() == (0, 0)
+
+
+def test_a_visit_to_other_pages_keeps_the_training_and_its_settings():
+    """Through the router: set up Train, train, visit Compare and Geometry, come back."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.sidebar.selectbox(key="loss").set_value("arcface").run()
+    at.sidebar.radio(key="dim").set_value(3).run()
+    at.sidebar.slider(key="m").set_value(0.3).run()
+    button(at, "Step").click().run()
+    trainer = at.session_state["trainer"]
+    assert (trainer.config.loss, trainer.config.dim, trainer.loss.m, trainer.step_count) == ("arcface", 3, 0.3, 1)
+    at.switch_page("pages/compare.py").run()
+    at.sidebar.slider(key="cmp_m_mult").set_value(2.0).run()
+    at.switch_page("pages/geometry.py").run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state["trainer"] is trainer and trainer.step_count == 1 and trainer.loss.m == 0.3
+    assert at.sidebar.selectbox(key="loss").value == "arcface" and at.sidebar.slider(key="m").value == 0.3
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and at.sidebar.slider(key="cmp_m_mult").value == 2.0

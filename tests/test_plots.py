@@ -143,3 +143,4 @@ def test_figure_title_names_the_values_the_boundaries_use():
     assert figure_title(build_loss("sv_softmax", 3, 10, s=8.0, m=0.25, t=1.4), 0) == \
         "SV-Softmax · m = 0.25 · s = 8 · t = 1.4 · step 0"
     assert figure_title(build_loss("softmax", 2, 10), 3) == "Softmax · step 3"
+    assert figure_title(build_loss("arcface", 2, 10), 9, wrap=True) == "ArcFace<br>m = 0.15 · s = 16 · step 9"
