@@ -59,11 +59,19 @@ class Player:
 
     def moment(self, trainer: Trainer):
         """What a redraw needs, all of the same step: a snapshot (reused if no step since), its scores,
-        the status and a copy of the loss for drawing while training goes on."""
+        the status and a copy of the loss for drawing while training goes on. The snapshot's forward
+        pass runs outside the lock, on a copy of the model, so training does not wait for it."""
         with self.lock:
-            fresh = trainer.snapshots and trainer.snapshots[-1].step == trainer.step_count
-            snap = trainer.snapshots[-1] if fresh else trainer.snapshot()
-            return snap, trainer.score_snapshot(snap), trainer.status(), copy.deepcopy(trainer.loss)
+            if trainer.snapshots and trainer.snapshots[-1].step == trainer.step_count:
+                snap, take = trainer.snapshots[-1], None
+            else:
+                snap, take = None, trainer.pose()
+            status, loss = trainer.status(), copy.deepcopy(trainer.loss)
+        if take is not None:
+            snap = take()
+            with self.lock:
+                trainer.keep(snap)
+        return snap, trainer.score_snapshot(snap, loss), status, loss
 
     def _alive(self) -> bool:
         return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience

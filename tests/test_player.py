@@ -87,3 +87,41 @@ def test_a_diverging_run_stops_the_player_with_the_reason():
     player.play()
     assert wait_until(lambda: not player.running)
     assert player.stopped and "smaller learning rate" in player.stopped and not player.wanted
+
+
+def test_a_redraw_embeds_outside_the_lock_and_stays_one_moment():
+    """The snapshot's forward pass runs with the lock free (training steps meanwhile), and what comes
+    back is still all of the moment the snapshot was posed at."""
+    import threading
+
+    import numpy as np
+
+    tr = trainer()
+    tr.step(3)
+    player = Player([tr], TrainingSlots(1), "me")
+    posed, lock_free = {}, []
+    pose = tr.pose
+
+    def pose_and_watch():
+        posed["features"] = tr.features(tr.eval_images).numpy().copy()
+        take = pose()
+
+        def train_meanwhile():
+            if player.lock.acquire(blocking=False):
+                lock_free.append(True)
+                tr.step(2)
+                player.lock.release()
+
+        def take_while_training():
+            probe = threading.Thread(target=train_meanwhile)
+            probe.start()
+            probe.join()
+            return take()
+        return take_while_training
+
+    tr.pose = pose_and_watch
+    snap, scores, status, loss = player.moment(tr)
+    assert lock_free == [True]
+    assert tr.step_count == 5 and snap.step == status["step"] == 3 and tr.snapshots[-1] is snap
+    np.testing.assert_allclose(snap.features, posed["features"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(snap.weight, loss.weight.detach().numpy())
