@@ -66,7 +66,7 @@ def grid() -> None:
     if player.waiting:
         notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
                 "queue). Training goes on by itself.", icon="⏳")
-    with player.lock:  # every panel at the same step
+    with player.lock:  # every panel at the same step (so here the embeddings run under the lock too)
         moments = {name: player.moment(trainer) for name, trainer in trainers.items()}
     snaps = {name: m[0] for name, m in moments.items()}
     metrics = {name: m[1] for name, m in moments.items()}

@@ -300,7 +300,8 @@ class Trainer:
 
     # --- measuring -------------------------------------------------------------------------------
     @torch.no_grad()
-    def features(self, images: torch.Tensor, batch: int = 2000, model: torch.nn.Module | None = None) -> torch.Tensor:
+    def features(self, images: torch.Tensor, batch: int = 2000,
+                 model: torch.nn.Module | None = None) -> torch.Tensor:
         model = model or self.model
         model.eval()
         return torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])
@@ -336,15 +337,16 @@ class Trainer:
     @torch.no_grad()
     def snapshot(self) -> Snapshot:
         """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
-        return self.keep(self.pose()())
+        return self.keep(self.pose(detached=False)())
 
-    def pose(self) -> Callable[[], Snapshot]:
+    def pose(self, detached: bool = True) -> Callable[[], Snapshot]:
         """Copy what a snapshot of this moment needs (and checkpoint it); the returned call embeds the
-        evaluation images with the copy. The forward pass is most of a snapshot's cost (209 ms for
-        1,000 MNIST images, six training steps), and with the copy it needs no lock: the live page
-        runs it while training goes on (player.Player.moment)."""
+        evaluation images. The forward pass is most of a snapshot's cost (209 ms for 1,000 MNIST
+        images, six training steps); `detached` embeds with a copy of the model, so the call needs no
+        lock and the live page runs it while training goes on (player.Player.moment). A snapshot
+        taken between steps (`snapshot`) skips the copy."""
         self._checkpoint()  # after a rollback the weights are the good ones, and those are drawn
-        model = copy.deepcopy(self.model)
+        model = copy.deepcopy(self.model) if detached else self.model
         bias = getattr(self.loss, "bias", None)
         snap = Snapshot(self.step_count, self.epoch, np.empty((0, self.config.dim), np.float32),
                         self.loss.weight.detach().float().numpy().copy(),
