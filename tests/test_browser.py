@@ -67,35 +67,70 @@ def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
     page.close()
 
 
+DEFAULT_EYE = {"x": 0.95, "y": 0.95, "z": 0.6}  # sphereface_viz.plots
+
+
+def eye(frame) -> dict:
+    return frame.locator("body").evaluate("() => document.getElementById('chart')._fullLayout.scene.camera.eye")
+
+
+def same_view(a: dict, b: dict) -> bool:
+    """Equal up to rounding: the camera is re-read from plotly.js's view matrix."""
+    return all(abs(a[k] - b[k]) < 1e-9 for k in "xyz")
+
+
+def turn(page, frame, dx: float, dy: float) -> None:
+    """Drag across the 3-D scene."""
+    box = frame.locator(".main-svg").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * (0.4 + dx), box["y"] + box["height"] * (0.5 + dy), steps=12)
+    page.mouse.up()
+    page.wait_for_timeout(2000)  # software WebGL: let the turned view settle before reading it
+
+
+def redrawn(page, times: int) -> bool:
+    start, deadline = renders(page), time.time() + 40  # software WebGL in headless Chromium is slow when busy
+    while renders(page) < start + times and time.time() < deadline:
+        page.wait_for_timeout(500)
+    return renders(page) >= start + times
+
+
 def test_3d_camera_survives_updates(server, browser):
+    """The student's view survives Play (no re-mounted chart), redraws during a drag, and a visit to
+    another page."""
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     page.goto(server, wait_until="domcontentloaded")
     live_frame(page)
     page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
     frame = live_frame(page)
     frame.locator("#scene").first.wait_for(state="attached", timeout=60_000)
-    box = frame.locator(".main-svg").first.bounding_box()
     before = -1
     while renders(page) != before:  # software WebGL draws slowly: turn the sphere once the first draws are done
         before = renders(page)
         page.wait_for_timeout(2000)
-    # turn the sphere: drag across the 3-D scene
-    page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.3, steps=12)
-    page.mouse.up()
-    page.wait_for_timeout(2000)  # software WebGL: let the turned view settle before reading it
-    eye = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
-    assert eye != '{"x":0.95,"y":0.95,"z":0.6}'  # the drag turned it
+    turn(page, frame, 0.2, -0.2)
+    turned = eye(frame)
+    assert not same_view(turned, DEFAULT_EYE)  # the drag turned it
+    frame.locator("body").evaluate("() => { window.mounted = true; }")
     page.get_by_role("button", name="Play").click()
-    deadline = time.time() + 30  # software WebGL in headless Chromium is slow on a busy machine
-    while renders(page) < before + 3 and time.time() < deadline:
-        page.wait_for_timeout(500)
-    assert renders(page) >= before + 3  # redrawn several times while training
-    after = frame.locator("body").evaluate("() => JSON.stringify(document.getElementById('chart')._fullLayout.scene.camera.eye)")
-    assert after == eye and after != '{"x":0.95,"y":0.95,"z":0.6}'
+    assert redrawn(page, 3)
+    assert frame.locator("body").evaluate("() => window.mounted === true")  # Play did not re-mount the chart
+    assert same_view(eye(frame), turned)
+    turn(page, frame, -0.1, 0.15)  # while it redraws
+    turned_again = eye(frame)
+    assert not same_view(turned_again, turned)
+    assert redrawn(page, 3)
+    assert same_view(eye(frame), turned_again)
     shot(page, "06-train-3d-rotated")
     page.get_by_role("button", name="Pause").click()
+    page.get_by_role("link", name="Geometry").click()
+    page.get_by_text("SphereFace's Table 1").wait_for(timeout=60_000)
+    page.get_by_role("link", name="Train").click()
+    frame = live_frame(page)
+    frame.locator("#scene").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(2000)
+    assert same_view(eye(frame), turned_again)  # back from another page, the same view
     page.close()
 
 
