@@ -30,11 +30,11 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from sphereface_viz.compare import MISSION, configs  # noqa: E402
 from sphereface_viz.losses import LOSSES  # noqa: E402
 from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
 
 MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
-COMPARE = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]  # pages/compare.py's default
 
 
 def machine() -> str:
@@ -123,7 +123,7 @@ def compare_seconds(seeds: list[int], target: float, dim: int = 2) -> list[float
     round of 11 steps (half a digits epoch); seconds of training until every loss is at `target`."""
     out = []
     for seed in seeds:
-        trainers = [Trainer(TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9)) for name in COMPARE]
+        trainers = [Trainer(config) for config in configs(MISSION, dim, seed).values()]  # the page's margins
         began, reached = time.perf_counter(), float("inf")
         clock = 0.0
         while clock < 120:

@@ -5,25 +5,24 @@ import pandas as pd
 import streamlit as st
 
 from pages.live_chart import live_chart
+from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, configs, margins
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, feature_figure, figure_title
 from sphereface_viz.slots import SLOTS
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.trainer import Trainer
 
-MISSION = ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
 TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
 state = st.session_state
 
 
 def build() -> None:
-    """One trainer per loss; the same seed gives the same CNN weights, batches and evaluation images."""
+    """One trainer per loss, from the same seed (sphereface_viz.compare)."""
     try:
-        trainers = {name: Trainer(TrainConfig(loss=name, dim=state.cmp_dim, seed=state.cmp_seed, threads=1,
-                                              eval_size=600, snapshot_every=10**9, max_snapshots=2,
-                                              **margins_for(name)))
-                    for name in state.cmp_losses}
+        trainers = {name: Trainer(config) for name, config in
+                    configs(state.cmp_losses, state.cmp_dim, state.cmp_seed, state.cmp_m_mult, state.cmp_m_add,
+                            threads=1, eval_size=600, max_snapshots=2).items()}
         state.cmp_error = None
     except (ValueError, OSError) as err:
         state.cmp_error = str(err)
@@ -33,21 +32,13 @@ def build() -> None:
     state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session)
 
 
-def margins_for(name: str) -> dict:
-    if name == "a_softmax":
-        return {"m": state.cmp_m_mult}
-    if name in ("cosface", "arcface", "sv_softmax"):
-        return {"m": state.cmp_m_add}
-    return {}
-
-
 def apply_margins() -> None:
     if "cmp_player" not in state:
         return
     with state.cmp_player.lock:
         for name, trainer in state.cmp.items():
-            if margins_for(name):
-                trainer.set_live(**margins_for(name))
+            if margins(name):
+                trainer.set_live(**margins(name, state.cmp_m_mult, state.cmp_m_add))
 
 
 def row(name: str, trainer: Trainer, loss, metrics: dict) -> dict:
@@ -93,13 +84,13 @@ st.title("Losses side by side")
 st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
 with st.sidebar:
     keep = {"persist_state": "session"}  # kept across pages: a visit to Train would otherwise rebuild these
-    st.multiselect("Losses (2 to 6)", list(LOSSES), default=MISSION, key="cmp_losses", max_selections=6,
+    st.multiselect("Losses (2 to 6)", list(LOSSES), default=list(MISSION), key="cmp_losses", max_selections=6,
                    format_func=lambda name: LOSSES[name].title, on_change=build, **keep)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build, **keep)
     st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
-    st.slider("A-Softmax m", 1.0, 6.0, 4.0, 0.1, key="cmp_m_mult", on_change=apply_margins, **keep)
-    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", 0.0, 0.5, 0.1, 0.01, key="cmp_m_add",
+    st.slider("A-Softmax m", 1.0, 6.0, ANGULAR_M, 0.1, key="cmp_m_mult", on_change=apply_margins, **keep)
+    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", 0.0, 0.5, ADDITIVE_M, 0.01, key="cmp_m_add",
               on_change=apply_margins, **keep)
 
 if len(state.cmp_losses) < 2:

@@ -1,0 +1,26 @@
+"""Losses side by side (the Compare page and its benchmark): the same data, seed and initial weights
+for every loss, and one shared slider per kind of margin."""
+from __future__ import annotations
+
+from .trainer import TrainConfig
+
+MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
+ANGULAR_M, ADDITIVE_M = 4.0, 0.1  # the two sliders' starting values
+
+
+def margins(loss: str, angular: float = ANGULAR_M, additive: float = ADDITIVE_M) -> dict:
+    """The shared sliders' m for one loss: A-Softmax's m multiplies θ (cos mθ); CosFace's (cos θ − m),
+    ArcFace's (cos(θ + m)) and SV-Softmax's ground truth add theirs; softmax has none."""
+    if loss == "a_softmax":
+        return {"m": angular}
+    if loss in ("cosface", "arcface", "sv_softmax"):
+        return {"m": additive}
+    return {}
+
+
+def configs(losses, dim: int = 2, seed: int = 0, angular: float = ANGULAR_M, additive: float = ADDITIVE_M,
+            **common) -> dict[str, TrainConfig]:
+    """One training config per loss; the same seed gives every loss the same CNN weights, batches and
+    evaluation images."""
+    return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9, **common,
+                              **margins(name, angular, additive)) for name in losses}
