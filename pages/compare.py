@@ -41,8 +41,9 @@ def apply_margins() -> None:
                 trainer.set_live(**margins(name, state.cmp_m_mult, state.cmp_m_add))
 
 
-def row(name: str, trainer: Trainer, loss, metrics: dict) -> dict:
-    return {"loss": LOSSES[name].title, "step": trainer.step_count, "test accuracy": f"{metrics['test_accuracy']:.1%}",
+def row(name: str, trainer: Trainer, step: int, loss, metrics: dict) -> dict:
+    """The table's line for one loss, at the step its panel shows (training may be a step ahead)."""
+    return {"loss": LOSSES[name].title, "step": step, "test accuracy": f"{metrics['test_accuracy']:.1%}",
             "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
             "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
             "criterion met": "yes" if metrics["criterion_met"] else "no",
@@ -75,7 +76,7 @@ def grid() -> None:
         figure["layout"]["margin"]["t"] = 75  # two title lines
         with columns[k % len(columns)]:
             live_chart(figure, key=f"cmp-{name}", height=380)
-        rows.append(row(name, trainer, losses[name], metrics[name]))
+        rows.append(row(name, trainer, snap.step, losses[name], metrics[name]))
     st.dataframe(pd.DataFrame(rows).set_index("loss"), width="stretch")
 
 
