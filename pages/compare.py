@@ -37,8 +37,9 @@ def apply_margins() -> None:
         return
     with state.cmp_player.lock:
         for name, trainer in state.cmp.items():
-            if margins(name):
-                trainer.set_live(**margins(name, state.cmp_m_mult, state.cmp_m_add))
+            values = margins(name, state.cmp_m_mult, state.cmp_m_add)
+            if values:
+                trainer.set_live(**values)
 
 
 def row(name: str, trainer: Trainer, step: int, loss, metrics: dict) -> dict:

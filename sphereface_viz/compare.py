@@ -2,6 +2,7 @@
 for every loss, and one shared slider per kind of margin."""
 from __future__ import annotations
 
+from .losses import LOSSES
 from .trainer import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
@@ -10,12 +11,10 @@ ANGULAR_M, ADDITIVE_M = 4.0, 0.1  # the two sliders' starting values
 
 def margins(loss: str, angular: float = ANGULAR_M, additive: float = ADDITIVE_M) -> dict:
     """The shared sliders' m for one loss: A-Softmax's m multiplies θ (cos mθ); CosFace's (cos θ − m),
-    ArcFace's (cos(θ + m)) and SV-Softmax's ground truth add theirs; softmax has none."""
-    if loss == "a_softmax":
-        return {"m": angular}
-    if loss in ("cosface", "arcface", "sv_softmax"):
-        return {"m": additive}
-    return {}
+    ArcFace's (cos(θ + m)) and SV-Softmax's ground truth add theirs; the softmaxes have none."""
+    if "m" not in LOSSES[loss](2, 2).hparams():  # the loss's own parameters say whether it has a margin
+        return {}
+    return {"m": angular if loss == "a_softmax" else additive}
 
 
 def configs(losses, dim: int = 2, seed: int = 0, angular: float = ANGULAR_M, additive: float = ADDITIVE_M,
