@@ -176,8 +176,13 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     while step_count(page) < 30 and time.time() < deadline:
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_timeout(1500)
-    steps = step_count(page)
+    # A busy server may take seconds to handle the click, and training goes on until it does: read the
+    # counter once the page says Play again and the counter has stopped.
+    page.get_by_role("button", name="Play").wait_for(timeout=60_000)
+    steps, deadline = -1, time.time() + 30
+    while step_count(page) != steps and time.time() < deadline:
+        steps = step_count(page)
+        page.wait_for_timeout(1000)
     page.get_by_text("Replay, downloads and runs").click()
     files = {}
     for name in ("Figure (HTML)", "Metrics (CSV)", "Run (npz)"):
