@@ -105,7 +105,10 @@ if state.get("cmp_error"):
     st.stop()
 play, restart, _ = st.columns([1, 1, 5])
 player = state.cmp_player
-play.button("Pause" if player.wanted else "Play", type="primary", width="stretch",
-            on_click=lambda: state.cmp_player.toggle())
-restart.button("Reset", width="stretch", on_click=build)  # callbacks: see the Train page's controls
+if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch"):
+    player.pause() if player.wanted else player.play()
+    st.rerun()
+if restart.button("Reset", width="stretch"):
+    build()
+    st.rerun()
 st.fragment(grid, run_every=TICK if player.wanted else None)()

@@ -120,17 +120,18 @@ def defaults() -> None:
 
 
 def controls(trainer: Trainer, player: Player) -> None:
-    # Callbacks, not `if st.button(): ...; st.rerun()`: they run before the script, so the label and the
-    # redraw timer below are already right, and no run is cut short. A run cut short could make the
-    # browser re-mount the chart below it (a reload of plotly.js, the 3-D camera lost).
     play, step, restart, _ = st.columns([1, 1, 1, 4])
-    play.button("Pause" if player.wanted else "Play", type="primary", width="stretch", disabled=bool(trainer.stopped),
-                on_click=lambda: state.player.toggle())
+    if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch",
+                   disabled=bool(trainer.stopped)):
+        player.pause() if player.wanted else player.play()
+        st.rerun()
     if step.button("Step", width="stretch", disabled=player.wanted or bool(trainer.stopped)):
         with player.lock:
             trainer.step(1)
             trainer.snapshot()
-    restart.button("Reset", width="stretch", on_click=reset)
+    if restart.button("Reset", width="stretch"):
+        reset()
+        st.rerun()
 
 
 def redraw_interval() -> float:

@@ -50,10 +50,6 @@ class Player:
             self._thread.join()
         self.slots.leave(self.who)
 
-    def toggle(self) -> None:
-        """The Play / Pause button."""
-        self.pause() if self.wanted else self.play()
-
     def heartbeat(self) -> None:
         """The page is alive: keep training (or resume it, after a reconnection)."""
         self._seen = time.monotonic()
