@@ -36,18 +36,26 @@ def wait_for_port(port: int, seconds: float = 90) -> bool:
     return False
 
 
+def server_log(port: int | str) -> Path:
+    """Where app_server writes the output of the server on this port (or URL)."""
+    return ROOT / "artifacts" / "logs" / f"streamlit-{str(port).rsplit(':', 1)[-1]}.log"
+
+
 @contextmanager
 def app_server(port: int | None = None, *options: str, env: dict | None = None):
-    """`streamlit run app.py` on loopback; yields (url, process)."""
+    """`streamlit run app.py` on loopback; yields (url, process). The server's output goes to
+    artifacts/logs/streamlit-<port>.log: a pipe nobody reads would fill and stall the server."""
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
+    log = server_log(port)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--server.headless", "true", *options],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     try:
         if not wait_for_port(port):
             proc.kill()
-            raise RuntimeError("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+            raise RuntimeError(f"streamlit did not start: {log.read_text()}")
         yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()

@@ -4,15 +4,11 @@ Screenshots land in artifacts/screenshots/."""
 import time
 
 import pytest
-from appdriver import ROOT, TcpProxy, app_server, chromium, live_frame, renders, step_count
+from appdriver import ROOT, TcpProxy, app_server, chromium, live_frame, renders, server_log, step_count
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-
-
-def expect(locator):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +179,15 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     page.get_by_text("Replay, downloads and runs").click()
     files = {}
     for name in ("Figure (HTML)", "Metrics (CSV)", "Run (npz)"):
-        with page.expect_download(timeout=60_000) as download:
-            page.get_by_role("button", name=name).click()
+        button = page.get_by_test_id("stDownloadButton").filter(has_text=name)
+        try:
+            with page.expect_download(timeout=60_000) as download:
+                button.get_by_role("button").click()
+        except PlaywrightTimeout:
+            shot(page, "99-download-missing")
+            pytest.fail(f"no download from {name!r} within 60 s; the button shows {button.inner_text()!r} "
+                        f"(enabled: {button.get_by_role('button').is_enabled()}); the server's log ends with "
+                        f"{server_log(server).read_text()[-2000:]!r}")
         files[name] = tmp_path / download.value.suggested_filename
         download.value.save_as(files[name])
     run = load_run(files["Run (npz)"].read_bytes(), name="run.npz")
