@@ -98,6 +98,12 @@ def renders(page) -> int:
     return int(page.frame_locator(LIVE_CHART).first.locator("body").get_attribute("data-renders") or 0)
 
 
+def settled(page, timeout: float = 60_000) -> None:
+    """Wait until no script run is in progress: until it ends, the page may still show elements of the
+    run before, such as download buttons whose deferred files that run has already released."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
+
+
 def step_count(page) -> int:
     metric = page.get_by_test_id("stMetric").filter(has_text="Step").first
     return int(metric.get_by_test_id("stMetricValue").inner_text().replace(",", ""))

@@ -4,7 +4,7 @@ Screenshots land in artifacts/screenshots/."""
 import time
 
 import pytest
-from appdriver import ROOT, TcpProxy, app_server, chromium, live_frame, renders, server_log, step_count
+from appdriver import ROOT, TcpProxy, app_server, chromium, live_frame, renders, server_log, settled, step_count
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -170,12 +170,10 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Pause").click()
     # A busy server may take seconds to handle the click, and training goes on until it does: read the
-    # counter once the page says Play again and the counter has stopped.
+    # counter once the page says Play again and the run that click started has ended.
     page.get_by_role("button", name="Play").wait_for(timeout=60_000)
-    steps, deadline = -1, time.time() + 30
-    while step_count(page) != steps and time.time() < deadline:
-        steps = step_count(page)
-        page.wait_for_timeout(1000)
+    settled(page)
+    steps = step_count(page)
     page.get_by_text("Replay, downloads and runs").click()
     files = {}
     for name in ("Figure (HTML)", "Metrics (CSV)", "Run (npz)"):
