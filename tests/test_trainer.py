@@ -99,10 +99,32 @@ def test_recipes_fill_only_what_is_not_given():
 @pytest.mark.parametrize("kw,message", [
     ({"dim": 4}, "dim must be 2 or 3"), ({"epochs": 0}, "epochs must be"), ({"lr": -1}, "lr must be"),
     ({"loss": "nope"}, "unknown loss"), ({"batch_size": 1}, "batch_size"), ({"lr": float("nan")}, "lr must be"),
+    ({"clip": -1}, "clip must be >= 0"), ({"clip": float("inf")}, "clip must be >= 0"),
 ])
 def test_impossible_configs(kw, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kw)
+
+
+def first_step_length(trainer: Trainer) -> float:
+    """‖Δθ‖ of one step from rest: Nesterov SGD with momentum μ and no weight decay moves by lr (1 + μ) g."""
+    before = torch.cat([p.detach().flatten().clone() for p in trainer.parameters()])
+    lr = trainer.lr
+    trainer.step(1)
+    after = torch.cat([p.detach().flatten() for p in trainer.parameters()])
+    return float(torch.linalg.vector_norm(after - before)) / (lr * 1.9)
+
+
+def test_the_first_step_follows_the_gradient_clipped_to_norm_clip():
+    assert first_step_length(Trainer(small(loss="sv_softmax", clip=0))) > 0.01  # so the clip has work to do
+    assert first_step_length(Trainer(small(loss="sv_softmax", clip=0.01))) == pytest.approx(0.01, rel=1e-4)
+
+
+def test_sv_softmax_on_the_circle_reaches_97_percent():
+    """Digits, 2-D, one thread as in the app: unclipped, early gradients with norms up to ~500 left this
+    run at 95.3% (and at 20% with two threads); clipped at the recipe's 5, 98.3%."""
+    trainer = Trainer(TrainConfig(loss="sv_softmax", dim=2, seed=1, threads=1, snapshot_every=10**9))
+    assert trainer.run(eval_every=None)["test_accuracy"] >= 0.97
 
 
 def test_one_cycle_shape():
