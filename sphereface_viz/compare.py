@@ -7,6 +7,9 @@ from .trainer import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
 ANGULAR_M, ADDITIVE_M = 4.0, 0.1  # the two sliders' starting values
+# Five CNNs train at once here: half the Train page's width makes a step ~45% cheaper and still
+# brings every loss to 95% on digits (bench/train.py --only compare).
+WIDTH = 8
 
 
 def margins(loss: str, angular: float = ANGULAR_M, additive: float = ADDITIVE_M) -> dict:
@@ -21,5 +24,6 @@ def configs(losses, dim: int = 2, seed: int = 0, angular: float = ANGULAR_M, add
             **common) -> dict[str, TrainConfig]:
     """One training config per loss; the same seed gives every loss the same CNN weights, batches and
     evaluation images."""
+    common = {"width": WIDTH, **common}
     return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9, **common,
                               **margins(name, angular, additive)) for name in losses}
