@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.live_chart import live_chart
-from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, configs, margins
+from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
@@ -83,7 +83,8 @@ def grid() -> None:
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
 st.title("Losses side by side")
-st.caption("Same digits, same seed, same initial CNN weights and batches: only the loss differs.")
+st.caption(f"Same digits, same seed, same initial CNN weights and batches: only the loss differs. The CNN is "
+           f"{WIDTH} channels wide, half the Train page's default, so that five train at once.")
 with st.sidebar:
     keep = {"persist_state": "session"}  # kept across pages: a visit to Train would otherwise rebuild these
     st.multiselect("Losses (2 to 6)", list(LOSSES), default=list(MISSION), key="cmp_losses", max_selections=6,

@@ -89,6 +89,8 @@ def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
             angle = np.degrees(np.arccos(np.clip(cos, -1, 1)))
             hover = f"class {name}<br>angle to W: %{{customdata:.1f}}°<extra></extra>"
             marker = {"color": PALETTE[c % len(PALETTE)], "size": 6 if dim == 2 else 3, "opacity": 0.8}
+            if dim == 2:  # an outline tells apart points that pile up on their class's direction
+                marker["line"] = {"color": "white", "width": 0.5}
         else:
             angle = np.full(len(pts), np.nan)
             hover = f"class {name} (held out, unseen in training)<extra></extra>"
@@ -106,7 +108,9 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
     # half a sample off the grid: evenly spread W put exact ties (measure zero) on whole-degree angles
     phi, points = circle_points(RING_SAMPLES, offset=0.5)
     owner = decision_regions(loss, points).numpy()
-    ring = radius * 1.04
+    # Projected features all lie on the unit circle: a ring just outside it would hide each class's points
+    # under its own colour, so it keeps a clear gap there.
+    ring = radius * (1.15 if project else 1.04)
     traces = []
     for start, stop, who in runs_on_circle(torch.from_numpy(owner)):
         idx = np.arange(start, stop + 1) % len(owner)
