@@ -127,6 +127,18 @@ def test_fixed_radius_keeps_axes_still():
     assert a["layout"]["xaxis"]["range"] == b["layout"]["xaxis"]["range"]
 
 
+def test_projected_points_lie_clear_inside_the_class_ring():
+    """On the unit circle, a point under the 14-px band of its own class colour is invisible."""
+    fig = feature_figure(build_loss("arcface", 2, 10), *cloud(), NAMES, project=True)
+    radii = np.hypot(np.concatenate([t["x"] for t in feature_points(fig)]),
+                     np.concatenate([t["y"] for t in feature_points(fig)]))
+    assert radii == pytest.approx(1.0, abs=1e-5)
+    bands = [t for t in traces(fig, kind="scatter") if t.get("mode") == "lines" and t["line"].get("width") == 14]
+    ring = min(np.hypot(np.asarray(t["x"]), np.asarray(t["y"])).min() for t in bands)
+    assert ring >= 1.1
+    assert all(t["marker"]["line"]["color"] == "white" for t in feature_points(fig))
+
+
 def test_subsampled_to_2000_points_and_serialisable():
     torch.manual_seed(0)
     features, labels = cloud(n=5000)
