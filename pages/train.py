@@ -10,7 +10,7 @@ import streamlit as st
 from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import snapshot_figure
-from sphereface_viz.losses import LOSSES
+from sphereface_viz.losses import LOSSES, default_hparams
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, feature_figure, figure_title, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
@@ -30,7 +30,7 @@ def wanted_config() -> TrainConfig:
 
 def live_values(loss: str) -> dict:
     """The live sliders that apply to this loss, by their SPEC.md names."""
-    names = LOSSES[loss](2, 2).hparams()
+    names = default_hparams(loss)
     out = {k: state[k] for k in ("m", "s", "t", "lambda_min", "lambda_base") if k in names and k in state}
     if "variant" in names and "variant" in state:
         out["variant"] = state.variant
@@ -110,7 +110,7 @@ def defaults() -> None:
             "width": 16, "project": False, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
-    loss_defaults = LOSSES[state.loss](2, 2).hparams()
+    loss_defaults = default_hparams(state.loss)
     for key in ("m", "s", "t", "variant", "lambda_min", "lambda_base"):
         if key in loss_defaults and (key not in state or state.get("defaults_for") != state.loss):
             state[key] = loss_defaults[key]

@@ -2,7 +2,7 @@
 for every loss, and one shared slider per kind of margin."""
 from __future__ import annotations
 
-from .losses import LOSSES
+from .losses import default_hparams
 from .trainer import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
@@ -15,7 +15,7 @@ WIDTH = 8
 def margins(loss: str, angular: float = ANGULAR_M, additive: float = ADDITIVE_M) -> dict:
     """The shared sliders' m for one loss: A-Softmax's m multiplies θ (cos mθ); CosFace's (cos θ − m),
     ArcFace's (cos(θ + m)) and SV-Softmax's ground truth add theirs; the softmaxes have none."""
-    if "m" not in LOSSES[loss](2, 2).hparams():  # the loss's own parameters say whether it has a margin
+    if "m" not in default_hparams(loss):  # the loss's own parameters say whether it has a margin
         return {}
     return {"m": angular if loss == "a_softmax" else additive}
 

@@ -346,6 +346,11 @@ class SVSoftmax(ScaledLoss):
 LOSSES = {cls.name: cls for cls in (Softmax, ModifiedSoftmax, ASoftmax, CosFace, ArcFace, SVSoftmax)}
 
 
+def default_hparams(name: str) -> dict:
+    """A loss's hyper-parameters and their defaults (which of m, s, t, ... it takes at all)."""
+    return build_loss(name, 2, 2).hparams()
+
+
 def build_loss(name: str, feat_dim: int, num_classes: int, **hparams) -> MarginLoss:
     """The registry: a loss module by name, hyper-parameters by their SPEC.md names."""
     if name not in LOSSES:
