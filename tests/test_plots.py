@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from sphereface_viz.geometry import GAP, owned_arcs
 from sphereface_viz.losses import build_loss
 from sphereface_viz.plots import GAP_COLOUR, PALETTE, feature_figure, figure_title, to_figure, to_json
 from sphereface_viz.theory import two_class_loss
@@ -72,6 +73,18 @@ def test_grey_gaps_only_for_margin_losses(name, has_gap):
     assert bool(gap_arcs(feature_figure(loss, *cloud(), NAMES))) == has_gap
 
 
+def test_all_margin_gaps_are_one_arc_trace_with_a_piece_per_gap():
+    """The browser pays per trace, so the gaps share one; its pieces are the gaps geometry.owned_arcs finds."""
+    loss = build_loss("cosface", 2, 10, m=0.1)
+    arcs = gap_arcs(feature_figure(loss, *cloud(), NAMES, project=True))
+    assert len(arcs) == 1
+    pieces = np.split(np.asarray(arcs[0]["x"]), np.flatnonzero(np.isnan(arcs[0]["x"])))
+    gaps = [(a, b) for a, b, who in owned_arcs(loss) if who == GAP]
+    assert len(pieces) == len(gaps) == 10
+    radius = np.hypot(arcs[0]["x"], arcs[0]["y"])
+    assert np.isnan(radius).sum() == 9 and np.nanmax(radius) == pytest.approx(np.nanmin(radius))
+
+
 def test_sv_softmax_draws_raised_logit_curve_dashed():
     loss = two_class_loss("sv_softmax", 90, t=1.4, m=0.2, variant="am")
     fig = feature_figure(loss, *cloud(n=0), ["a", "b"], project=True)
@@ -134,7 +147,7 @@ def test_projected_points_lie_clear_inside_the_class_ring():
                      np.concatenate([t["y"] for t in feature_points(fig)]))
     assert radii == pytest.approx(1.0, abs=1e-5)
     bands = [t for t in traces(fig, kind="scatter") if t.get("mode") == "lines" and t["line"].get("width") == 14]
-    ring = min(np.hypot(np.asarray(t["x"]), np.asarray(t["y"])).min() for t in bands)
+    ring = min(np.nanmin(np.hypot(t["x"], t["y"])) for t in bands)  # NaN: breaks between the gap arcs
     assert ring >= 1.1
     assert all(t["marker"]["line"]["color"] == "white" for t in feature_points(fig))
 
