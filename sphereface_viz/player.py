@@ -19,13 +19,47 @@ from .slots import TrainingSlots
 from .trainer import Trainer
 
 
+class PageFirstLock:
+    """A re-entrant lock that a waiting page gets before the training thread's next step.
+
+    The training loop releases its lock after every step and takes it again at once; with a plain lock
+    the page's waiting thread rarely won that race, and a redraw of the live view waited up to 0.8 s
+    (dozens of steps) for it. Here a page queues at `gate` and the training thread must pass the gate
+    before each step (`between_steps`), so a page waits for at most the step under way."""
+
+    def __init__(self):
+        self.gate, self.inner = threading.RLock(), threading.RLock()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        if not self.gate.acquire(blocking):
+            return False
+        try:
+            return self.inner.acquire(blocking)
+        finally:
+            self.gate.release()
+
+    def release(self) -> None:
+        self.inner.release()
+
+    __enter__ = acquire
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def between_steps(self):
+        """For the training thread: wait while a page is queued, then hold the lock for one step."""
+        with self.gate:
+            pass
+        return self.inner
+
+
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
                  patience: float = 3.0):
         """trainers: stepped round robin (the Compare page's losses get the same number of steps)."""
         self.trainers, self.slots, self.who = list(trainers), slots, who
         self.burst, self.patience = burst, patience
-        self.lock = threading.RLock()  # re-entrant: a page may hold it around several moments
+        self.lock = PageFirstLock()  # re-entrant: a page may hold it around several moments
         self.wanted = False      # the user pressed Play
         self.waiting = False     # queued for a training slot
         self._seen = time.monotonic()
@@ -82,7 +116,7 @@ class Player:
                 self.waiting = not granted
                 end = time.monotonic() + self.burst
                 while granted and time.monotonic() < end and self._alive():
-                    with self.lock:
+                    with self.lock.between_steps():
                         for trainer in self.trainers:
                             trainer.step(1)
         self.waiting = False

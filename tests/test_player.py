@@ -125,3 +125,36 @@ def test_a_redraw_embeds_outside_the_lock_and_stays_one_moment():
     assert tr.step_count == 5 and snap.step == status["step"] == 3 and tr.snapshots[-1] is snap
     np.testing.assert_allclose(snap.features, posed["features"], rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(snap.weight, loss.weight.detach().numpy())
+
+
+class BusyTrainer:
+    """Steps that hold the GIL for ~2 ms each, like a small CNN's Python-heavy step."""
+    stopped = None
+
+    def __init__(self):
+        self.step_count = 0
+
+    def step(self, k):
+        end = time.perf_counter() + 0.002
+        while time.perf_counter() < end:
+            pass
+        self.step_count += k
+
+
+def test_a_page_gets_the_lock_within_the_step_under_way():
+    """The training loop re-takes the lock right after each step; a page must not wait behind many steps."""
+    tr = BusyTrainer()
+    player = Player([tr], TrainingSlots(1), "me", burst=10.0)
+    player.play()
+    try:
+        assert wait_until(lambda: tr.step_count > 10)
+        waited = []
+        for _ in range(50):
+            before = tr.step_count
+            with player.lock:
+                waited.append(tr.step_count - before)
+            player.heartbeat()
+            time.sleep(0.005)
+    finally:
+        player.pause()
+    assert max(waited) <= 1, waited
