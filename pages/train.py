@@ -18,14 +18,15 @@ from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
-RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width")
+HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
+RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
 
 
 def wanted_config() -> TrainConfig:
     return TrainConfig(dataset=state.dataset, data_dir=state.data_dir or None, dim=state.dim, loss=state.loss,
                        seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
-                       snapshot_every=10**9, max_snapshots=300, eval_size=1000, **live_values(state.loss))
+                       snapshot_every=10**9, max_snapshots=300, eval_size=state.points, **live_values(state.loss))
 
 
 def live_values(loss: str) -> dict:
@@ -83,6 +84,8 @@ def sidebar() -> None:
             st.number_input("Seed", 0, 10**6, key="seed", on_change=reset, **keep)
             st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset, **keep)
             st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset, **keep)
+            # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
+            st.select_slider("Test images drawn", [250, 500, 1000, 2000], key="points", on_change=reset, **keep)
         st.header("Live")
         st.caption("These change the loss while it trains.")
         loss = state.loss
@@ -107,7 +110,7 @@ def sidebar() -> None:
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "project": False, "error": None, "curve": []}
+            "width": 16, "points": 1000, "project": False, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
     loss_defaults = default_hparams(state.loss)
@@ -154,14 +157,19 @@ def frame(trainer: Trainer, player: Player) -> dict:
     figure = feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
                             trainer.seen, project=state.project, radius=state.radius,
                             title=figure_title(loss, snap.step))
-    curve = state.curve[-400:]
-    history = None
-    if len(curve) > 1:  # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
+    curve, last = state.curve[-400:], state.get("view") or {}
+    history, history_at = last.get("history"), last.get("history_at", -math.inf)
+    # The curves move slowly: while playing they redraw once a second, not every tick (~30 ms of browser each)
+    if len(curve) < 2:
+        history = None
+    elif not player.wanted or time.monotonic() - history_at >= HISTORY_EVERY:
+        # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
         column = {key: [row[key] for row in curve] for key in curve[0]}
         accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
         history = to_json(history_figure(column["step"], column["loss"], accuracies))
-    return {"figure": to_json(figure), "history": history, "status": status, "angles": angles,
-            "drawn_at": time.monotonic()}
+        history_at = time.monotonic()
+    return {"figure": to_json(figure), "history": history, "history_at": history_at, "status": status,
+            "angles": angles, "drawn_at": time.monotonic()}
 
 
 def show(view: dict) -> None:

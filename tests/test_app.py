@@ -44,6 +44,25 @@ def test_train_page_widgets_step_live_m_and_reset():
     assert at.session_state["trainer"].step_count == 0 and at.session_state["trainer"].loss.m == 2.5
 
 
+def test_history_chart_follows_steps_and_a_reset_clears_it():
+    at = page("train")
+    assert at.session_state["view"]["history"] is None  # one point is no curve
+    button(at, "Step").click().run()
+    first = at.session_state["view"]["history"]
+    button(at, "Step").click().run()
+    assert first is not None and at.session_state["view"]["history"] != first  # paused: every step redraws it
+    button(at, "Reset").click().run()
+    assert at.session_state["view"]["history"] is None  # not the old run's curves
+
+
+def test_test_images_drawn_resets_with_that_many_points():
+    at = page("train")
+    assert len(at.session_state["trainer"].eval_labels) == 360  # digits has 360 test images, fewer than 1,000
+    at.sidebar.select_slider(key="points").set_value(250).run()
+    assert not at.exception and len(at.session_state["trainer"].eval_labels) == 250
+    assert at.session_state["trainer"].snapshots[-1].features.shape == (250, 2)  # what the chart draws
+
+
 def test_lambda_schedule_changes_live_and_criterion_is_shown():
     at = page("train")
     trainer = at.session_state["trainer"]
