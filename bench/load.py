@@ -1,8 +1,11 @@
 """Benchmark of the app under a classroom's load (issues #5 and #6), in headless Chromium via Playwright.
 
     python bench/load.py                          # every part (~15 min on 2 cores)
-    python bench/load.py --only single sessions   # single, sessions, cycles, proxy
+    python bench/load.py --only render single     # render, single, sessions, cycles, proxy
 
+render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real MNIST run as fast as it
+          draws them: redraws/s and the browser's CPU per redraw (every Chromium process), against the
+          same frames drawn as plotly's SVG scatter (before pages/live_chart.js drew points on a canvas)
 single    one student on the Train page: redraws per second in the browser, training steps per second
           in the app against the same trainer stepping headless (the ratio issue #5 asks for)
 sessions  N students at once, each pressing Play: steps/s and redraws/s per session, server memory
@@ -86,16 +89,96 @@ def choose_mnist(page) -> None:
         raise SystemExit("MNIST did not load: " + page.get_by_test_id("stAlert").first.inner_text())
 
 
+def draw_points(page, count: int) -> None:
+    """Set the Train page's "Test images drawn" (More, in the sidebar); the trainer resets."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("More").click()
+    thumb = sidebar.get_by_role("slider", name="Test images drawn")
+    thumb.focus()
+    for _ in range(4):
+        if thumb.get_attribute("aria-valuetext") == str(count):
+            break
+        thumb.press("ArrowRight" if int(thumb.get_attribute("aria-valuetext")) < count else "ArrowLeft")
+        time.sleep(1)
+    time.sleep(10)  # a new trainer is built
+    if thumb.get_attribute("aria-valuetext") != str(count):
+        raise SystemExit(f"could not set Test images drawn to {count}")
+
+
+def chromium_cpu_seconds() -> float:
+    """CPU time of every Chromium process so far (renderer, GPU and browser processes), from /proc."""
+    total = 0.0
+    for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def mnist_frames(points: int, count: int = 12) -> list[str]:
+    """Feature-figure JSON of an MNIST A-Softmax 2-D run, every 15 steps: what the Train page sends."""
+    from sphereface_viz.plots import default_radius, feature_figure, figure_title, to_json
+
+    trainer = Trainer(TrainConfig(dataset="mnist", data_dir=MNIST, download=False, threads=2, eval_size=points,
+                                  snapshot_every=10**9))
+    frames = []
+    for _ in range(count):
+        trainer.step(15)
+        snap = trainer.pose()()
+        figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
+                                trainer.seen, radius=default_radius(snap.features, False),
+                                title=figure_title(trainer.loss, snap.step))
+        frames.append(to_json(figure))
+    return frames
+
+
+def render(browser, points: int = 2000, rounds: int = 3) -> None:
+    from pages.live_chart import write_files
+
+    frames = mnist_frames(points)
+    page = browser.new_page(viewport=VIEW)
+    page.goto(write_files().as_uri())
+    # the component's own page: a render message per frame, as Streamlit sends them; wait for each frame to be
+    # painted (two animation frames) before the next
+    draw_component = """async ([frames, rounds]) => { const painted = () => new Promise(r => requestAnimationFrame(
+        () => requestAnimationFrame(r))); for (let k = 0; k < rounds * frames.length; k++) { const n = window.renders;
+        window.postMessage({type: 'streamlit:render', args: {figure: frames[k % frames.length] + ' '.repeat(k % 2),
+        height: 640, name: 'bench'}}, '*'); while (window.renders === n) await new Promise(r => setTimeout(r, 1));
+        await painted(); } }"""
+    draw_svg = """async ([frames, rounds]) => { points = []; const painted = () => new Promise(r => requestAnimationFrame(
+        () => requestAnimationFrame(r))); for (let k = 0; k < rounds * frames.length; k++) {
+        const fig = JSON.parse(frames[k % frames.length]);
+        await Plotly.react(chart, fig.data, fig.layout); await painted(); } }"""
+    for name, script in (("canvas points (the app)", draw_component), ("plotly SVG points (before)", draw_svg)):
+        page.evaluate(script, [frames[:2], 1])  # warm up
+        times = []
+        for _ in range(3):
+            cpu, began = chromium_cpu_seconds(), time.monotonic()
+            page.evaluate(script, [frames, rounds])
+            n = rounds * len(frames)
+            times.append(((time.monotonic() - began) / n, (chromium_cpu_seconds() - cpu) / n))
+        wall = statistics.median(t[0] for t in times)
+        cpu = statistics.median(t[1] for t in times)
+        print(f"  {name}: {1 / wall:.1f} redraws/s, browser CPU {cpu * 1000:.0f} ms per redraw "
+              f"(medians of 3 × {rounds * len(frames)} frames of {points:,} points)", flush=True)
+    page.close()
+
+
 def single(url: str, browser, pid: int) -> None:
     idle = rss_mb(pid)
-    for name, config in (("digits (360 test points)", {}),
-                         ("MNIST (1,000 test points)", {"dataset": "mnist", "data_dir": MNIST, "download": False})):
+    mnist = {"dataset": "mnist", "data_dir": MNIST, "download": False}
+    for name, config, points in (("digits (360 test points)", {}, 1000), ("MNIST (1,000 test points)", mnist, 1000),
+                                 ("MNIST (2,000 test points)", mnist, 2000)):
         headless = headless_steps_per_second(**config)
         began = time.monotonic()
         context, page = open_session(browser, url)
         first_paint = time.monotonic() - began
         if config:
             choose_mnist(page)
+        if points != 1000:
+            draw_points(page, points)
         play(page)
         time.sleep(5)
         runs = [measure([page], 10)[0] for _ in range(3)]
@@ -190,7 +273,7 @@ def proxy(browser, n: int) -> None:
 
 
 def main() -> None:
-    parts = ["single", "sessions", "cycles", "proxy"]
+    parts = ["render", "single", "sessions", "cycles", "proxy"]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", choices=parts, default=parts)
     p.add_argument("--sessions", nargs="*", type=int, default=[1, 5, 10, 15])
@@ -199,6 +282,9 @@ def main() -> None:
     ttl = 30.0
     print(f"machine: {machine()}; server and Chromium on the same machine", flush=True)
     with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl))) as (url, server):
+        if "render" in args.only:
+            print("\n## the live chart alone: MNIST A-Softmax 2-D frames, drawn as fast as the browser can")
+            render(browser)
         if "single" in args.only:
             print("\n## one session on the Train page (A-Softmax 2-D)")
             single(url, browser, server.pid)
