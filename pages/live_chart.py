@@ -23,8 +23,6 @@ INDEX = """<!doctype html><html><head><meta charset="utf-8"><script src="plotly.
 <style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}#chart{width:100%}</style></head>
 <body><div id="chart"></div><script src="live_chart.js"></script></body></html>"""
 SCRIPT = Path(__file__).with_suffix(".js")
-
-
 FOLDER = Path(tempfile.gettempdir()) / "sphereface-viz-live-chart"
 
 

@@ -310,7 +310,8 @@ class Trainer:
     def features(self, images: torch.Tensor, batch: int = 256,
                  model: torch.nn.Module | None = None) -> torch.Tensor:
         """Embed in chunks of 256: activations of 2,000 MNIST images at once (100 MB) overflow the CPU's
-        caches, and one chunk of 2,000 took twice as long as eight of 256 (README, "Benchmarks")."""
+        caches, and one chunk of 2,000 took twice as long as eight of 256 (README, "A classroom on one
+        server")."""
         model = model or self.model
         model.eval()
         return torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])
