@@ -140,23 +140,22 @@ def render(browser, points: int = 2000, rounds: int = 3) -> None:
     frames = mnist_frames(points)
     page = browser.new_page(viewport=VIEW)
     page.goto(write_files().as_uri())
-    # the component's own page: a render message per frame, as Streamlit sends them; wait for each frame to be
-    # painted (two animation frames) before the next
-    draw_component = """async ([frames, rounds]) => { const painted = () => new Promise(r => requestAnimationFrame(
-        () => requestAnimationFrame(r))); for (let k = 0; k < rounds * frames.length; k++) { const n = window.renders;
-        window.postMessage({type: 'streamlit:render', args: {figure: frames[k % frames.length] + ' '.repeat(k % 2),
-        height: 640, name: 'bench'}}, '*'); while (window.renders === n) await new Promise(r => setTimeout(r, 1));
-        await painted(); } }"""
-    draw_svg = """async ([frames, rounds]) => { points = []; const painted = () => new Promise(r => requestAnimationFrame(
-        () => requestAnimationFrame(r))); for (let k = 0; k < rounds * frames.length; k++) {
-        const fig = JSON.parse(frames[k % frames.length]);
-        await Plotly.react(chart, fig.data, fig.layout); await painted(); } }"""
-    for name, script in (("canvas points (the app)", draw_component), ("plotly SVG points (before)", draw_svg)):
-        page.evaluate(script, [frames[:2], 1])  # warm up
+    # svg = false: a render message per frame to the component, as Streamlit sends them; svg = true: plain
+    # Plotly.react of the same frames on the same page. Each frame is painted (two animation frames) before the next.
+    draw = """async ([frames, rounds, svg]) => { if (svg) points = [];
+        const painted = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        for (let k = 0; k < rounds * frames.length; k++) { const frame = frames[k % frames.length];
+          if (svg) { const fig = JSON.parse(frame); await Plotly.react(chart, fig.data, fig.layout); }
+          else { const n = window.renders; window.postMessage({type: 'streamlit:render', args: {figure:
+            frame + ' '.repeat(k % 2), height: 640, name: 'bench'}}, '*');
+            while (window.renders === n) await new Promise(r => setTimeout(r, 1)); }
+          await painted(); } }"""
+    for name, svg in (("canvas points (the app)", False), ("plotly SVG points (before)", True)):
+        page.evaluate(draw, [frames[:2], 1, svg])  # warm up
         times = []
         for _ in range(3):
             cpu, began = chromium_cpu_seconds(), time.monotonic()
-            page.evaluate(script, [frames, rounds])
+            page.evaluate(draw, [frames, rounds, svg])
             n = rounds * len(frames)
             times.append(((time.monotonic() - began) / n, (chromium_cpu_seconds() - cpu) / n))
         wall = statistics.median(t[0] for t in times)

@@ -118,11 +118,9 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
     for start, stop, who in runs_on_circle(torch.from_numpy(owner)):
         idx = np.arange(start, stop + 1) % len(owner)
         angles = phi.numpy()[idx] + np.where(np.arange(start, stop + 1) >= len(owner), 2 * math.pi, 0)
-        key = GAP if who == GAP else (who, start)
-        runs.setdefault(key, []).append(angles)
+        runs.setdefault((who, 0 if who == GAP else start), []).append(angles)
     traces = []
-    for key, arcs in runs.items():
-        who = GAP if key == GAP else key[0]
+    for (who, _), arcs in runs.items():
         colour = region_colour(who, seen)
         label = "margin gap" if who == GAP else "owned by " + class_names[seen[who]]
         wedge = [np.r_[0, ring * np.exp(1j * a), 0, BREAK] for a in arcs]
