@@ -10,12 +10,16 @@ function scene() { return chart._fullLayout && chart._fullLayout.scene && chart.
 function camera() { const s = scene(); return s ? s.getCamera() : JSON.parse(sessionStorage.getItem(store) || "null"); }
 function keep() { const s = scene(); if (s) sessionStorage.setItem(store, JSON.stringify(s.getCamera())); }
 
-// --- 2-D points on a canvas -----------------------------------------------------------------------
-// plotly's SVG scatter spends about 0.1 ms of the browser's CPU per point per redraw (2,000 points: ~250 ms, a
-// whole core at four redraws a second); a canvas draws them in a few ms. Marker-only 2-D scatter traces stay in
-// the figure, emptied, so the legend still shows and toggles them; their points are drawn here, on a canvas
-// between plotly's plot and its legend layer, and their hover text is shown here.
-let points = [];  // per trace: {index, x, y, custom, marker, hover, px, py}
+// --- 2-D traces on a canvas ------------------------------------------------------------------------
+// plotly.js pays per trace and per point on every redraw: its SVG scatter cost about 0.1 ms of the browser's CPU
+// per point (2,000 points: ~250 ms, a whole core at four redraws a second) and ~2.5 ms per trace, and a feature
+// figure has ~36 traces (a wedge and an arc per class). A canvas draws them all in a few ms. So 2-D scatter
+// traces are drawn here, in figure order, on a canvas between plotly's plot (axes) and its legend layer; plotly
+// keeps one missing point of each trace the legend lists, so the legend still shows and toggles it, and drops
+// the rest. Marker-only traces always come here; lines, fills and text only in a figure with a single pair of
+// axes (the canvas maps through xaxis and yaxis), so the history chart's two panels stay plotly's. Hover text
+// of drawn traces is shown here too.
+let shapes = [];  // per drawn trace: {shown, x, y, custom, text, mode, fill, fillcolor, line, marker, textfont, hover, px, py}
 const canvas = document.createElement("canvas");
 canvas.style.cssText = "position:absolute;left:0;top:0;pointer-events:none";
 const tip = document.createElement("div");
@@ -24,6 +28,7 @@ tip.style.cssText = "position:absolute;display:none;pointer-events:none;backgrou
 document.body.appendChild(tip);
 const TYPED = {f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array,
                i4: Int32Array, u4: Uint32Array};
+const DASH = {dot: 1, dash: 3, longdash: 5};  // plotly.js: dashes of k·max(width, 3) px, gaps as long
 
 function decode(a) {  // plotly.py sends numpy arrays as {dtype, bdata: base64}
   if (!a || Array.isArray(a) || !a.bdata) return a;
@@ -31,17 +36,68 @@ function decode(a) {  // plotly.py sends numpy arrays as {dtype, bdata: base64}
   return new TYPED[a.dtype](bytes.buffer);
 }
 
-function takePoints(fig) {
-  points = [];
-  fig.data.forEach((t, index) => {
-    if ((t.type || "scatter") !== "scatter" || t.mode !== "markers") return;
-    points.push({index, x: decode(t.x), y: decode(t.y), custom: decode(t.customdata), marker: t.marker || {},
-                 hover: t.hovertemplate || t.name || "", px: [], py: []});
-    t.x = [null]; t.y = [null]; delete t.customdata;  // one missing point: plotly hides a trace with none
-  });
+function takeShapes(fig) {
+  const single = !Object.keys(fig.layout).some((k) => /^[xy]axis\d/.test(k));
+  const kept = [], groups = {};
+  shapes = [];
+  for (const t of fig.data) {
+    const mode = t.mode || "lines";
+    if ((t.type || "scatter") !== "scatter" || (mode !== "markers" && !single)) { kept.push(t); continue; }
+    const shape = {x: decode(t.x), y: decode(t.y), custom: decode(t.customdata), text: t.text, mode,
+                   fill: t.fill === "toself" ? t.fillcolor : null, line: t.line || {}, marker: t.marker || {},
+                   textfont: Object.assign({}, fig.layout.font, t.textfont), group: t.legendgroup,
+                   hover: t.hoverinfo === "skip" ? null : t.hovertemplate || t.name || "", px: [], py: []};
+    shapes.push(shape);
+    if (t.showlegend === false) continue;  // nothing of it left for plotly to show
+    shape.index = kept.length;
+    if (t.legendgroup !== undefined) groups[t.legendgroup] = kept.length;
+    kept.push(Object.assign(t, {x: [null], y: [null], customdata: undefined, text: undefined}));
+  }
+  for (const s of shapes) if (s.index === undefined && s.group in groups) s.index = groups[s.group];
+  fig.data = kept;
 }
 
-function drawPoints() {
+function pieces(s, xa, ya) {  // pixel polylines, split where x or y is missing (null or NaN)
+  const out = [];
+  let piece = [];
+  for (let k = 0; k < s.x.length; k++) {
+    if (s.x[k] === null || s.y[k] === null || Number.isNaN(s.x[k]) || Number.isNaN(s.y[k])) {
+      if (piece.length) out.push(piece);
+      piece = [];
+    } else piece.push([xa._offset + xa.l2p(s.x[k]), ya._offset + ya.l2p(s.y[k])]);
+  }
+  if (piece.length) out.push(piece);
+  return out;
+}
+
+function trace(ctx, piece, close) {
+  ctx.beginPath();
+  piece.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+  if (close) ctx.closePath();
+}
+
+function marker(ctx, s, k, px, py) {
+  const m = s.marker, r = (m.size || 6) / 2, symbol = String(m.symbol || "circle"), line = m.line || {};
+  ctx.beginPath();
+  if (symbol.startsWith("x")) {
+    ctx.lineWidth = r / 2;
+    ctx.moveTo(px - r, py - r); ctx.lineTo(px + r, py + r); ctx.moveTo(px - r, py + r); ctx.lineTo(px + r, py - r);
+    ctx.stroke();
+    return;
+  }
+  if (symbol === "arrow") {  // plotly's arrow: a head pointing up, turned clockwise by `angle` degrees
+    const angle = (Array.isArray(m.angle) ? m.angle[k] : m.angle || 0) * Math.PI / 180;
+    ctx.save(); ctx.translate(px, py); ctx.rotate(angle);
+    ctx.moveTo(0, -r); ctx.lineTo(0.8 * r, r); ctx.lineTo(-0.8 * r, r); ctx.closePath(); ctx.fill();
+    ctx.restore();
+    return;
+  }
+  ctx.arc(px, py, r, 0, 2 * Math.PI);
+  ctx.fill();
+  if (line.width) { ctx.lineWidth = line.width; ctx.strokeStyle = line.color; ctx.stroke(); ctx.strokeStyle = m.color; }
+}
+
+function drawShapes() {
   const full = chart._fullLayout;
   if (!full || !full.xaxis || !full.yaxis) { canvas.remove(); return; }
   const host = chart.querySelector(".svg-container"), svg = host && host.querySelector(".main-svg");
@@ -54,27 +110,41 @@ function drawPoints() {
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.beginPath(); ctx.rect(xa._offset, ya._offset, xa._length, ya._length); ctx.clip();
   let drawn = 0;
-  for (const p of points) {
-    p.px = []; p.py = [];
-    const trace = chart._fullData[p.index];
-    if (!trace || trace.visible !== true) continue;
-    const m = p.marker, r = (m.size || 6) / 2, line = m.line || {}, cross = String(m.symbol || "").startsWith("x");
-    ctx.globalAlpha = m.opacity === undefined ? 1 : m.opacity;
-    ctx.fillStyle = ctx.strokeStyle = m.color || "#444";
-    for (let k = 0; k < p.x.length; k++) {
-      const px = xa._offset + xa.l2p(p.x[k]), py = ya._offset + ya.l2p(p.y[k]);
-      p.px.push(px); p.py.push(py);
-      ctx.beginPath();
-      if (cross) {
-        ctx.lineWidth = r / 2;
-        ctx.moveTo(px - r, py - r); ctx.lineTo(px + r, py + r); ctx.moveTo(px - r, py + r); ctx.lineTo(px + r, py - r);
-        ctx.stroke();
-      } else {
-        ctx.arc(px, py, r, 0, 2 * Math.PI);
-        ctx.fill();
-        if (line.width) { ctx.lineWidth = line.width; ctx.strokeStyle = line.color; ctx.stroke(); ctx.strokeStyle = m.color; }
+  for (const s of shapes) {
+    s.px = []; s.py = []; s.lines = [];
+    const owner = s.index === undefined ? null : chart._fullData[s.index];
+    if (owner && owner.visible !== true) continue;
+    const line = s.line, m = s.marker;
+    ctx.globalAlpha = 1;
+    if (s.fill) {
+      ctx.fillStyle = s.fill;
+      for (const piece of pieces(s, xa, ya)) { trace(ctx, piece, true); ctx.fill(); }
+    }
+    if (s.mode.includes("lines") && line.width !== 0) {
+      const width = line.width === undefined ? 2 : line.width, dash = DASH[line.dash] * Math.max(width, 3);
+      ctx.strokeStyle = line.color || "#444"; ctx.lineWidth = width; ctx.lineJoin = "round";
+      ctx.setLineDash(dash ? [dash, dash] : []);
+      s.lines = pieces(s, xa, ya);
+      for (const piece of s.lines) { trace(ctx, piece, false); ctx.stroke(); }
+      ctx.setLineDash([]);
+    }
+    if (s.mode.includes("markers") || s.mode.includes("text")) {
+      for (let k = 0; k < s.x.length; k++) {
+        s.px.push(xa._offset + xa.l2p(s.x[k])); s.py.push(ya._offset + ya.l2p(s.y[k]));
       }
-      drawn += 1;
+    }
+    if (s.mode.includes("markers")) {
+      ctx.globalAlpha = m.opacity === undefined ? 1 : m.opacity;
+      ctx.fillStyle = ctx.strokeStyle = m.color || "#444";
+      for (let k = 0; k < s.px.length; k++) marker(ctx, s, k, s.px[k], s.py[k]);
+      drawn += s.px.length;
+    }
+    if (s.mode.includes("text") && s.text) {  // plotly's "top center": centred, above the marker
+      const f = s.textfont;
+      ctx.globalAlpha = 1; ctx.fillStyle = f.color || "#444"; ctx.font = `${f.size || 12}px ${f.family || "sans-serif"}`;
+      ctx.textAlign = "center"; ctx.textBaseline = "bottom";
+      const lift = s.mode.includes("markers") ? (m.size || 6) / 2 + 2 : 0;
+      for (let k = 0; k < s.px.length; k++) ctx.fillText(s.text[k], s.px[k], s.py[k] - lift);
     }
   }
   window.drawnPoints = drawn;  // read by the tests
@@ -84,22 +154,42 @@ let pending = false;
 function schedule() {  // one canvas draw per animation frame, however many plotly redraws asked for it
   if (pending) return;
   pending = true;
-  requestAnimationFrame(() => { pending = false; drawPoints(); });
+  requestAnimationFrame(() => { pending = false; drawShapes(); });
+}
+
+function segmentDistance(x, y, [ax, ay], [bx, by]) {
+  const dx = bx - ax, dy = by - ay, along = dx || dy ? ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy) : 0;
+  const t = Math.max(0, Math.min(1, along));
+  return Math.hypot(x - ax - t * dx, y - ay - t * dy);
+}
+
+function hit(mx, my) {  // the nearest marker under the mouse, else the topmost line under it
+  let best = null, bestDistance = Infinity;
+  for (const s of shapes) {
+    if (s.hover === null || !s.mode.includes("markers")) continue;
+    const reach = (s.marker.size || 6) / 2 + 3;
+    for (let k = 0; k < s.px.length; k++) {
+      const d = Math.hypot(s.px[k] - mx, s.py[k] - my);
+      if (d <= reach && d < bestDistance) { best = [s, k]; bestDistance = d; }
+    }
+  }
+  if (best) return best;
+  for (const s of shapes.slice().reverse()) {
+    if (s.hover === null) continue;
+    const reach = (s.line.width || 2) / 2 + 2;
+    for (const piece of s.lines || [])
+      for (let k = 1; k < piece.length; k++) if (segmentDistance(mx, my, piece[k - 1], piece[k]) <= reach) return [s, -1];
+  }
+  return null;
 }
 
 function hover(event) {
   const box = chart.getBoundingClientRect(), mx = event.clientX - box.left, my = event.clientY - box.top;
-  let best = null, bestDistance = Infinity;
-  for (const p of points) {
-    const reach = ((p.marker.size || 6) / 2 + 3) ** 2;
-    for (let k = 0; k < p.px.length; k++) {
-      const d = (p.px[k] - mx) ** 2 + (p.py[k] - my) ** 2;
-      if (d <= reach && d < bestDistance) { best = [p, k]; bestDistance = d; }
-    }
-  }
-  if (!best) { tip.style.display = "none"; return; }
-  const [p, k] = best, value = p.custom ? p.custom[k] : NaN;
-  tip.innerHTML = p.hover.replace(/<extra>.*?<\/extra>/, "").replace(/%\{customdata(:[^}]*)?\}/, value.toFixed(1));
+  const found = hit(mx, my);
+  if (!found) { tip.style.display = "none"; return; }
+  const [s, k] = found, value = s.custom && k >= 0 ? s.custom[k] : NaN, text = s.text && k >= 0 ? s.text[k] : "";
+  tip.innerHTML = s.hover.replace(/<extra>.*?<\/extra>/, "").replace(/%\{customdata(:[^}]*)?\}/, value.toFixed(1))
+    .replace(/%\{text\}/, text);
   tip.style.left = (mx + 12) + "px"; tip.style.top = (my + 12) + "px"; tip.style.display = "block";
 }
 chart.addEventListener("mousemove", hover);
@@ -117,7 +207,7 @@ window.addEventListener("message", (event) => {
     const fig = JSON.parse(msg.args.figure);
     const view = fig.layout.scene && camera();
     if (view) fig.layout.scene.camera = view;
-    takePoints(fig);
+    takeShapes(fig);
     const kind = fig.layout.scene ? "3-D" : "2-D";
     if (chart.dataset.kind && chart.dataset.kind !== kind) {  // a new plot: reacting from a 2-D one left 3-D drags dead
       Plotly.purge(chart);
@@ -125,9 +215,9 @@ window.addEventListener("message", (event) => {
     }
     chart.dataset.kind = kind;
     chart.style.height = height + "px";
-    // no modebar snapshot: it would save plotly's SVG without the canvas points (the page has its own downloads)
+    // no modebar snapshot: it would save plotly's SVG without the canvas (the page has its own downloads)
     const config = {responsive: true, displaylogo: false};
-    if (points.length) config.modeBarButtonsToRemove = ["toImage"];
+    if (shapes.length) config.modeBarButtonsToRemove = ["toImage"];
     Plotly.react(chart, fig.data, fig.layout, config).then(() => {
       if (!listening) {
         chart.on("plotly_relayout", keep);  // the end of each drag or zoom

@@ -126,7 +126,7 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
         wedge = [np.r_[0, ring * np.exp(1j * a), 0, BREAK] for a in arcs]
         arc = [np.r_[ring * np.exp(1j * a), BREAK] for a in arcs]
         wedge, arc = np.concatenate(wedge)[:-1], np.concatenate(arc)[:-1]
-        traces.append(dict(type="scatter", x=wedge.real, y=wedge.imag, fill="toself",
+        traces.append(dict(type="scatter", x=wedge.real, y=wedge.imag, mode="none", fill="toself",
                            fillcolor=rgba(colour, 0.10 if who != GAP else 0.35),
                            line={"width": 0}, hoverinfo="skip", showlegend=False))
         traces.append(dict(type="scatter", x=arc.real, y=arc.imag, mode="lines", line={"color": colour, "width": 14},
@@ -154,7 +154,7 @@ def weight_arrows_2d(loss, seen, length):
                  marker={"symbol": "arrow", "size": 16, "color": INK,
                          "angle": list(90 - np.degrees(np.arctan2(w[:, 1], w[:, 0])))},
                  text=[f"W{seen[i]}" for i in range(len(w))], textposition="top center",
-                 textfont={"size": 16}, hovertemplate="class vector W%{text}<extra></extra>")]
+                 textfont={"size": 16}, hovertemplate="class vector %{text}<extra></extra>")]
 
 
 def softmax_2d(loss, features, labels, class_names, seen, radius, cells=121):
@@ -283,7 +283,8 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
         "legend": {"itemsizing": "constant", "font": {"size": 16}}, "hoverlabel": {"font": {"size": 16}},
         "paper_bgcolor": "white", "plot_bgcolor": "white"}
     if dim == 2:
-        axis = {"range": [-extent, extent], "showgrid": False, "zeroline": False, "showticklabels": False}
+        # ticks "" said outright: plotly.js in the live chart gets the template's name only, not its settings
+        axis = {"range": [-extent, extent], "showgrid": False, "zeroline": False, "showticklabels": False, "ticks": ""}
         layout["xaxis"] = axis
         layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
     else:
