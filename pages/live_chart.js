@@ -195,6 +195,38 @@ function hover(event) {
 chart.addEventListener("mousemove", hover);
 chart.addEventListener("mouseleave", () => { tip.style.display = "none"; });
 
+// --- numbers beside the chart ----------------------------------------------------------------------
+// Made once per set of labels; a redraw changes only the values' text.
+const panel = document.getElementById("numbers");
+function showNumbers(numbers) {
+  panel.style.display = numbers ? "block" : "none";
+  if (!numbers) return;
+  const labels = numbers.map((n) => n.label).join("\n");
+  if (panel.dataset.labels !== labels) {
+    panel.replaceChildren(...numbers.map((n) => {
+      const row = document.createElement("div"), label = document.createElement("div");
+      row.dataset.label = n.label;
+      label.className = "label"; label.textContent = n.label;
+      if (n.help) {
+        const help = document.createElement("span");
+        help.className = "help"; help.textContent = "?"; help.title = n.help;
+        label.appendChild(help);
+      }
+      const value = document.createElement("div");
+      value.className = "value";
+      row.append(label, value);
+      return row;
+    }));
+    panel.dataset.labels = labels;
+  }
+  numbers.forEach((n, k) => {
+    const row = panel.children[k];
+    if (row.lastChild.textContent !== n.value) row.lastChild.textContent = n.value;
+    const help = row.querySelector(".help");
+    if (help && help.title !== n.help) help.title = n.help;
+  });
+}
+
 // --- Streamlit ------------------------------------------------------------------------------------
 window.renders = 0;
 window.addEventListener("message", (event) => {
@@ -202,6 +234,7 @@ window.addEventListener("message", (event) => {
   if (!msg || msg.type !== "streamlit:render") return;
   const height = msg.args.height;
   store = "live_chart:" + msg.args.name;
+  showNumbers(msg.args.numbers);
   if (msg.args.figure !== window.lastFigure) {  // a busy server re-sends the last frame: nothing to draw
     window.lastFigure = msg.args.figure;
     const fig = JSON.parse(msg.args.figure);

@@ -172,25 +172,30 @@ def frame(trainer: Trainer, player: Player) -> dict:
             "angles": angles, "drawn_at": time.monotonic()}
 
 
+def numbers(status: dict, angles: dict) -> list[dict]:
+    """The live numbers beside the chart, of the same moment as its figure: label, value and help."""
+    def dash(value: float, form: str) -> str:
+        return "—" if math.isnan(value) else format(value, form)
+    out = [("Step", f"{status['step']:,}", f"epoch {status['epoch']:.2f}"),
+           ("Loss", dash(status["loss"], ".3f"), None),
+           ("Train accuracy", dash(status["train_accuracy"], ".1%"), None),
+           ("Test accuracy", f"{angles['test_accuracy']:.1%}", None)]
+    if status["lambda"] is not None:
+        out.append(("λ (annealing)", f"{status['lambda']:.2f}",
+                    "A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin."))
+    out += [("Learning rate", f"{status['lr']:.4f}", None),
+            ("Max angle within a class", f"{angles['max_intra_angle_all']:.0f}°",
+             "Largest angle of a test feature to its class centre (SphereFace's intra-class angle)."),
+            ("Min angle between classes", f"{angles['min_inter_angle']:.0f}°", None),
+            ("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
+             "Met when the largest intra-class angle is below the smallest inter-class angle.")]
+    return [{"label": label, "value": value, "help": help} for label, value, help in out]
+
+
 def show(view: dict) -> None:
-    status, angles = view["status"], view["angles"]
-    chart, numbers = st.columns([3, 1])
-    with chart:
-        live_chart(view["figure"], key="live", height=640)
-    with numbers:
-        st.metric("Step", f"{status['step']:,}", help=f"epoch {status['epoch']:.2f}")
-        st.metric("Loss", "—" if math.isnan(status["loss"]) else f"{status['loss']:.3f}")
-        st.metric("Train accuracy", "—" if math.isnan(status["train_accuracy"]) else f"{status['train_accuracy']:.1%}")
-        st.metric("Test accuracy", f"{angles['test_accuracy']:.1%}")
-        if status["lambda"] is not None:
-            st.metric("λ (annealing)", f"{status['lambda']:.2f}",
-                      help="A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin.")
-        st.metric("Learning rate", f"{status['lr']:.4f}")
-        st.metric("Max angle within a class", f"{angles['max_intra_angle_all']:.0f}°",
-                  help="Largest angle of a test feature to its class centre (SphereFace's intra-class angle).")
-        st.metric("Min angle between classes", f"{angles['min_inter_angle']:.0f}°")
-        st.metric("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
-                  help="Met when the largest intra-class angle is below the smallest inter-class angle.")
+    # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
+    # the browser's CPU on them than on the figure, and training in the app ran ~15% slower (bench/load.py).
+    live_chart(view["figure"], key="live", height=640, numbers=numbers(view["status"], view["angles"]))
     if view["history"]:
         live_chart(view["history"], key="history", height=200)
 

@@ -216,6 +216,8 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
     s = xyz.numpy() * radius
     traces = [dict(type="surface", x=s[..., 0], y=s[..., 1], z=s[..., 2], surfacecolor=(owner + 1).astype(np.float32),
                    colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False, hoverinfo="skip",
+                   # hovering the sphere would draw its x, y and z contour lines through the mouse
+                   contours={axis: {"highlight": False} for axis in "xyz"},
                    lighting={"ambient": 0.85, "diffuse": 0.2, "specular": 0.05}, name="regions")]
     for name, other, style in [*((n, o, "dash") for n, o in comparison_losses(loss)),
                                ("decision boundary", loss, "solid")]:
@@ -288,8 +290,9 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
         layout["xaxis"] = axis
         layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
     else:
+        # no spikes: hovering the sphere drew three thin lines from the point under the mouse across the view
         axis = {"range": [-extent, extent], "showbackground": False, "showgrid": False, "zeroline": False,
-                "showticklabels": False, "title": {"text": ""}}
+                "showticklabels": False, "showspikes": False, "title": {"text": ""}}
         layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
                            "camera": {"eye": {"x": 0.95, "y": 0.95, "z": 0.6}}, "uirevision": "camera"}
     return {"data": traces, "layout": layout}

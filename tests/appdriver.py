@@ -105,8 +105,9 @@ def settled(page, timeout: float = 60_000) -> None:
 
 
 def step_count(page) -> int:
-    metric = page.get_by_test_id("stMetric").filter(has_text="Step").first
-    return int(metric.get_by_test_id("stMetricValue").inner_text().replace(",", ""))
+    """The Train page's step, as the numbers beside its live chart show it."""
+    value = page.frame_locator(LIVE_CHART).first.locator('[data-label="Step"] .value')
+    return int(value.inner_text().replace(",", ""))
 
 
 class TcpProxy:

@@ -1,5 +1,6 @@
 """The Streamlit pages, driven by AppTest (no browser): widgets present, a training step advances,
 m changes the loss's m without a reset, Reset and a loss change reset, no exception."""
+import json
 import time
 from pathlib import Path
 
@@ -15,6 +16,12 @@ def page(name: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def live_numbers(at: AppTest) -> list[dict]:
+    """The numbers the Train page sends to its live chart (pages/live_chart.js shows them beside it)."""
+    charts = [json.loads(e.proto.json_args) for e in at.get("component_instance")]
+    return next(c["numbers"] for c in charts if c.get("numbers"))
 
 
 def button(at: AppTest, label: str):
@@ -71,8 +78,9 @@ def test_lambda_schedule_changes_live_and_criterion_is_shown():
     at.sidebar.slider(key="lambda_min").set_value(0.0).run()
     assert not at.exception and at.session_state["trainer"] is trainer
     assert trainer.lam == 0  # the pure loss of Eq. 7, live
-    labels = {m.label for m in at.metric}
-    assert {"SphereFace criterion", "Max angle within a class", "Min angle between classes", "λ (annealing)"} <= labels
+    numbers = {n["label"]: n["value"] for n in live_numbers(at)}
+    assert {"SphereFace criterion", "Max angle within a class", "Min angle between classes"} <= set(numbers)
+    assert numbers["λ (annealing)"] == "0.00" and numbers["Step"] == f"{trainer.step_count:,}"
 
 
 def test_changing_the_loss_resets_with_its_own_defaults():

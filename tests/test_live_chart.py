@@ -38,11 +38,15 @@ def figure():
         "layout": LAYOUT}
 
 
-def show(browser, fig, wait: str = "() => window.drawnPoints === 3"):
+def render(page, fig, numbers=None) -> None:
+    page.evaluate("([f, n]) => window.postMessage({type: 'streamlit:render', args: {figure: f, height: 400, name: 't',"
+                  " numbers: n}}, '*')", [to_json(fig), numbers])
+
+
+def show(browser, fig, wait: str = "() => window.drawnPoints === 3", numbers=None):
     page = browser.new_page(viewport={"width": 900, "height": 500})
     page.goto(write_files().as_uri())
-    page.evaluate("f => window.postMessage({type: 'streamlit:render', args: {figure: f, height: 400, name: 't'}}, '*')",
-                  to_json(fig))
+    render(page, fig, numbers)
     page.wait_for_function(wait)
     return page
 
@@ -125,3 +129,19 @@ def test_a_figure_with_two_panels_keeps_its_lines_in_plotly(browser):
     page = show(browser, fig, "() => window.renders === 1")
     assert page.evaluate("() => document.querySelectorAll('.scatterlayer .js-line').length") == 2
     assert page.evaluate("() => chart.data[1].x.length") == 2
+
+
+def test_numbers_are_shown_beside_the_chart_and_only_their_text_changes(browser):
+    numbers = [{"label": "Step", "value": "1", "help": "epoch 0.01"}, {"label": "Loss", "value": "2.303", "help": None}]
+    page = show(browser, figure(), numbers=numbers)
+    assert page.locator("#numbers").inner_text() == "Step?\n1\nLoss\n2.303"
+    assert page.locator('[data-label="Step"] .help').get_attribute("title") == "epoch 0.01"
+    chart, panel = (page.locator(f"#{name}").bounding_box() for name in ("chart", "numbers"))
+    assert chart["x"] + chart["width"] <= panel["x"] and panel["width"] / 900 == pytest.approx(0.25, abs=0.03)
+    page.evaluate("() => { window.stepRow = document.querySelector('[data-label=\"Step\"]'); }")
+    render(page, figure(), [{**numbers[0], "value": "2", "help": "epoch 0.02"}, numbers[1]])
+    page.wait_for_function("() => document.querySelector('[data-label=\"Step\"] .value').textContent === '2'")
+    assert page.evaluate("() => document.querySelector('[data-label=\"Step\"]') === window.stepRow")  # not rebuilt
+    assert page.locator('[data-label="Step"] .help').get_attribute("title") == "epoch 0.02"
+    render(page, figure())  # a chart without numbers (the history, Compare) has the whole width
+    page.wait_for_function("() => getComputedStyle(document.getElementById('numbers')).display === 'none'")
