@@ -9,7 +9,8 @@ from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, config
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.plots import default_radius, feature_figure, figure_title
+from sphereface_viz.export import moment_figure
+from sphereface_viz.plots import default_radius
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import Trainer
 
@@ -69,9 +70,8 @@ def grid() -> None:
     columns = st.columns(min(3, len(trainers)))
     for k, (name, trainer) in enumerate(trainers.items()):
         snap = snaps[name]
-        figure = feature_figure(losses[name], snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
-                                trainer.seen, radius=radius if name == "softmax" else None,
-                                project=name != "softmax", title=figure_title(losses[name], snap.step, wrap=True))
+        figure = moment_figure(trainer, snap, losses[name], wrap=True, radius=radius if name == "softmax" else None,
+                               project=name != "softmax")
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
         figure["layout"]["margin"]["t"] = 75  # two title lines

@@ -9,10 +9,10 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from sphereface_viz.data import DATASETS
-from sphereface_viz.export import snapshot_figure
+from sphereface_viz.export import moment_figure, snapshot_figure
 from sphereface_viz.losses import LOSSES, default_hparams
 from sphereface_viz.player import Player
-from sphereface_viz.plots import default_radius, feature_figure, figure_title, history_figure, to_figure, to_json
+from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
@@ -154,9 +154,7 @@ def frame(trainer: Trainer, player: Player) -> dict:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
                             "test accuracy": angles["test_accuracy"]})
-    figure = feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
-                            trainer.seen, project=state.project, radius=state.radius,
-                            title=figure_title(loss, snap.step))
+    figure = moment_figure(trainer, snap, loss, project=state.project, radius=state.radius)
     curve, last = state.curve[-400:], state.get("view") or {}
     history, history_at = last.get("history"), last.get("history_at", -math.inf)
     # The curves move slowly: while playing they redraw once a second, not every tick (~30 ms of browser each)

@@ -45,6 +45,13 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
                           title=figure_title(loss, int(run.steps[index])))
 
 
+def moment_figure(trainer, snap, loss, wrap: bool = False, **options) -> dict:
+    """The live figure of a trainer's snapshot, drawn with `loss`: the trainer's, or a copy taken with the
+    snapshot (player.Player.moment). options: feature_figure's project and radius."""
+    return feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names, trainer.seen,
+                          title=figure_title(loss, snap.step, wrap=wrap), **options)
+
+
 def replay_radius(run: Run) -> float:
     """One ring radius for every frame, so the replay's axes never jump."""
     return default_radius(run.features.reshape(-1, run.features.shape[-1]), project=False)

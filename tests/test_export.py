@@ -1,11 +1,13 @@
 """Export: a real PNG of the requested size, a self-contained HTML, a replay over the snapshots."""
 import json
+import math
 import re
 import struct
 
+import numpy as np
 import pytest
 
-from sphereface_viz.export import replay_html, snapshot_figure, write_figures, write_png
+from sphereface_viz.export import moment_figure, replay_html, snapshot_figure, write_figures, write_png
 from sphereface_viz.runio import run_from_trainer
 from sphereface_viz.trainer import TrainConfig, Trainer
 
@@ -56,3 +58,15 @@ def test_replay_frames_keep_one_radius(trained):
     key = "xaxis" if run.features.shape[2] == 2 else "scene"
     ranges = set(re.findall(r'"%s":\{[^}]*"range":\[([^\]]+)\]' % key, html))
     assert len(ranges) == 1
+
+
+def test_moment_figure_draws_the_snapshot_with_the_loss_it_is_given(trained):
+    tr, _ = trained
+    snap = tr.snapshots[-1]
+    loss = tr.loss.with_params(m=2.0)  # e.g. the copy the live page takes with the snapshot, since changed live
+    figure = moment_figure(tr, snap, loss, wrap=True)
+    assert f"step {snap.step:,}" in figure["layout"]["title"]["text"] and "m = 2" in figure["layout"]["title"]["text"]
+    points = [t for t in figure["data"] if t.get("mode") == "markers" and t.get("legendgroup", "W") != "W"]
+    # directions: the 3-D view draws the features projected on the unit sphere
+    drawn = sorted(math.atan2(y, x) for t in points for x, y in zip(t["x"], t["y"]))
+    assert drawn == pytest.approx(sorted(np.arctan2(snap.features[:, 1], snap.features[:, 0]).tolist()), abs=1e-5)
