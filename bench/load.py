@@ -5,9 +5,9 @@
 
 render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real MNIST run as fast as it
           draws them: redraws/s and the browser's CPU per redraw (every Chromium process), against the
-          same frames drawn as plotly's SVG scatter (before pages/live_chart.js drew points on a canvas)
+          same frames drawn all in plotly's SVG (before pages/live_chart.js drew their traces on a canvas)
 single    one student on the Train page: redraws per second in the browser, training steps per second
-          in the app against the same trainer stepping headless (the ratio issue #5 asks for)
+          in the app against the same trainer stepping headless, before and after (the ratio issue #5 asks for)
 sessions  N students at once, each pressing Play: steps/s and redraws/s per session, server memory
 cycles    50 open → train → close cycles: server memory before and after (sessions must be freed)
 proxy     deploy/nginx.conf in front of two app processes: every session trains and stays on one process
@@ -119,7 +119,8 @@ def chromium_cpu_seconds() -> float:
 
 def mnist_frames(points: int, count: int = 12) -> list[str]:
     """Feature-figure JSON of an MNIST A-Softmax 2-D run, every 15 steps: what the Train page sends."""
-    from sphereface_viz.plots import default_radius, feature_figure, figure_title, to_json
+    from sphereface_viz.export import moment_figure
+    from sphereface_viz.plots import default_radius, to_json
 
     trainer = Trainer(TrainConfig(dataset="mnist", data_dir=MNIST, download=False, threads=2, eval_size=points,
                                   snapshot_every=10**9))
@@ -127,10 +128,7 @@ def mnist_frames(points: int, count: int = 12) -> list[str]:
     for _ in range(count):
         trainer.step(15)
         snap = trainer.pose()()
-        figure = feature_figure(trainer.loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names,
-                                trainer.seen, radius=default_radius(snap.features, False),
-                                title=figure_title(trainer.loss, snap.step))
-        frames.append(to_json(figure))
+        frames.append(to_json(moment_figure(trainer, snap, trainer.loss, radius=default_radius(snap.features, False))))
     return frames
 
 
@@ -150,7 +148,7 @@ def render(browser, points: int = 2000, rounds: int = 3) -> None:
             frame + ' '.repeat(k % 2), height: 640, name: 'bench'}}, '*');
             while (window.renders === n) await new Promise(r => setTimeout(r, 1)); }
           await painted(); } }"""
-    for name, svg in (("canvas points (the app)", False), ("plotly SVG points (before)", True)):
+    for name, svg in (("canvas (the app)", False), ("plotly SVG (before)", True)):
         page.evaluate(draw, [frames[:2], 1, svg])  # warm up
         times = []
         for _ in range(3):
@@ -170,7 +168,7 @@ def single(url: str, browser, pid: int) -> None:
     mnist = {"dataset": "mnist", "data_dir": MNIST, "download": False}
     for name, config, points in (("digits (360 test points)", {}, 1000), ("MNIST (1,000 test points)", mnist, 1000),
                                  ("MNIST (2,000 test points)", mnist, 2000)):
-        headless = headless_steps_per_second(**config)
+        before = headless_steps_per_second(**config)
         began = time.monotonic()
         context, page = open_session(browser, url)
         first_paint = time.monotonic() - began
@@ -183,6 +181,8 @@ def single(url: str, browser, pid: int) -> None:
         runs = [measure([page], 10)[0] for _ in range(3)]
         memory = rss_mb(pid)
         context.close()
+        # the mean of a headless run before and one after: this machine's speed drifts by up to a third
+        headless = (before + headless_steps_per_second(**config)) / 2
         steps = statistics.median(r[0] for r in runs)
         drawn = statistics.median(r[1] for r in runs)
         print(f"  {name}: headless {headless:.0f} steps/s; in the app {steps:.0f} steps/s ({steps / headless:.0%}); "
