@@ -19,7 +19,9 @@ function keep() { const s = scene(); if (s) sessionStorage.setItem(store, JSON.s
 // the rest. Marker-only traces always come here; lines, fills and text only in a figure with a single pair of
 // axes (the canvas maps through xaxis and yaxis), so the history chart's two panels stay plotly's. Hover text
 // of drawn traces is shown here too.
-let shapes = [];  // per drawn trace: {shown, x, y, custom, text, mode, fill, fillcolor, line, marker, textfont, hover, px, py}
+// shapes: per drawn trace, its data (x, y, custom, text), style (mode, fill, line, marker, textfont), hover text, the
+// index of the plotly trace whose legend entry shows or hides it, and the pixels of its last draw (px, py, lines)
+let shapes = [];
 const canvas = document.createElement("canvas");
 canvas.style.cssText = "position:absolute;left:0;top:0;pointer-events:none";
 const tip = document.createElement("div");
