@@ -192,7 +192,8 @@ def numbers(status: dict, angles: dict) -> list[dict]:
 
 def show(view: dict) -> None:
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
-    # the browser's CPU on them than on the figure, and training in the app ran ~15% slower (bench/load.py).
+    # the browser's CPU on them than on the figure, and training on digits in the app ran at 42–53 steps/s
+    # instead of 62–69 (README, "A classroom on one server").
     live_chart(view["figure"], key="live", height=640, numbers=numbers(view["status"], view["angles"]))
     if view["history"]:
         live_chart(view["history"], key="history", height=200)
