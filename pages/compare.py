@@ -6,10 +6,10 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
+from sphereface_viz.export import moment_figure
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.export import moment_figure
 from sphereface_viz.plots import default_radius
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import Trainer
