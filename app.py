@@ -2,7 +2,7 @@
 import streamlit as st
 import torch
 
-from pages import closed_sessions
+from pages import closed_sessions, routing
 from sphereface_viz import housekeeping
 
 # One torch thread per session: a classroom shares the server's cores, and torch's default pool of
@@ -13,6 +13,7 @@ torch.set_num_threads(1)
 housekeeping.start(chores=(closed_sessions.release,))
 closed_sessions.seen()
 
+routing.mark_routed()
 st.set_page_config(page_title="sphereface-viz", page_icon=":material/public:", layout="wide")
 # The live view reruns four times a second; Streamlit's grey "stale" fade would make it flicker.
 st.markdown("<style>[data-stale='true']{opacity:1 !important;transition:none !important}</style>",

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.live_chart import live_chart
+from pages.routing import through_router
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
 from sphereface_viz.export import moment_figure
 from sphereface_viz.geometry import gap_fraction
@@ -13,6 +14,8 @@ from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import Trainer
+
+through_router()
 
 TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
 state = st.session_state

@@ -4,9 +4,12 @@ import math
 
 import streamlit as st
 
+from pages.routing import through_router
 from sphereface_viz.losses import build_loss
 from sphereface_viz.theory import (PROPERTY_2, PROPERTY_3, psi_figure, separation_figure, table1_markdown,
                                    target_figure, two_vector_figure)
+
+through_router()
 
 st.title("The geometry of angular margins")
 st.caption("No training here: every curve and region is computed from the same loss code the trainer optimises.")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.live_chart import live_chart
+from pages.routing import through_router
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import moment_figure, snapshot_figure
 from sphereface_viz.losses import LOSSES, default_hparams
@@ -16,6 +17,8 @@ from sphereface_viz.plots import default_radius, history_figure, to_figure, to_j
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.trainer import TrainConfig, Trainer
+
+through_router()
 
 TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing

@@ -1,6 +1,7 @@
 """The real app in a real browser: `streamlit run app.py`, driven by Playwright through Debian's
 Chromium (/usr/bin/chromium; never a downloaded browser). A missing Chromium fails, it is not skipped.
 Screenshots land in artifacts/screenshots/."""
+import re
 import time
 
 import pytest
@@ -195,3 +196,17 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     html = files["Figure (HTML)"].read_text()
     assert "plotly" in html and f"step {steps}" in html
     page.close()
+
+
+def test_a_deep_link_to_a_fresh_server_goes_through_the_router(browser):
+    """The first visit to a new server asks for /compare: Streamlit would run pages/compare.py on its own (no
+    app.py) and list every file of pages/ in the sidebar, for every session, until someone opened the root."""
+    with app_server() as (url, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(url + "/compare", wait_until="domcontentloaded")
+        nav = page.get_by_test_id("stSidebarNav")
+        names = [re.compile(f"{name}$") for name in ("Train", "Compare", "Geometry")]  # after each icon's name
+        expect(nav.get_by_role("link")).to_have_text(names, timeout=60_000)
+        expect(page.locator("h1").first).to_have_text("Losses side by side")
+        assert page.url.endswith("/compare")
+        page.close()
