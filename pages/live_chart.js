@@ -59,6 +59,8 @@ function takeShapes(fig) {
   fig.data = kept;
 }
 
+function pixel(axis, value) { return axis._offset + axis.l2p(value); }
+
 function pieces(s, xa, ya) {  // pixel polylines, split where x or y is missing (null or NaN)
   const out = [];
   let piece = [];
@@ -66,7 +68,7 @@ function pieces(s, xa, ya) {  // pixel polylines, split where x or y is missing 
     if (s.x[k] === null || s.y[k] === null || Number.isNaN(s.x[k]) || Number.isNaN(s.y[k])) {
       if (piece.length) out.push(piece);
       piece = [];
-    } else piece.push([xa._offset + xa.l2p(s.x[k]), ya._offset + ya.l2p(s.y[k])]);
+    } else piece.push([pixel(xa, s.x[k]), pixel(ya, s.y[k])]);
   }
   if (piece.length) out.push(piece);
   return out;
@@ -131,9 +133,7 @@ function drawShapes() {
       ctx.setLineDash([]);
     }
     if (s.mode.includes("markers") || s.mode.includes("text")) {
-      for (let k = 0; k < s.x.length; k++) {
-        s.px.push(xa._offset + xa.l2p(s.x[k])); s.py.push(ya._offset + ya.l2p(s.y[k]));
-      }
+      for (let k = 0; k < s.x.length; k++) { s.px.push(pixel(xa, s.x[k])); s.py.push(pixel(ya, s.y[k])); }
     }
     if (s.mode.includes("markers")) {
       ctx.globalAlpha = m.opacity === undefined ? 1 : m.opacity;
