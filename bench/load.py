@@ -139,8 +139,9 @@ def render(browser, points: int = 2000, rounds: int = 3) -> None:
     page = browser.new_page(viewport=VIEW)
     page.goto(write_files().as_uri())
     # svg = false: a render message per frame to the component, as Streamlit sends them; svg = true: plain
-    # Plotly.react of the same frames on the same page. Each frame is painted (two animation frames) before the next.
-    draw = """async ([frames, rounds, svg]) => { if (svg) points = [];
+    # Plotly.react of the same frames on the same page, with nothing left for the canvas to draw. Each frame is
+    # painted (two animation frames) before the next.
+    draw = """async ([frames, rounds, svg]) => { if (svg) shapes = [];
         const painted = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         for (let k = 0; k < rounds * frames.length; k++) { const frame = frames[k % frames.length];
           if (svg) { const fig = JSON.parse(frame); await Plotly.react(chart, fig.data, fig.layout); }
