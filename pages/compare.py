@@ -1,4 +1,5 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
+import math
 import uuid
 
 import pandas as pd
@@ -46,14 +47,26 @@ def apply_margins() -> None:
                 trainer.set_live(**values)
 
 
-def row(name: str, trainer: Trainer, step: int, loss, metrics: dict) -> dict:
+def row(name: str, trainer: Trainer, frame) -> dict:
     """The table's line for one loss, at the step its panel shows (training may be a step ahead)."""
-    return {"loss": LOSSES[name].title, "step": step, "test accuracy": f"{metrics['test_accuracy']:.1%}",
-            "max intra-class angle": f"{metrics['max_intra_angle_all']:.1f}°",
-            "min inter-class angle": f"{metrics['min_inter_angle']:.1f}°",
-            "criterion met": "yes" if metrics["criterion_met"] else "no",
-            "unclaimed directions (margin gap)": f"{gap_fraction(loss, 3600):.1%}",
+    test, train = frame.scores, frame.train_scores
+    return {"loss": LOSSES[name].title, "step": frame.snap.step, "test accuracy": f"{test['test_accuracy']:.1%}",
+            "Intra (test)": f"{test['intra']:.1f}°", "Intra (training)": degrees(train.get("train_intra")),
+            "Inter (mean / min)": f"{test['inter']:.0f}° / {test['inter_min']:.0f}°",
+            "Fisher score (AFS)": f"{test['afs']:.4f}",
+            "criterion: max intra < min inter": yes_no(test, "criterion_met", "max_intra_pair", "min_inter_pair"),
+            "robust: 95th pct < 5th pct": yes_no(test, "robust_criterion_met", "intra_p95", "inter_p5"),
+            "unclaimed directions (margin gap)": f"{gap_fraction(frame.loss, 3600):.1%}",
             "stopped": trainer.stopped or ""}
+
+
+def degrees(value) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.1f}°"
+
+
+def yes_no(scores: dict, met: str, intra: str, inter: str) -> str:
+    """'yes (41° < 52°)': a criterion with the two angles that decide it."""
+    return f"{'yes' if scores[met] else 'no'} ({degrees(scores[intra])} vs {degrees(scores[inter])})"
 
 
 def grid() -> None:
@@ -64,23 +77,20 @@ def grid() -> None:
         notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
                 "queue). Training goes on by itself.", icon="⏳")
     with player.lock:  # every panel at the same step (so here the embeddings run under the lock too)
-        moments = {name: player.moment(trainer) for name, trainer in trainers.items()}
-    snaps = {name: m[0] for name, m in moments.items()}
-    metrics = {name: m[1] for name, m in moments.items()}
-    losses = {name: m[3] for name, m in moments.items()}
-    radius = max(default_radius(s.features, False) for s in snaps.values())  # one scale for every panel
+        frames = {name: player.moment(trainer) for name, trainer in trainers.items()}
+    radius = max(default_radius(f.snap.features, False) for f in frames.values())  # one scale for every panel
     rows = []
     columns = st.columns(min(3, len(trainers)))
     for k, (name, trainer) in enumerate(trainers.items()):
-        snap = snaps[name]
-        figure = moment_figure(trainer, snap, losses[name], wrap=True, radius=radius if name == "softmax" else None,
-                               project=name != "softmax")
+        frame = frames[name]
+        figure = moment_figure(trainer, frame.snap, frame.loss, wrap=True,
+                               radius=radius if name == "softmax" else None, project=name != "softmax")
         figure["layout"]["showlegend"] = False
         figure["layout"]["title"]["font"]["size"] = 18
         figure["layout"]["margin"]["t"] = 75  # two title lines
         with columns[k % len(columns)]:
             live_chart(figure, key=f"cmp-{name}", height=380)
-        rows.append(row(name, trainer, snap.step, losses[name], metrics[name]))
+        rows.append(row(name, trainer, frame))
     st.dataframe(pd.DataFrame(rows).set_index("loss"), width="stretch")
 
 

@@ -9,9 +9,10 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from pages.routing import through_router
+from pages.ui.hparams import control, fit, shown
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import moment_figure, snapshot_figure
-from sphereface_viz.losses import LOSSES, default_hparams
+from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
@@ -22,6 +23,9 @@ through_router()
 
 TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
+TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
+TEST, TRAINING = "test images", "training batches"
+CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
 RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
 
@@ -29,18 +33,13 @@ state = st.session_state
 def wanted_config() -> TrainConfig:
     return TrainConfig(dataset=state.dataset, data_dir=state.data_dir or None, dim=state.dim, loss=state.loss,
                        seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
-                       snapshot_every=10**9, max_snapshots=300, eval_size=state.points, **live_values(state.loss))
+                       snapshot_every=10**9, max_snapshots=300, eval_size=state.points, lr=state.get("lr"),
+                       hparams=live_values(state.loss))
 
 
 def live_values(loss: str) -> dict:
-    """The live sliders that apply to this loss, by their SPEC.md names."""
-    names = default_hparams(loss)
-    out = {k: state[k] for k in ("m", "s", "t", "lambda_min", "lambda_base") if k in names and k in state}
-    if "variant" in names and "variant" in state:
-        out["variant"] = state.variant
-    if "lr" in state:
-        out["lr"] = state.lr
-    return out
+    """The values of this loss's live controls, by the parameters' names."""
+    return {k: state[k] for k in shown(loss) if k in state}
 
 
 def reset() -> None:
@@ -62,7 +61,10 @@ def apply_live() -> None:
     trainer = state.get("trainer")
     if trainer is None:
         return
-    values = {k: v for k, v in live_values(trainer.config.loss).items() if getattr(trainer.config, k) != v}
+    config = trainer.config
+    values = {k: v for k, v in live_values(config.loss).items() if config.hparams.get(k) != v}
+    if state.lr != config.lr:
+        values["lr"] = state.lr
     try:
         with state.player.lock:
             trainer.set_live(**values)
@@ -88,38 +90,29 @@ def sidebar() -> None:
             st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset, **keep)
             st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset, **keep)
             # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
-            st.select_slider("Test images drawn", [250, 500, 1000, 2000], key="points", on_change=reset, **keep)
+            st.select_slider("Points drawn", [250, 500, 1000, 2000], key="points", on_change=reset, **keep,
+                             help="test images, or features of the latest training batches")
         st.header("Live")
         st.caption("These change the loss while it trains.")
-        loss = state.loss
-        if loss == "a_softmax":
-            st.slider("Margin m", 1.0, 6.0, key="m", step=0.1, on_change=apply_live, **keep)
-            st.slider("λ floor (λ_min; 0 with start 0 is the pure loss)", 0.0, 20.0, key="lambda_min", step=0.5,
-                      on_change=apply_live, **keep)
-            st.select_slider("λ start (λ_base)", [0.0, 10.0, 100.0, 1000.0], key="lambda_base", on_change=apply_live,
-                             **keep)
-        elif loss in ("cosface", "arcface", "sv_softmax"):
-            st.slider("Margin m" + (" (radians)" if loss == "arcface" else ""), 0.0, 0.8, key="m", step=0.01,
-                      on_change=apply_live, **keep)
-            st.slider("Scale s", 1.0, 64.0, key="s", step=1.0, on_change=apply_live, **keep)
-        if loss == "sv_softmax":
-            st.slider("t", 1.0, 2.0, key="t", step=0.05, on_change=apply_live, **keep)
-            st.radio("Ground truth g", ["plain", "am", "arc"], key="variant", horizontal=True, on_change=apply_live,
-                     **keep)
+        for key, param in shown(state.loss).items():
+            control(param, key, apply_live, **keep)
         st.select_slider("Learning rate", [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], key="lr",
-                         on_change=apply_live, **keep)
+                         on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
+                         "after the schedule's end re-warms it briefly, so the features can follow", **keep)
         st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep)
+        st.radio("Draw", [TEST, TRAINING], key="drawn", horizontal=True, **keep,
+                 help="training batches: the features the loss has just acted on (no extra forward pass, so "
+                      "redraws are cheaper); test images: fixed images the model never trains on")
 
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "points": 1000, "project": False, "error": None, "curve": []}
+            "width": 16, "points": 1000, "project": False, "drawn": TEST, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
-    loss_defaults = default_hparams(state.loss)
-    for key in ("m", "s", "t", "variant", "lambda_min", "lambda_base"):
-        if key in loss_defaults and (key not in state or state.get("defaults_for") != state.loss):
-            state[key] = loss_defaults[key]
+    for key, param in shown(state.loss).items():
+        if key not in state or state.get("defaults_for") != state.loss:
+            state[key] = param.default
     if state.get("defaults_for") != state.loss:
         state.lr = TrainConfig(loss=state.loss).lr
         state.defaults_for = state.loss
@@ -149,15 +142,23 @@ def redraw_interval() -> float:
 
 def frame(trainer: Trainer, player: Player) -> dict:
     """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
-    snap, angles, status, loss = player.moment(trainer)
-    radius = default_radius(snap.features, state.project)
+    window = state.drawn == TRAINING
+    # Drawing the training batches needs no forward pass; the test numbers beside them refresh every TEST_EVERY s.
+    test = not window or time.monotonic() - state.get("tested_at", -math.inf) >= TEST_EVERY
+    moment = player.moment(trainer, test=test)
+    if test:
+        state.tested_at = time.monotonic()
+    status, scores = moment.status, {**moment.scores, **moment.train_scores}
+    features = moment.window[0].numpy() if window else moment.snap.features
+    radius = default_radius(features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
     state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
-                            "test accuracy": angles["test_accuracy"]})
-    figure = moment_figure(trainer, snap, loss, project=state.project, radius=state.radius)
+                            "test accuracy": scores["test_accuracy"], **{k: scores.get(k) for k in CURVE_ANGLES}})
+    figure = moment_figure(trainer, moment.snap, moment.loss, project=state.project, radius=state.radius,
+                           window=moment.window if window else None, step=status["step"] if window else None)
     curve, last = state.curve[-400:], state.get("view") or {}
     history, history_at = last.get("history"), last.get("history_at", -math.inf)
     # The curves move slowly: while playing they redraw once a second, not every tick (~30 ms of browser each)
@@ -167,29 +168,47 @@ def frame(trainer: Trainer, player: Player) -> dict:
         # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
         column = {key: [row[key] for row in curve] for key in curve[0]}
         accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-        history = to_json(history_figure(column["step"], column["loss"], accuracies))
+        angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
+        history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
         history_at = time.monotonic()
     return {"figure": to_json(figure), "history": history, "history_at": history_at, "status": status,
-            "angles": angles, "drawn_at": time.monotonic()}
+            "angles": scores, "tested_step": moment.snap.step, "drawn_at": time.monotonic()}
 
 
-def numbers(status: dict, angles: dict) -> list[dict]:
+def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[dict]:
     """The live numbers beside the chart, of the same moment as its figure: label, value and help."""
-    def dash(value: float, form: str) -> str:
-        return "—" if math.isnan(value) else format(value, form)
+    def dash(value, form: str) -> str:
+        return "—" if value is None or math.isnan(value) else format(value, form)
+
+    def both(key: str, form: str = ".1f") -> str:
+        """'test / training' of one measure."""
+        return f"{dash(angles.get(key), form)} / {dash(angles.get('train_' + key), form)}"
+
+    def criterion(met: str, intra: str, inter: str) -> str:
+        return f"{'met' if angles[met] else 'not met'} ({dash(angles[intra], '.0f')}° vs {dash(angles[inter], '.0f')}°)"
+
+    late = f" (test images of step {tested_step:,})" if tested_step not in (None, status["step"]) else ""
     out = [("Step", f"{status['step']:,}", f"epoch {status['epoch']:.2f}"),
            ("Loss", dash(status["loss"], ".3f"), None),
-           ("Train accuracy", dash(status["train_accuracy"], ".1%"), None),
-           ("Test accuracy", f"{angles['test_accuracy']:.1%}", None)]
+           ("Train accuracy", dash(status["train_accuracy"], ".1%"), "of the latest batch"),
+           ("Test accuracy", f"{angles['test_accuracy']:.1%}", "on the test images drawn" + late)]
     if status["lambda"] is not None:
         out.append(("λ (annealing)", f"{status['lambda']:.2f}",
                     "A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin."))
     out += [("Learning rate", f"{status['lr']:.4f}", None),
-            ("Max angle within a class", f"{angles['max_intra_angle_all']:.0f}°",
-             "Largest angle of a test feature to its class centre (SphereFace's intra-class angle)."),
-            ("Min angle between classes", f"{angles['min_inter_angle']:.0f}°", None),
-            ("SphereFace criterion", "met" if angles["criterion_met"] else "not met",
-             "Met when the largest intra-class angle is below the smallest inter-class angle.")]
+            ("Intra ° (test / train)", both("intra"),
+             "ArcFace's Intra: mean angle between a feature and its class centre. Margins shrink it. "
+             "Test: the test images; train: the latest training batches, as the loss saw them." + late),
+            ("Inter ° (mean / min)", f"{dash(angles['inter'], '.0f')} / {dash(angles['inter_min'], '.0f')}",
+             "angles between class centres (test images): the mean, and the closest two classes"),
+            ("Fisher score (test / train)", both("afs", ".4f"),
+             "SphereFace's Angular Fisher Score: within-class over between-class scatter of the directions; lower "
+             "is more compact"),
+            ("SphereFace criterion", criterion("criterion_met", "max_intra_pair", "min_inter_pair"),
+             "max angle between two test features of one class < min angle between two of different classes: "
+             "a single outlier decides it"),
+            ("Robust criterion", criterion("robust_criterion_met", "intra_p95", "inter_p5"),
+             "the same with the 95th percentile of same-class pair angles against the 5th of different-class ones")]
     return [{"label": label, "value": value, "help": help} for label, value, help in out]
 
 
@@ -197,7 +216,8 @@ def show(view: dict) -> None:
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure, and training on digits in the app ran at 42–53 steps/s
     # instead of 62–69 (README, "A classroom on one server").
-    live_chart(view["figure"], key="live", height=640, numbers=numbers(view["status"], view["angles"]))
+    live_chart(view["figure"], key="live", height=640,
+               numbers=numbers(view["status"], view["angles"], view.get("tested_step")))
     if view["history"]:
         live_chart(view["history"], key="history", height=200)
 
@@ -269,10 +289,13 @@ def show_uploaded(uploaded) -> None:
         return
     from sphereface_viz.losses import build_loss
 
-    config = run.config
-    hparams = {k: config.get(k) for k in ("m", "s", "t", "variant") if config.get(k) is not None}
-    seen = [c for c in range(len(run.class_names)) if c not in config.get("holdout", [])]
-    loss = build_loss(config["loss"], run.features.shape[2], len(seen), **hparams)
+    try:
+        config = TrainConfig.from_dict(run.config)  # checks every value against the loss's declaration
+    except (TypeError, ValueError) as err:
+        st.error(f"{uploaded.name}: its configuration is not one this app can draw: {err}")
+        return
+    seen = [c for c in range(len(run.class_names)) if c not in config.holdout]
+    loss = build_loss(config.loss, run.features.shape[2], len(seen), **config.hparams)
     index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
     st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")
 

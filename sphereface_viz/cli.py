@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .data import DATASETS
-from .losses import LOSSES, SV_VARIANTS
+from .losses import LOSSES
 from .runio import atomic_write, run_from_trainer, save_run, to_json
 
 
@@ -36,6 +36,35 @@ def positive_float(text: str) -> float:
     return value
 
 
+def declared_params() -> dict:
+    """Every registered loss's declared hyper-parameters, by name: {name: [(loss, HyperParam), ...]}."""
+    out = {}
+    for loss in LOSSES.values():
+        for key, param in loss.params().items():
+            out.setdefault(key, []).append((loss, param))
+    return out
+
+
+def add_hparam_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per declared loss hyper-parameter (--m, --lambda-min, --detach, ...), its help from the
+    declarations; the loss checks the value's range, so a flag its loss does not take is an error."""
+    for key, owners in declared_params().items():
+        param = owners[0][1]
+        flag = "--" + key.replace("_", "-")
+        said = {}  # one text for the losses that declare the parameter alike
+        for loss, one in owners:
+            text = f"{one.help or key} ({one.bounds() if one.kind is float else 'choice'}" \
+                   f"{', ' + one.unit if one.unit else ''}; default {one.default})"
+            said.setdefault(text, []).append(loss.title)
+        texts = [f"{', '.join(titles)}: {text}" for text, titles in said.items()]
+        if param.kind is bool:
+            p.add_argument(flag, action="store_true", default=None, help="; ".join(texts))
+        elif param.kind is str:
+            p.add_argument(flag, choices=sorted({c for _, o in owners for c in o.choices}), help="; ".join(texts))
+        else:
+            p.add_argument(flag, type=finite_float, help="; ".join(texts).replace("%", "%%"))
+
+
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(prog="python -m sphereface_viz",
                         description="Train a 2-D/3-D-feature CNN with an angular-margin loss and save the run.")
@@ -51,15 +80,7 @@ def parser() -> argparse.ArgumentParser:
                    "or the user cache)")
     p.add_argument("--loss", choices=list(LOSSES), default="a_softmax")
     p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="feature dimension: circle or sphere")
-    p.add_argument("--m", type=finite_float, help="margin (A-Softmax m >= 1; CosFace/ArcFace/SV m >= 0, radians "
-                   "for ArcFace); default: the loss's own")
-    p.add_argument("--s", type=finite_float, help="scale s > 0 (CosFace, ArcFace, SV-Softmax)")
-    p.add_argument("--t", type=finite_float, help="SV-Softmax t >= 1")
-    p.add_argument("--variant", choices=list(SV_VARIANTS), help="SV-Softmax ground truth: plain, am or arc")
-    p.add_argument("--lambda-min", type=finite_float, help="A-Softmax: floor of the λ annealing (0 with "
-                   "--lambda-base 0 is the pure loss)")
-    p.add_argument("--lambda-base", type=finite_float, help="A-Softmax: start of the λ annealing (default 1000)")
-    p.add_argument("--detach", action="store_true", help="margin term without gradient (SphereFace-R style)")
+    add_hparam_flags(p)
     p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate (default: the loss "
                    "family's measured recipe)")
     p.add_argument("--batch-size", type=int, default=None)
@@ -79,12 +100,9 @@ def config_from_args(args):
     from .trainer import TrainConfig
 
     given = {k: v for k, v in vars(args).items() if v is not None}
-    keys = ("dataset", "data_dir", "loss", "dim", "m", "s", "t", "variant", "lambda_min", "lambda_base",
-            "lr", "batch_size", "width", "epochs", "seed", "threads", "holdout")
+    keys = ("dataset", "data_dir", "loss", "dim", "lr", "batch_size", "width", "epochs", "seed", "threads", "holdout")
     config = {k: given[k] for k in keys if k in given}
-    if args.detach:
-        config["detach"] = True
-    return TrainConfig(**config)
+    return TrainConfig(**config, hparams={k: given[k] for k in declared_params() if k in given})
 
 
 def train(args) -> int:

@@ -26,4 +26,4 @@ def configs(losses, dim: int = 2, seed: int = 0, angular: float = ANGULAR_M, add
     evaluation images."""
     common = {"width": WIDTH, **common}
     return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9, **common,
-                              **margins(name, angular, additive)) for name in losses}
+                              hparams=margins(name, angular, additive)) for name in losses}

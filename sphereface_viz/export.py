@@ -31,8 +31,9 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
         loss.weight.copy_(torch.from_numpy(run.weights[index]))
         if run.biases is not None:
             loss.bias.copy_(torch.from_numpy(run.biases[index]))
+    declared = loss.params()
     for key, value in run.snapshot_metrics[index].items():
-        if key in ("m", "s", "t", "variant"):
+        if key in declared and not key.startswith("lambda"):
             setattr(loss, key, value)
     if getattr(loss, "lam", None) is not None and run.snapshot_metrics[index].get("lambda") is not None:
         # replay the λ of that moment: a constant schedule at that value
@@ -45,11 +46,16 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
                           title=figure_title(loss, int(run.steps[index])))
 
 
-def moment_figure(trainer, snap, loss, wrap: bool = False, **options) -> dict:
+def moment_figure(trainer, snap, loss, wrap: bool = False, window=None, step: int | None = None,
+                  **options) -> dict:
     """The live figure of a trainer's snapshot, drawn with `loss`: the trainer's, or a copy taken with the
-    snapshot (player.Player.moment). options: feature_figure's project and radius."""
-    return feature_figure(loss, snap.features, trainer.eval_labels.numpy(), trainer.data.class_names, trainer.seen,
-                          title=figure_title(loss, snap.step, wrap=wrap), **options)
+    snapshot (player.Player.moment). window: draw these (features, labels as the loss's classes) instead
+    of the snapshot's evaluation images, at `step`. options: feature_figure's project and radius."""
+    features, labels = snap.features, trainer.eval_labels.numpy()
+    if window is not None:
+        features, labels = window[0].numpy(), np.asarray(trainer.seen)[window[1].numpy()]
+    return feature_figure(loss, features, labels, trainer.data.class_names, trainer.seen,
+                          title=figure_title(loss, snap.step if step is None else step, wrap=wrap), **options)
 
 
 def replay_radius(run: Run) -> float:

@@ -65,31 +65,3 @@ def directions(dim: int, n: int = 20000) -> torch.Tensor:
 def gap_fraction(loss: MarginLoss, n: int = 20000) -> float:
     """The share of directions on the circle / sphere that no class claims with its margin."""
     return (decision_regions(loss, directions(loss.weight.shape[1], n)) == GAP).float().mean().item()
-
-
-def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Angle in radians between rows of a and rows of b (broadcast), clamped for acos."""
-    cos = (F.normalize(a, dim=-1) * F.normalize(b, dim=-1)).sum(-1)
-    return torch.acos(cos.clamp(-1.0, 1.0))
-
-
-@torch.no_grad()
-def angular_metrics(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict:
-    """SphereFace's criterion on features: per class the largest angle of a feature to its class
-    centre (mean unit feature), the smallest angle between two class centres, and whether
-    max intra-class angle < min inter-class angle. Angles in degrees."""
-    unit = F.normalize(features.double(), dim=1)
-    present = [c for c in range(num_classes) if bool((labels == c).any())]
-    centres = torch.stack([unit[labels == c].mean(0) for c in present])
-    intra = [math.degrees(angle_between(unit[labels == c], centres[j]).max().item())
-             for j, c in enumerate(present)]
-    pair = angle_between(centres[:, None, :], centres[None, :, :])
-    pair.fill_diagonal_(math.inf)
-    inter = math.degrees(pair.min().item()) if len(present) > 1 else math.nan
-    max_intra = max(intra)
-    return {
-        "max_intra_angle": {int(c): a for c, a in zip(present, intra)},
-        "max_intra_angle_all": max_intra,
-        "min_inter_angle": inter,
-        "criterion_met": bool(max_intra < inter),
-    }

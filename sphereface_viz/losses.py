@@ -28,29 +28,59 @@ NORM_EPS = 1e-6
 
 
 class HyperParam:
-    """A float hyper-parameter that checks itself on every assignment (the app sets them live)."""
+    """One declared hyper-parameter of a loss: checked on every assignment (the app sets them live),
+    and the one place its default, range, unit, help text and sweep grid are written. The CLI flags,
+    the app's sliders, `TrainConfig.hparams`, the live set and the margin sweep all read it.
 
-    def __init__(self, low: float, inclusive: bool = True, high: float = math.inf):
-        self.low, self.inclusive, self.high = low, inclusive, high
+    A float unless the default is a str (one of `choices`) or a bool. `widget`: the slider's
+    (low, high, step), or a list of the values a select-slider offers; None: no control in the app.
+    `grid`: the values a margin sweep tries (SphereFace Fig. 5); a loss sweeps its first gridded one.
+    """
+
+    def __init__(self, default, low: float = -math.inf, high: float = math.inf, *, inclusive: bool = True,
+                 choices: tuple = (), live: bool = True, widget=None, grid: tuple = (), label: str = "",
+                 unit: str = "", help: str = ""):
+        self.default, self.low, self.high, self.inclusive = default, low, high, inclusive
+        self.choices, self.live, self.widget, self.grid = tuple(choices), live, widget, tuple(grid)
+        self.label, self.unit, self.help = label, unit, help
 
     def __set_name__(self, owner, name):
         self.name, self.slot = name, "_" + name
+        self.label = self.label or name
 
     def __get__(self, obj, owner=None):
         return self if obj is None else getattr(obj, self.slot)
 
     def __set__(self, obj, value):
+        setattr(obj, self.slot, self.check(value))
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def check(self, value):
+        """The value as this parameter's type, or ValueError saying what it must be."""
+        if self.kind is bool:
+            if not isinstance(value, (bool, int)) or value not in (0, 1):
+                raise ValueError(f"{self.name} must be true or false, got {value!r}")
+            return bool(value)
+        if self.kind is str:
+            if value not in self.choices:
+                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+            return value
         try:
             value = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{self.name} must be a number, got {value!r}") from None
         above = value >= self.low if self.inclusive else value > self.low
         if not (math.isfinite(value) and above and value <= self.high):
-            bound = (">= " if self.inclusive else "> ") + f"{self.low:g}"
-            if math.isfinite(self.high):
-                bound += f" and <= {self.high:g}"
-            raise ValueError(f"{self.name} must be {bound}, got {value!r}")
-        setattr(obj, self.slot, value)
+            raise ValueError(f"{self.name} must be {self.bounds()}, got {value!r}")
+        return value
+
+    def bounds(self) -> str:
+        """'>= 1', '> 0 and <= 3.14159': the allowed range, for messages and help texts."""
+        text = (">= " if self.inclusive else "> ") + f"{self.low:g}"
+        return text + (f" and <= {self.high:g}" if math.isfinite(self.high) else "")
 
 
 # --- the margin functions, each once -------------------------------------------------------------
@@ -98,25 +128,59 @@ def arcface_cos(cos_theta: torch.Tensor, m: float) -> torch.Tensor:
 
 
 def a_softmax_lambda(iteration: int, base: float, gamma: float, power: float, minimum: float) -> float:
-    """λ = max(λ_min, base · (1 + γ·iter)^(−power)), the official annealing schedule."""
+    """The official schedule: λ = max(λ_min, base · (1 + γ·iter)^(−power))."""
     return max(minimum, base * (1 + gamma * iteration) ** (-power))
+
+
+# The run-tied schedule's shape: the first tenth of its annealing takes λ from 1000 to ~90, as the official
+# schedule's first 80 iterations do; then it falls on to the floor, which it reaches exactly.
+RUN_STEEPNESS = 100.0
+
+
+def run_lambda(progress: float, base: float, minimum: float) -> float:
+    """The run-tied schedule: λ = λ_min + (base − λ_min)₊ · (1 − p)₊ / (1 + 100 p), p = progress
+    through the annealing (1: the floor is reached). base ≤ λ_min holds λ at λ_min."""
+    p = min(max(progress, 0.0), 1.0)
+    return minimum + max(0.0, base - minimum) * (1 - p) / (1 + RUN_STEEPNESS * p)
 
 
 # --- the loss modules ----------------------------------------------------------------------------
 
 class MarginLoss(nn.Module):
-    """Base: cross-entropy over `margin_logits`; `logits` is the margin-free inference score."""
+    """Base: cross-entropy over `margin_logits`; `logits` is the margin-free inference score.
+
+    A loss declares its hyper-parameters as `HyperParam` class attributes; `params()` lists them, the
+    constructor takes them by name, and everything outside reads that declaration."""
 
     name = ""
     title = ""  # for people: legends, page titles
     normalised = True  # W (and maybe x) normalised: decisions depend on direction only
 
-    def __init__(self, feat_dim: int, num_classes: int, detach: bool = False):
+    def __init__(self, feat_dim: int, num_classes: int, **hparams):
         super().__init__()
         if int(feat_dim) < 1 or int(num_classes) < 2:
             raise ValueError(f"need feat_dim >= 1 and num_classes >= 2, got {feat_dim}, {num_classes}")
+        declared = self.params()
+        unknown = sorted(set(hparams) - set(declared))
+        if unknown:
+            takes = ", ".join(declared) or "no hyper-parameters"
+            raise ValueError(f"loss {self.name!r} does not take {', '.join(unknown)} (it takes {takes})")
         self.weight = nn.Parameter(spread_directions(int(num_classes), int(feat_dim)).to(torch.get_default_dtype()))
-        self.detach = bool(detach)
+        for key, param in declared.items():
+            setattr(self, key, hparams.get(key, param.default))
+
+    @classmethod
+    def params(cls) -> dict[str, HyperParam]:
+        """The declared hyper-parameters, base classes' first, a subclass's redeclaration winning."""
+        found = {}
+        for klass in reversed(cls.__mro__):
+            found.update({k: v for k, v in vars(klass).items() if isinstance(v, HyperParam)})
+        return found
+
+    @classmethod
+    def swept(cls) -> HyperParam | None:
+        """The parameter a margin sweep varies: the first with a grid (None: the loss has no margin)."""
+        return next((p for p in cls.params().values() if p.grid), None)
 
     @property
     def num_classes(self) -> int:
@@ -127,7 +191,8 @@ class MarginLoss(nn.Module):
         return F.cross_entropy(self.margin_logits(features, labels), labels)
 
     def hparams(self) -> dict:
-        return {}
+        """The declared hyper-parameters' current values."""
+        return {key: getattr(self, key) for key in self.params()}
 
     def with_params(self, **hparams) -> "MarginLoss":
         """A copy sharing the weight tensors, with some hyper-parameters changed (e.g. λ = 0). It owns
@@ -146,8 +211,8 @@ class Softmax(MarginLoss):
     title = "Softmax"
     normalised = False
 
-    def __init__(self, feat_dim: int, num_classes: int):
-        super().__init__(feat_dim, num_classes)
+    def __init__(self, feat_dim: int, num_classes: int, **hparams):
+        super().__init__(feat_dim, num_classes, **hparams)
         self.bias = nn.Parameter(torch.zeros(num_classes))
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
@@ -160,9 +225,12 @@ class Softmax(MarginLoss):
 class AngularLoss(MarginLoss):
     """Normalised W, no bias: f_k = scale(x) cos θ_k, f_y = scale(x) target_cos(cos θ_y)."""
 
+    detach = HyperParam(False, live=False, help="margin term without gradient (SphereFace-R style): forward "
+                        "values are the margin logits, gradients those of scale·cos θ_y")
+
     def cosines(self, features: torch.Tensor) -> torch.Tensor:
         """cos θ_j = x·W_j / (‖x‖ ‖W_j‖); F.normalize inside, because normalising the stored W in
-        place would be undone by the optimiser (SPEC.md's `W = F.normalize(W)` pitfall)."""
+        place would be undone by the optimiser (the `W = F.normalize(W)` pitfall, docs/math.md)."""
         x = F.normalize(features, dim=1, eps=NORM_EPS)
         return F.linear(x, F.normalize(self.weight, dim=1, eps=NORM_EPS))
 
@@ -201,29 +269,49 @@ class ModifiedSoftmax(AngularLoss):
 class ASoftmax(AngularLoss):
     """A-Softmax (SphereFace): f_y = ‖x‖ (λ cos θ_y + ψ(θ_y)) / (1 + λ), f_k = ‖x‖ cos θ_k.
 
-    λ anneals with the number of training forward passes; lambda_base = lambda_min = 0 gives the
-    pure Eq. 7. Defaults are the official release's (base 1000, γ 0.12, power 1, λ_min 5).
+    λ anneals with the number of training forward passes. The "run" schedule (default) reaches its
+    floor at `lambda_fraction` of the run (`schedule_steps`, set by the trainer), at floor 0: the
+    official one (base 1000, γ 0.12, power 1, floor 5) needs ~1,650 steps to reach 5, longer than a
+    digits run, and at λ ≥ 5 the margin barely acts (docs/math.md, "λ dilutes m").
+    lambda_base = lambda_min = 0 gives the pure Eq. 7.
     """
 
     name = "a_softmax"
     title = "A-Softmax (SphereFace)"
-    m = HyperParam(1.0)
-    lambda_base = HyperParam(0.0)
-    lambda_gamma = HyperParam(0.0)
-    lambda_power = HyperParam(0.0)
-    lambda_min = HyperParam(0.0)
+    m = HyperParam(4.0, 1.0, 8.0, widget=(1.0, 6.0, 0.1), grid=(1.0, 2.0, 3.0, 4.0), label="Margin m",
+                   help="ψ(θ) = cos(mθ) for θ < π/m: the target must win at m times its angle. Larger m "
+                        "squeezes each class towards its W; in 2-D past m ≈ 3 ten classes run out of room")
+    lambda_min = HyperParam(0.0, 0.0, widget=(0.0, 20.0, 0.5), label="λ floor (λ_min)",
+                            help="where the annealing ends; 0 is the pure loss. The larger λ, the smaller the "
+                                 "margin: at λ = 5, m = 4 acts like m ≈ 1.5")
+    lambda_base = HyperParam(1000.0, 0.0, widget=[0.0, 10.0, 100.0, 1000.0], label="λ start (λ_base)",
+                             help="λ at step 0: large starts as modified softmax and anneals the margin in; "
+                                  "0 holds λ at the floor")
+    lambda_schedule = HyperParam("run", choices=("run", "official"), widget=["run", "official"],
+                                 label="λ schedule",
+                                 help="run: λ reaches its floor at a fraction of the run; official: "
+                                      "λ = max(λ_min, λ_base (1 + γ·step)^(−power)) as released (floor 5)")
+    lambda_fraction = HyperParam(0.5, 0.0, 1.0, inclusive=False, widget=(0.1, 1.0, 0.05),
+                                 label="λ reaches its floor at",
+                                 help="the fraction of the run (run schedule) by which λ is down to its floor; "
+                                      "the rest trains at the full margin")
+    lambda_gamma = HyperParam(0.12, 0.0, help="official schedule: γ")
+    lambda_power = HyperParam(1.0, 0.0, help="official schedule: power")
 
-    def __init__(self, feat_dim, num_classes, m=4.0, lambda_base=1000.0, lambda_gamma=0.12,
-                 lambda_power=1.0, lambda_min=5.0, detach=False):
-        super().__init__(feat_dim, num_classes, detach)
-        self.m, self.lambda_base, self.lambda_gamma = m, lambda_base, lambda_gamma
-        self.lambda_power, self.lambda_min = lambda_power, lambda_min
+    def __init__(self, feat_dim, num_classes, **hparams):
+        super().__init__(feat_dim, num_classes, **hparams)
         self.iteration = 0
+        # The run's length in training forward passes; the trainer sets it. Until then, the official
+        # schedule's own reach (~1,650 iterations to λ = 5).
+        self.schedule_steps = 1650
 
     @property
     def lam(self) -> float:
-        return a_softmax_lambda(self.iteration, self.lambda_base, self.lambda_gamma,
-                                self.lambda_power, self.lambda_min)
+        if self.lambda_schedule == "official":
+            return a_softmax_lambda(self.iteration, self.lambda_base, self.lambda_gamma,
+                                    self.lambda_power, self.lambda_min)
+        reach = self.lambda_fraction * self.schedule_steps
+        return run_lambda(self.iteration / reach, self.lambda_base, self.lambda_min)
 
     def target_cos(self, cos_y):
         lam = self.lam
@@ -235,15 +323,16 @@ class ASoftmax(AngularLoss):
             self.iteration += 1
         return loss
 
-    def hparams(self):
-        return {"m": self.m, "lambda_base": self.lambda_base, "lambda_gamma": self.lambda_gamma,
-                "lambda_power": self.lambda_power, "lambda_min": self.lambda_min, "lambda": self.lam}
-
 
 class ScaledLoss(AngularLoss):
-    """Normalised W and x, logits scaled by s."""
+    """Normalised W and x, logits scaled by s.
 
-    s = HyperParam(0.0, inclusive=False)
+    Default s = 16, not the papers' 64 (or 30): with 2-D features and ten classes s = 64 is the
+    documented "no convergence" case, the softmax saturating before the features spread out."""
+
+    s = HyperParam(16.0, 0.0, inclusive=False, widget=(1.0, 64.0, 1.0), label="Scale s",
+                   help="the radius the features are scaled to: small s keeps every class's loss alive "
+                        "(softer, less compact); large s saturates early")
 
     def scale(self, features):
         return features.new_full((features.shape[0], 1), self.s)
@@ -252,47 +341,34 @@ class ScaledLoss(AngularLoss):
 class CosFace(ScaledLoss):
     """CosFace / AM-Softmax: f_y = s (cos θ_y − m), f_k = s cos θ_k.
 
-    Defaults s = 16, m = 0.1, not the papers' 64 (or 30) and 0.35: ten classes on a circle are only
-    36° apart, so even a feature sitting on W_y has cos θ_y − m < cos 36° = 0.81 once m > 0.19, and
-    with s = 64 the softmax saturates before the 2-D features spread out.
+    Default m = 0.1, not the papers' 0.35: ten classes on a circle are only 36° apart, so even a
+    feature sitting on W_y has cos θ_y − m < cos 36° = 0.81 once m > 0.19 (CosFace's bound for C
+    classes on a circle, m ≤ 1 − cos(2π/C)). The sphere has room for the papers' 0.35.
     """
 
     name = "cosface"
     title = "CosFace / AM-Softmax"
-    m = HyperParam(0.0, high=2.0)
-
-    def __init__(self, feat_dim, num_classes, s=16.0, m=0.1, detach=False):
-        super().__init__(feat_dim, num_classes, detach)
-        self.s, self.m = s, m
+    m = HyperParam(0.1, 0.0, 2.0, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.2, 0.35), label="Margin m",
+                   help="subtracted from the target's cosine: the target must beat every other cosine by m")
 
     def target_cos(self, cos_y):
         return cosface_cos(cos_y, self.m)
-
-    def hparams(self):
-        return {"s": self.s, "m": self.m}
 
 
 class ArcFace(ScaledLoss):
     """ArcFace: f_y = s cos(θ_y + m), f_k = s cos θ_k (monotone past θ + m > π, see arcface_cos).
 
-    Defaults s = 16, m = 0.15 rad, not the paper's 64 and 0.5: with 2-D features and ten classes,
-    s = 64 is the documented "no convergence" case, and 0.5 rad (29°) is most of the 36° between
-    neighbouring classes, leaving each class almost no room.
+    Default m = 0.15 rad, not the paper's 0.5: 0.5 rad (29°) is most of the 36° between neighbouring
+    classes on a circle, leaving each class almost no room. The sphere has room for 0.5.
     """
 
     name = "arcface"
     title = "ArcFace"
-    m = HyperParam(0.0, high=math.pi)
-
-    def __init__(self, feat_dim, num_classes, s=16.0, m=0.15, detach=False):
-        super().__init__(feat_dim, num_classes, detach)
-        self.s, self.m = s, m
+    m = HyperParam(0.15, 0.0, math.pi, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.3, 0.5), label="Margin m",
+                   unit="rad", help="added to the target's angle: the target must win at θ + m")
 
     def target_cos(self, cos_y):
         return arcface_cos(cos_y, self.m)
-
-    def hparams(self):
-        return {"s": self.s, "m": self.m}
 
 
 SV_VARIANTS = {"plain": lambda c, m: c, "am": cosface_cos, "arc": arcface_cos}
@@ -308,26 +384,19 @@ class SVSoftmax(ScaledLoss):
 
     name = "sv_softmax"
     title = "SV-Softmax"
-    t = HyperParam(1.0)
-    m = HyperParam(0.0, high=math.pi)
+    t = HyperParam(1.2, 1.0, 4.0, widget=(1.0, 2.0, 0.05), grid=(1.0, 1.2, 1.4), label="t",
+                   help="how much a support vector's logit is raised (t cos θ + t − 1): hard negatives push "
+                        "harder; t = 1 is the plain margin loss")
+    m = HyperParam(0.1, 0.0, math.pi, widget=(0.0, 0.8, 0.01), label="Margin m",
+                   help="the ground truth's margin: cos θ − m (am) or cos(θ + m) (arc, radians)")
+    variant = HyperParam("am", choices=tuple(SV_VARIANTS), widget=list(SV_VARIANTS), label="Ground truth g",
+                         help="plain: cos θ; am: cos θ − m; arc: cos(θ + m)")
 
-    def __init__(self, feat_dim, num_classes, s=16.0, t=1.2, m=0.1, variant="am", detach=False):
-        super().__init__(feat_dim, num_classes, detach)
-        self.s, self.t, self.m = s, t, m
-        self.variant = variant
+    def __init__(self, feat_dim, num_classes, **hparams):
+        super().__init__(feat_dim, num_classes, **hparams)
         # Drawing only: raise every other logit, so decision_regions shows where the target beats the
-        # raised logits t cos θ_k + t − 1 (SPEC.md §2's dashed curve).
+        # raised logits t cos θ_k + t − 1 (the dashed curve, docs/math.md).
         self.always_raise = False
-
-    @property
-    def variant(self) -> str:
-        return self._variant
-
-    @variant.setter
-    def variant(self, value):
-        if value not in SV_VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(SV_VARIANTS)}, got {value!r}")
-        self._variant = value
 
     def target_cos(self, cos_y):
         return SV_VARIANTS[self.variant](cos_y, self.m)
@@ -339,25 +408,30 @@ class SVSoftmax(ScaledLoss):
     def other_cos(self, cos, target):
         return torch.where((target < cos) | self.always_raise, self.raised_cos(cos), cos)
 
-    def hparams(self):
-        return {"s": self.s, "t": self.t, "m": self.m, "variant": self.variant}
-
 
 LOSSES = {cls.name: cls for cls in (Softmax, ModifiedSoftmax, ASoftmax, CosFace, ArcFace, SVSoftmax)}
 
 
+def register(cls: type[MarginLoss]) -> type[MarginLoss]:
+    """Add a loss to the registry: its logits and declared parameters are all the CLI, the app and the
+    sweep need. Usable as a class decorator."""
+    if not (isinstance(cls, type) and issubclass(cls, MarginLoss) and cls.name):
+        raise ValueError("a loss is a MarginLoss subclass with a name")
+    LOSSES[cls.name] = cls
+    return cls
+
+
 def default_hparams(name: str) -> dict:
     """A loss's hyper-parameters and their defaults (which of m, s, t, ... it takes at all)."""
-    return build_loss(name, 2, 2).hparams()
+    return {key: param.default for key, param in loss_class(name).params().items()}
+
+
+def loss_class(name: str) -> type[MarginLoss]:
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return LOSSES[name]
 
 
 def build_loss(name: str, feat_dim: int, num_classes: int, **hparams) -> MarginLoss:
-    """The registry: a loss module by name, hyper-parameters by their SPEC.md names."""
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
-    cls = LOSSES[name]
-    hparams = {k: v for k, v in hparams.items() if v is not None}
-    try:
-        return cls(feat_dim, num_classes, **hparams)
-    except TypeError as err:
-        raise ValueError(f"loss {name!r} does not take {', '.join(sorted(hparams))}: {err}") from None
+    """The registry: a loss module by name, hyper-parameters by their paper names (None: the default)."""
+    return loss_class(name)(feat_dim, num_classes, **{k: v for k, v in hparams.items() if v is not None})

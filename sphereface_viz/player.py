@@ -13,10 +13,23 @@ from __future__ import annotations
 
 import copy
 import threading
+from dataclasses import dataclass
 import time
 
 from .slots import TrainingSlots
-from .trainer import Trainer
+from .trainer import Snapshot, Trainer
+
+
+@dataclass
+class Frame:
+    """One moment of a trainer, for drawing: nothing here reaches back into the trainer."""
+
+    snap: Snapshot          # evaluation images' features and W (may be older than status, see moment)
+    scores: dict            # test accuracy and compactness of snap
+    window: tuple           # (features, labels) of the latest training batches, labels as the loss's classes
+    train_scores: dict      # compactness of the window, keys train_*
+    status: dict            # step, loss, lr, λ, ... now
+    loss: object            # a copy of the loss now, for drawing
 
 
 class PageFirstLock:
@@ -91,21 +104,24 @@ class Player:
             self._thread = threading.Thread(target=self._train, name=f"player-{self.who}", daemon=True)
             self._thread.start()
 
-    def moment(self, trainer: Trainer):
-        """What a redraw needs, all of the same step: a snapshot (reused if no step since), its scores,
-        the status and a copy of the loss for drawing while training goes on. The snapshot's forward
-        pass runs outside the lock, on a copy of the model, so training does not wait for it."""
+    def moment(self, trainer: Trainer, test: bool = True) -> Frame:
+        """What a redraw needs, all of the same step: a snapshot of the evaluation images (reused if no
+        step since), their scores, the training window and its scores, the status, and a copy of the
+        loss for drawing while training goes on. The snapshot's forward pass runs outside the lock, on a
+        copy of the model, so training does not wait for it. test=False skips that forward pass (the
+        page draws the training window) and scores the latest snapshot there is."""
         with self.lock:
-            if trainer.snapshots and trainer.snapshots[-1].step == trainer.step_count:
-                snap, take = trainer.snapshots[-1], None
+            latest = trainer.snapshots[-1] if trainer.snapshots else None
+            if latest is not None and (latest.step == trainer.step_count or not test):
+                snap, take = latest, None
             else:
                 snap, take = None, trainer.pose()
-            status, loss = trainer.status(), copy.deepcopy(trainer.loss)
+            status, loss, window = trainer.status(), copy.deepcopy(trainer.loss), trainer.train_window()
         if take is not None:
             snap = take()
             with self.lock:
                 trainer.keep(snap)
-        return snap, trainer.score_snapshot(snap, loss), status, loss
+        return Frame(snap, trainer.score_snapshot(snap, loss), window, trainer.train_scores(window), status, loss)
 
     def _alive(self) -> bool:
         return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience

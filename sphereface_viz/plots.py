@@ -251,7 +251,7 @@ def figure_title(loss: MarginLoss, step: int, wrap: bool = False) -> str:
     boundaries use, so a class reading the screen sees what the slider did. wrap: the values on a
     second line, for narrow panels."""
     shown = {"m": "m", "s": "s", "t": "t", "lambda": "λ"}
-    values = loss.hparams()
+    values = {**loss.hparams(), "lambda": getattr(loss, "lam", None)}
     parts = [f"{label} = {values[key]:,.0f}" if values[key] >= 100 else f"{label} = {values[key]:.3g}"
              for key, label in shown.items() if values.get(key) is not None]
     values = " · ".join([*parts, f"step {step:,}"])
@@ -298,20 +298,24 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
     return {"data": traces, "layout": layout}
 
 
-def history_figure(steps, loss, accuracies: dict[str, list]) -> dict:
-    """Loss (left) and accuracies (right) against the step: the small live charts under the features."""
-    traces = [{"type": "scatter", "mode": "lines", "x": steps, "y": loss, "name": "loss", "line": {"color": INK},
-               "xaxis": "x", "yaxis": "y"}]
-    for k, (name, values) in enumerate(accuracies.items()):
-        traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": values, "name": name,
-                       "line": {"color": PALETTE[1 + 2 * k]}, "xaxis": "x2", "yaxis": "y2"})
+def history_figure(steps, loss, accuracies: dict[str, list], angles: dict[str, list] | None = None) -> dict:
+    """Loss, accuracies and (if given) compactness angles in degrees against the step: the small live
+    charts under the features, one panel each."""
+    panels = [("loss", {"loss": loss}), ("accuracy", accuracies)] + ([("degrees", angles)] if angles else [])
+    width = 1 / len(panels)
     axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False}
-    layout = {"font": {**FONT, "size": 13}, "template": "plotly_white", "uirevision": "history", "height": 200,
-              "margin": {"l": 50, "r": 10, "t": 10, "b": 35}, "legend": {"orientation": "h", "x": 0.55, "y": 1.12},
-              "xaxis": {**axis, "domain": [0, 0.45], "title": {"text": "step"}},
-              "xaxis2": {**axis, "domain": [0.55, 1], "title": {"text": "step"}},
-              "yaxis": {**axis, "title": {"text": "loss"}, "rangemode": "tozero"},
-              "yaxis2": {**axis, "anchor": "x2", "range": [0, 1.02], "tickformat": ".0%"}}
+    traces, layout, colour = [], {}, iter(PALETTE[1::2])
+    for k, (title, series) in enumerate(panels):
+        x, y = ("x", "y") if k == 0 else (f"x{k + 1}", f"y{k + 1}")
+        for name, values in series.items():
+            traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": values, "name": name,
+                           "line": {"color": INK if title == "loss" else next(colour)}, "xaxis": x, "yaxis": y})
+        layout["xaxis" + x[1:]] = {**axis, "domain": [k * width + 0.04 * (k > 0), (k + 1) * width - 0.04],
+                                    "title": {"text": "step"}}
+        layout["yaxis" + y[1:]] = {**axis, "anchor": x, "title": {"text": title}, "rangemode": "tozero",
+                                    **({"range": [0, 1.02], "tickformat": ".0%"} if title == "accuracy" else {})}
+    layout.update({"font": {**FONT, "size": 13}, "template": "plotly_white", "uirevision": "history", "height": 200,
+                   "margin": {"l": 50, "r": 10, "t": 10, "b": 35}, "legend": {"orientation": "h", "x": 0.3, "y": 1.15}})
     return {"data": traces, "layout": layout}
 
 

@@ -14,13 +14,10 @@ import numpy as np
 import torch
 
 from .data import Dataset, load_dataset
-from .geometry import angular_metrics
-from .losses import LOSSES, ScaledLoss, build_loss
+from .compactness import compactness
+from .losses import ScaledLoss, build_loss, loss_class
 from .model import FeatureNet, NetConfig
 
-# Hyper-parameters that may change between steps; anything else in TrainConfig needs a new Trainer.
-LIVE = ("m", "s", "t", "variant", "lr", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
-LOSS_KEYS = ("m", "s", "t", "variant", "detach", "lambda_base", "lambda_gamma", "lambda_power", "lambda_min")
 # Defaults measured on digits, 2-D (README, "Training recipes"). Losses that normalise x with a fixed
 # scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
 # BN-normalised body, raising their effective step); the ‖x‖-scaled losses need both to generalise.
@@ -29,44 +26,50 @@ RECIPES = {
     "norm": {"lr": 0.05, "epochs": 15.0, "weight_decay": 2e-3, "shift": 1, "clip": 0.0},
     "scaled": {"lr": 0.02, "epochs": 25.0, "weight_decay": 0.0, "shift": 0, "clip": 5.0},
 }
+# A-Softmax in 2-D anneals λ over the first half of its run and needs a longer second half at the full
+# margin: at 15 epochs, m = 2 was barely tighter than m = 1 (test Intra 3.4° against 4.1°, seeds 0-2); at
+# 30, 2.6° against 3.4°. In 3-D 15 epochs already halve Intra from m = 1 to 4 (README, "The margin's effect").
+RECIPES["a_softmax", 2] = {**RECIPES["norm"], "epochs": 30.0}
+REWARM_PEAK, REWARM_LENGTH = 0.3, 0.2
 # Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
 _INIT_LOCK = threading.Lock()
 
 
 @dataclass
 class TrainConfig:
+    # the data
     dataset: str = "digits"
     data_dir: str | None = None
-    loss: str = "a_softmax"
+    download: bool | None = None    # None: unless $SPHEREFACE_VIZ_OFFLINE is set
+    holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
+    # the model and its loss
     dim: int = 2
-    m: float | None = None          # None: the loss's own default
-    s: float | None = None
-    t: float | None = None
-    variant: str | None = None
-    detach: bool | None = None
-    lambda_base: float | None = None
-    lambda_gamma: float | None = None
-    lambda_power: float | None = None
-    lambda_min: float | None = None
-    lr: float | None = None         # peak learning rate of the one-cycle schedule; None: RECIPES
-    batch_size: int = 64
-    epochs: float | None = None     # length of the schedule; training may go on past it at the floor lr
     width: int = 16
+    loss: str = "a_softmax"
+    hparams: dict = field(default_factory=dict)  # the loss's declared hyper-parameters; missing: defaults
+    # the optimisation: None takes the loss family's RECIPES
+    lr: float | None = None         # peak learning rate of the one-cycle schedule
+    epochs: float | None = None     # length of the schedule; training may go on past it at the floor lr
+    batch_size: int = 64
     weight_decay: float | None = None  # on the convolutions only, never on the feature layer or W
     shift: int | None = None        # augmentation: random translation by up to this many pixels
     clip: float | None = None       # largest gradient norm of a step (0: no clipping)
     seed: int = 0
     threads: int | None = None      # torch threads; the app uses 1 per session
+    # what is recorded
     eval_size: int = 2000           # test images whose features are plotted and snapshotted
     snapshot_every: int | None = None  # steps between snapshots; None: ~10% of the training time
     max_snapshots: int = 400
-    holdout: tuple[int, ...] = ()   # classes kept out of training (open-set view)
-    download: bool | None = None    # None: unless $SPHEREFACE_VIZ_OFFLINE is set
 
     def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        recipe = RECIPES["scaled" if issubclass(LOSSES[self.loss], ScaledLoss) else "norm"]
+        declared = loss_class(self.loss).params()  # raises for an unknown loss
+        unknown = sorted(set(self.hparams) - set(declared))
+        if unknown:
+            raise ValueError(f"loss {self.loss!r} does not take {', '.join(unknown)} "
+                             f"(it takes {', '.join(declared) or 'no hyper-parameters'})")
+        self.hparams = {k: declared[k].check(v) for k, v in self.hparams.items() if v is not None}
+        family = "scaled" if issubclass(loss_class(self.loss), ScaledLoss) else "norm"
+        recipe = RECIPES.get((self.loss, self.dim)) or RECIPES[family]
         for key, value in recipe.items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
@@ -86,9 +89,6 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive whole number, got {getattr(self, name)!r}")
         self.holdout = tuple(sorted({int(c) for c in self.holdout}))
 
-    def loss_hparams(self) -> dict:
-        return {k: getattr(self, k) for k in LOSS_KEYS if getattr(self, k) is not None}
-
     def to_dict(self) -> dict:
         d = asdict(self)
         d["holdout"] = list(self.holdout)
@@ -96,8 +96,17 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """Also reads run files from before `hparams`, which kept the loss's parameters at the top level."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        declared = loss_class(d.get("loss", cls.loss)).params()
+        hparams = {k: v for k, v in d.items() if k in declared and v is not None} | dict(d.get("hparams") or {})
+        return cls(**{k: v for k, v in d.items() if k in known and k != "hparams"}, hparams=hparams)
+
+    @property
+    def live(self) -> set[str]:
+        """What may change between steps: the loss's live parameters and the learning rate. Anything
+        else needs a new Trainer."""
+        return {k for k, p in loss_class(self.loss).params().items() if p.live} | {"lr"}
 
 
 @dataclass
@@ -115,6 +124,16 @@ def one_cycle(progress: float) -> float:
     if progress < 0.15:
         return 0.1 + 0.9 * progress / 0.15
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, (progress - 0.15) / 0.85)))
+
+
+def rewarm(since: float) -> float:
+    """Learning-rate factor after a live change of the loss, `since` in fractions of the schedule:
+    back to 30% of the peak, then a cosine down to the floor over 20% of the schedule. Measured on
+    digits 3-D CosFace m 0 → 0.35 after the schedule (README, "A live m"): at the floor lr the
+    features hardly moved."""
+    if since >= REWARM_LENGTH:
+        return 0.0
+    return 0.02 + (REWARM_PEAK - 0.02) * 0.5 * (1 + math.cos(math.pi * since / REWARM_LENGTH))
 
 
 def random_shift(images: torch.Tensor, r: int, generator: torch.Generator) -> torch.Tensor:
@@ -156,7 +175,7 @@ class Trainer:
             torch.manual_seed(config.seed)
             self.model = FeatureNet(NetConfig(config.dim, config.width, self.data.image_size))
             self.model = self.model.to(memory_format=torch.channels_last)
-            self.loss = build_loss(config.loss, config.dim, len(self.seen), **config.loss_hparams())
+            self.loss = build_loss(config.loss, config.dim, len(self.seen), **config.hparams)
             pick = torch.randperm(len(self.data.y_test))[: config.eval_size].sort().values
         self.eval_images = self.data.x_test[pick].contiguous(memory_format=torch.channels_last)
         self.eval_labels = self.data.y_test[pick]          # original class ids, unseen ones included
@@ -171,12 +190,18 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
         self.total_steps = max(1, round(config.epochs * self.steps_per_epoch))
+        if hasattr(self.loss, "schedule_steps"):  # A-Softmax's λ annealing is tied to the run's length
+            self.loss.schedule_steps = self.total_steps
         # A snapshot embeds the evaluation images, a forward pass costing about a third of a training
         # step per image: 3.5·eval/batch steps apart keeps it near 10% of the training time.
         eval_count = min(config.eval_size, len(self.data.y_test))
         self.snapshot_every = config.snapshot_every or max(math.ceil(3.5 * eval_count / config.batch_size),
                                                            self.total_steps // 200)
         self.step_count = 0
+        self.rewarm_from: int | None = None  # step of the last live change of the loss
+        # The latest training batches' features and labels, as the loss saw them: drawn and measured
+        # without another forward pass (`train_window`).
+        self.recent: deque[tuple[torch.Tensor, torch.Tensor]] = deque(maxlen=max(1, -(-config.eval_size // config.batch_size)))
         self.train_seconds = 0.0
         self.stopped: str | None = None
         self.last = {"loss": math.nan, "train_accuracy": math.nan}
@@ -187,25 +212,33 @@ class Trainer:
 
     # --- live parameters -------------------------------------------------------------------------
     def set_live(self, **params) -> None:
-        """Change m, s, t, variant, lr or the λ schedule between steps (weights kept). A trainer stopped
-        by a non-finite loss resumes from its last good state: the change is the user's fix."""
+        """Change the loss's live parameters or lr between steps (weights kept). A trainer stopped by a
+        non-finite loss resumes from its last good state: the change is the user's fix. A changed loss
+        parameter after the schedule's end re-warms the learning rate (`rewarm`), or nothing would move."""
+        declared = self.loss.params()
         for key, value in params.items():
-            if key not in LIVE:
-                raise ValueError(f"{key} cannot change during training; it needs a reset")
+            if key not in self.config.live:
+                if key in TrainConfig.__dataclass_fields__ or key in declared:
+                    raise ValueError(f"{key} cannot change during training; it needs a reset")
+                raise ValueError(f"the {self.config.loss} loss has no parameter {key}")
             if key == "lr":
                 if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                     raise ValueError(f"lr must be a positive number, got {value!r}")
-            elif key not in self.loss.hparams():
-                raise ValueError(f"the {self.config.loss} loss has no parameter {key}")
+                self.config.lr = value
             else:
                 setattr(self.loss, key, value)
-            setattr(self.config, key, value)
+                self.config.hparams[key] = declared[key].check(value)
+                self.rewarm_from = self.step_count
         if params:
             self.stopped = None
 
     @property
     def lr(self) -> float:
-        return self.config.lr * one_cycle(self.step_count / self.total_steps)
+        """The one-cycle schedule's, or a re-warm's after a live change, whichever is larger."""
+        factor = one_cycle(self.step_count / self.total_steps)
+        if self.rewarm_from is not None:
+            factor = max(factor, rewarm((self.step_count - self.rewarm_from) / self.total_steps))
+        return self.config.lr * factor
 
     @property
     def epoch(self) -> float:
@@ -251,6 +284,7 @@ class Trainer:
             with torch.no_grad():  # the batch's own numbers: nearly free, and the app shows them live
                 accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
             self.last = {"loss": loss.item(), "train_accuracy": accuracy}
+            self.recent.append((features.detach(), labels))
             if self.step_count % self.snapshot_every == 0:
                 self.train_seconds += time.perf_counter() - started
                 started = time.perf_counter()
@@ -318,17 +352,34 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """Test accuracy (seen classes) and SphereFace's angular metrics on the test set."""
-        return self.score(self.features(self.x_test), self.y_test)
+        """Test accuracy (seen classes) and compactness on the test set, and compactness of the training
+        features the loss has just acted on (keys train_*)."""
+        return {**self.score(self.features(self.x_test), self.y_test), **self.train_scores()}
+
+    def train_window(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The latest training batches' features and labels (at most eval_size), as the loss saw them:
+        in training mode, before the step that followed them."""
+        if not self.recent:
+            return torch.empty(0, self.config.dim), torch.empty(0, dtype=torch.long)
+        features, labels = (torch.cat(part) for part in zip(*self.recent))
+        return features[-self.config.eval_size:], labels[-self.config.eval_size:]
+
+    def train_scores(self, window: tuple[torch.Tensor, torch.Tensor] | None = None) -> dict:
+        """Compactness of the training window (or of a window taken earlier), keys prefixed train_."""
+        features, labels = window or self.train_window()
+        if len(labels) == 0:
+            return {}
+        return {f"train_{k}": v for k, v in compactness(features, labels, len(self.seen)).items()}
 
     @torch.no_grad()
     def score(self, features: torch.Tensor, labels: torch.Tensor, loss: torch.nn.Module | None = None) -> dict:
-        """Accuracy and angular metrics of features whose labels are the loss's classes (−1: unseen,
-        left out); `loss`: a copy of this trainer's, taken with the features."""
+        """Accuracy and compactness (intra, inter, AFS, pair angles, criteria: sphereface_viz.compactness) of
+        features whose labels are the loss's classes (−1: unseen, left out); `loss`: a copy of this
+        trainer's, taken with the features."""
         seen = labels >= 0
         features, labels = features[seen], labels[seen]
         accuracy = ((loss or self.loss).logits(features).argmax(1) == labels).float().mean().item()
-        return {"test_accuracy": accuracy, **angular_metrics(features, labels, len(self.seen))}
+        return {"test_accuracy": accuracy, **compactness(features, labels, len(self.seen))}
 
     def score_snapshot(self, snap: Snapshot, loss: torch.nn.Module | None = None) -> dict:
         """`score` of a snapshot's evaluation images (their original labels mapped to the loss's classes)."""

@@ -4,6 +4,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -73,13 +74,23 @@ def test_test_images_drawn_resets_with_that_many_points():
 def test_lambda_schedule_changes_live_and_criterion_is_shown():
     at = page("train")
     trainer = at.session_state["trainer"]
-    assert trainer.lam == 1000  # the official schedule starts at λ = 1000
+    assert trainer.lam == 1000  # the annealing starts at λ = 1000
     at.sidebar.select_slider(key="lambda_base").set_value(0.0).run()
     at.sidebar.slider(key="lambda_min").set_value(0.0).run()
     assert not at.exception and at.session_state["trainer"] is trainer
     assert trainer.lam == 0  # the pure loss of Eq. 7, live
     numbers = {n["label"]: n["value"] for n in live_numbers(at)}
-    assert {"SphereFace criterion", "Max angle within a class", "Min angle between classes"} <= set(numbers)
+    assert {"SphereFace criterion", "Robust criterion", "Inter ° (mean / min)", "Fisher score (test / train)"} <= set(numbers)
+    # the shown Intra is the mean angle to the class centre of the drawn test features, computed here by hand
+    snap = trainer.snapshots[-1]
+    unit = snap.features / np.linalg.norm(snap.features, axis=1, keepdims=True)
+    labels = trainer.eval_labels.numpy()
+    per_class = []
+    for c in range(10):
+        centre = unit[labels == c].sum(0)
+        centre /= np.linalg.norm(centre)
+        per_class.append(np.degrees(np.arccos(np.clip(unit[labels == c] @ centre, -1, 1))).mean())
+    assert numbers["Intra ° (test / train)"].split(" / ")[0] == f"{np.mean(per_class):.1f}"
     assert numbers["λ (annealing)"] == "0.00" and numbers["Step"] == f"{trainer.step_count:,}"
 
 

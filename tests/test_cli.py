@@ -25,7 +25,8 @@ def test_a_softmax_m4_on_digits_reaches_97_percent(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= 0.97
     assert metrics["hparams"]["m"] == 4 and metrics["config"]["loss"] == "a_softmax"
-    assert {"train_seconds", "min_inter_angle", "max_intra_angle", "criterion_met"} <= set(metrics)
+    assert {"train_seconds", "intra", "inter", "inter_min", "afs", "criterion_met", "robust_criterion_met",
+            "train_intra", "hist_same"} <= set(metrics)
     epochs = [h["epoch"] for h in metrics["history"]]
     assert len(epochs) == round(metrics["config"]["epochs"]) and all(b > a for a, b in zip(epochs, epochs[1:]))
     assert {"test_accuracy", "loss", "train_seconds"} <= set(metrics["history"][0])

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from sphereface_viz.geometry import (GAP, angular_metrics, circle_points, decision_regions, directions,
+from sphereface_viz.geometry import (GAP, circle_points, decision_regions, directions,
                                      fibonacci_sphere, gap_fraction)
 from sphereface_viz.losses import build_loss
 
@@ -110,16 +110,3 @@ def test_gap_fraction_of_a_softmax_on_the_circle():
     with torch.no_grad():
         loss.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
     assert gap_fraction(loss) == pytest.approx(1 / 3, abs=1e-3)
-
-
-def test_angular_metrics_hand_computed():
-    deg = torch.deg2rad(torch.tensor([-10.0, 0.0, 10.0, 80.0, 90.0, 100.0]))
-    features = torch.stack([deg.cos(), deg.sin()], dim=1) * 4
-    labels = torch.tensor([0, 0, 0, 1, 1, 1])
-    metrics = angular_metrics(features, labels, 2)
-    assert metrics["max_intra_angle"][0] == pytest.approx(10, abs=1e-6)
-    assert metrics["min_inter_angle"] == pytest.approx(90, abs=1e-6)
-    assert metrics["criterion_met"] is True
-    wide = angular_metrics(features, torch.tensor([0, 1, 0, 1, 0, 1]), 2)
-    assert wide["criterion_met"] is False
-    assert GAP == -1

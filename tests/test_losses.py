@@ -94,8 +94,23 @@ def test_psi_integer_chebyshev_agrees_with_real_m_path():
         assert torch.allclose(psi(c, m), psi(c, m + 1e-12), atol=1e-6)
 
 
+def test_a_softmax_run_schedule_reaches_its_floor_at_the_stated_fraction():
+    loss = build_loss("a_softmax", 2, 2, lambda_base=1000, lambda_min=2, lambda_fraction=0.5)
+    loss.schedule_steps = 400  # the floor at step 200
+    assert loss.lam == 1000
+    loss.iteration = 20  # p = 0.1: 2 + 998 · 0.9 / 11
+    assert loss.lam == pytest.approx(2 + 998 * 0.9 / 11)
+    loss.iteration = 199
+    assert loss.lam == pytest.approx(2 + 998 * 0.005 / 100.5)  # p = 0.995
+    for loss.iteration in (200, 300, 10_000):
+        assert loss.lam == 2
+    held = build_loss("a_softmax", 2, 2, lambda_base=0, lambda_min=3)  # base below the floor: constant
+    held.iteration = 7
+    assert held.lam == 3
+
+
 def test_a_softmax_lambda_blend_hand_computed():
-    loss = build_loss("a_softmax", 2, 2, m=2)
+    loss = build_loss("a_softmax", 2, 2, m=2, lambda_schedule="official", lambda_min=5)
     with torch.no_grad():
         loss.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
     # official schedule: λ = max(5, 1000 / (1 + 0.12 iter))
@@ -206,7 +221,7 @@ def test_hyperparameters_change_live_without_losing_weights():
     assert loss.m == 2.5 and torch.equal(loss.weight, before)
     sv = build_loss("sv_softmax", 2, 10)
     sv.t, sv.s, sv.variant = 1.5, 20, "arc"
-    assert sv.hparams() == {"s": 20.0, "t": 1.5, "m": 0.1, "variant": "arc"}
+    assert sv.hparams() == {"detach": False, "s": 20.0, "t": 1.5, "m": 0.1, "variant": "arc"}
 
 
 @pytest.mark.parametrize("name,key,value", [
@@ -235,3 +250,37 @@ def test_logits_are_margin_free_and_normalised_weight():
         loss.weight.mul_(5)  # a stored norm ≠ 1 must not matter: W is normalised in the forward pass
     expected = 7 * F.normalize(x, dim=1) @ F.normalize(loss.weight, dim=1).t()
     assert torch.allclose(loss.logits(x), expected)
+
+
+def test_a_seventh_loss_is_one_class_and_appears_everywhere():
+    """A throwaway loss declares its logits and one parameter; the CLI, the trainer's live set, the app's
+    controls and the margin sweep read it from that declaration alone."""
+    from sphereface_viz import losses
+    from sphereface_viz.cli import parser
+    from sphereface_viz.trainer import TrainConfig, Trainer
+
+    class Shifted(losses.ScaledLoss):
+        """f_y = s (cos θ_y − q²)."""
+        name, title = "shifted_test", "Shifted (test)"
+        q = losses.HyperParam(0.2, 0.0, 1.0, widget=(0.0, 1.0, 0.05), grid=(0.0, 0.3), help="the shift's root")
+
+        def target_cos(self, cos_y):
+            return cos_y - self.q ** 2
+
+    losses.register(Shifted)
+    try:
+        args = parser().parse_args(["train", "--loss", "shifted_test", "--q", "0.5", "--out", "x"])
+        assert args.q == 0.5 and "the shift's root" in parser()._subparsers._group_actions[0].choices["train"].format_help()
+        config = TrainConfig(loss="shifted_test", hparams={"q": 0.5}, width=4, epochs=1, eval_size=50)
+        assert "q" in config.live
+        trainer = Trainer(config)
+        assert trainer.loss.q == 0.5 and Shifted.swept().grid == (0.0, 0.3)
+        trainer.set_live(q=0.1)
+        assert trainer.loss.q == 0.1 and trainer.config.hparams["q"] == 0.1
+        assert trainer.loss.target_cos(torch.tensor([[1.0]])).item() == pytest.approx(1 - 0.01)
+        with pytest.raises(ValueError, match="q must be"):
+            TrainConfig(loss="shifted_test", hparams={"q": 2.0})
+        from pages.ui.hparams import shown
+        assert list(shown("shifted_test")) == ["s", "q"]  # the Train page's live sliders
+    finally:
+        losses.LOSSES.pop("shifted_test")

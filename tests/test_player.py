@@ -120,7 +120,8 @@ def test_a_redraw_embeds_outside_the_lock_and_stays_one_moment():
         return take_while_training
 
     tr.pose = pose_and_watch
-    snap, scores, status, loss = player.moment(tr)
+    frame = player.moment(tr)
+    snap, status, loss = frame.snap, frame.status, frame.loss
     assert lock_free == [True]
     assert tr.step_count == 5 and snap.step == status["step"] == 3 and tr.snapshots[-1] is snap
     np.testing.assert_allclose(snap.features, posed["features"], rtol=1e-6, atol=1e-6)

@@ -18,7 +18,9 @@ def test_step_advances_and_reports():
     assert status["step"] == 7 and tr.step_count == 7
     assert status["epoch"] == pytest.approx(7 / tr.steps_per_epoch)
     assert math.isfinite(status["loss"]) and 0 <= status["train_accuracy"] <= 1
-    assert status["lambda"] == pytest.approx(max(5, 1000 / (1 + 0.12 * 7)))  # 7 training forward passes
+    # 7 training forward passes of a 2-epoch run (44 steps) whose λ reaches its floor 0 at half of it
+    p = 7 / 22
+    assert status["lambda"] == pytest.approx(1000 * (1 - p) / (1 + 100 * p))
     assert len(tr.snapshots) == 1 and tr.snapshots[0].features.shape == (100, 2)
 
 
@@ -27,7 +29,7 @@ def test_m_changes_live_without_reset_and_training_continues():
     tr.step(5)
     weight = tr.loss.weight.detach().clone()
     tr.set_live(m=2.5, lr=0.01)
-    assert tr.loss.m == 2.5 and tr.config.m == 2.5 and tr.config.lr == 0.01
+    assert tr.loss.m == 2.5 and tr.config.hparams["m"] == 2.5 and tr.config.lr == 0.01
     assert torch.equal(tr.loss.weight, weight) and tr.step_count == 5
     tr.step(5)
     assert tr.step_count == 10 and tr.snapshots[-1].metrics["m"] == 2.5
@@ -43,6 +45,29 @@ def test_live_changes_refuse_what_needs_a_reset_and_bad_values():
         tr.set_live(s=-1)
     with pytest.raises(ValueError, match="lr must be"):
         tr.set_live(lr=float("nan"))
+
+
+def test_lambda_reaches_its_floor_within_the_run():
+    tr = Trainer(small(hparams={"lambda_min": 0.5, "lambda_fraction": 0.4}))
+    tr.run(eval_every=None)
+    assert tr.loss.iteration == tr.total_steps == 44
+    assert tr.lam == 0.5
+    official = Trainer(small(hparams={"lambda_schedule": "official", "lambda_min": 5}))
+    official.run(eval_every=None)
+    assert official.lam == pytest.approx(1000 / (1 + 0.12 * 44))  # far above its floor 5: why "run" exists
+
+
+def test_a_live_margin_change_after_the_schedule_rewarms_the_learning_rate():
+    tr = Trainer(small(loss="cosface", hparams={"m": 0.0}))
+    tr.run(eval_every=None)
+    floor = tr.lr
+    assert floor == pytest.approx(tr.config.lr * 0.02)
+    tr.set_live(m=0.35)
+    assert tr.lr == pytest.approx(tr.config.lr * 0.3)  # back to 30% of the peak
+    tr.step(4)
+    assert floor < tr.lr < tr.config.lr * 0.3
+    tr.step(math.ceil(0.2 * tr.total_steps) - 4)
+    assert tr.lr == pytest.approx(floor)  # the re-warm lasts a fifth of the schedule
 
 
 def test_same_seed_same_weights_bit_identical():
@@ -163,8 +188,19 @@ def test_score_snapshot_leaves_out_held_out_classes_and_matches_evaluate_on_the_
     # on digits the evaluation images are the whole test set: the same numbers as evaluate()
     full = tr.evaluate()
     assert scores["test_accuracy"] == pytest.approx(full["test_accuracy"])
-    assert scores["min_inter_angle"] == pytest.approx(full["min_inter_angle"], abs=1e-4)
-    assert 9 not in scores["max_intra_angle"]
+    for key in ("intra", "inter", "inter_min", "afs"):  # evaluate() never sees class 9
+        assert scores[key] == pytest.approx(full[key], abs=1e-4)
+
+
+def test_training_window_holds_the_latest_batches_as_the_loss_saw_them():
+    tr = Trainer(small(eval_size=100, batch_size=32))
+    tr.step(6)
+    features, labels = tr.train_window()
+    assert len(tr.recent) == 4 and features.shape == (100, 2) and len(labels) == 100  # ceil(100 / 32) batches
+    last_features, last_labels = tr.recent[-1]
+    assert torch.equal(features[-32:], last_features) and torch.equal(labels[-32:], last_labels)
+    scores = tr.train_scores()
+    assert {"train_intra", "train_inter", "train_afs"} <= set(scores)
 
 
 def test_run_tests_every_quarter_epoch_and_at_the_end():

@@ -1,0 +1,35 @@
+"""A loss's controls, read off its declared hyper-parameters (sphereface_viz.losses.HyperParam): a new
+loss or parameter gets its slider here with no edit to any page."""
+import streamlit as st
+
+from sphereface_viz.losses import loss_class
+
+
+def shown(loss: str, live_only: bool = True) -> dict:
+    """The declared parameters that have a control in the app (and, by default, change live)."""
+    return {k: p for k, p in loss_class(loss).params().items() if p.widget is not None and (p.live or not live_only)}
+
+
+def control(param, key: str, on_change=None, **options) -> None:
+    """The parameter's slider, select-slider or radio, with its declared label, range and help."""
+    label = param.label + (f" ({param.unit})" if param.unit else "")
+    common = {"key": key, "on_change": on_change, "help": param.help or None, **options}
+    if param.kind is str:
+        st.radio(label, list(param.widget), horizontal=True, **common)
+    elif isinstance(param.widget, list):
+        st.select_slider(label, param.widget, **common)
+    else:
+        low, high, step = param.widget
+        st.slider(label, float(low), float(high), step=float(step), **common)
+
+
+def fit(param, value):
+    """A value as its control can show it: a slider refuses one outside its range (e.g. restored from
+    a run file), so it is clipped; a select-slider's nearest option."""
+    if param.kind is str:
+        return value if value in param.widget else param.default
+    value = float(value)
+    if isinstance(param.widget, list):
+        return min(param.widget, key=lambda option: abs(option - value))
+    low, high, _ = param.widget
+    return min(max(value, float(low)), float(high))
