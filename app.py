@@ -21,5 +21,6 @@ st.markdown("<style>[data-stale='true']{opacity:1 !important;transition:none !im
 st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/play_circle:", default=True),
     st.Page("pages/compare.py", title="Compare", icon=":material/grid_view:"),
+    st.Page("pages/sweep.py", title="Margin sweep", icon=":material/compress:"),
     st.Page("pages/geometry.py", title="Geometry", icon=":material/architecture:"),
 ]).run()

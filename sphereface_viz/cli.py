@@ -74,18 +74,10 @@ def parser() -> argparse.ArgumentParser:
                                    "hyper-parameters, per-epoch history), OUT/run.npz (snapshots, final "
                                    "features and weights as plain arrays), OUT/figure.html (opens offline), "
                                    "OUT/figure.png and OUT/replay.html (steps through the snapshots).")
-    p.add_argument("--dataset", choices=DATASETS, default="digits", help="digits is bundled; the MNIST family "
-                   "is read from --data-dir (downloaded there when missing and online)")
-    p.add_argument("--data-dir", help="folder holding the four IDX files (default: $SPHEREFACE_VIZ_DATA/<dataset> "
-                   "or the user cache)")
-    p.add_argument("--loss", choices=list(LOSSES), default="a_softmax")
-    p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="feature dimension: circle or sphere")
-    add_hparam_flags(p)
+    model_flags(p)
     p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate (default: the loss "
                    "family's measured recipe)")
     p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--width", type=int, default=None, help="channels of the CNN's first stage")
-    p.add_argument("--epochs", type=positive_float, default=None, help="length of the one-cycle schedule")
     p.add_argument("--max-seconds", type=positive_float, help="stop after this many seconds of training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
@@ -93,7 +85,35 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="skip figure.html, figure.png and replay.html")
     p.add_argument("--no-png", action="store_true", help="skip figure.png (it needs Chromium)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
+
+    p = sub.add_parser("sweep", help="train one loss at several margins and write the comparison to OUT",
+                       description="SphereFace Fig. 5: train one loss at several values of its margin (m; t for "
+                                   "SV-Softmax) from the same seed, one worker process per core. Writes "
+                                   "OUT/sweep.json (per value: accuracy, Intra, Inter, AFS, criteria, pair-angle "
+                                   "histograms), OUT/sweep.html and .png (the features side by side) and "
+                                   "OUT/chart.html and .png (Intra and Inter against the value, the histograms).")
+    model_flags(p)
+    p.add_argument("--values", type=finite_float, nargs="+", help="the values to sweep (default: the loss's own "
+                   "grid, e.g. m = 1 2 3 4 for A-Softmax)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="processes training at once (default: one per core)")
+    p.add_argument("--no-png", action="store_true", help="skip the PNGs (they need Chromium)")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
     return top
+
+
+def model_flags(p: argparse.ArgumentParser) -> None:
+    """What both commands take: the data, the feature dimension, the loss and its declared parameters."""
+    p.add_argument("--dataset", choices=DATASETS, default="digits", help="digits is bundled; the MNIST family "
+                   "is read from --data-dir (downloaded there when missing and online)")
+    p.add_argument("--data-dir", help="folder holding the four IDX files (default: $SPHEREFACE_VIZ_DATA/<dataset> "
+                   "or the user cache)")
+    p.add_argument("--loss", choices=list(LOSSES), default="a_softmax")
+    p.add_argument("--dim", type=int, choices=(2, 3), default=2, help="feature dimension: circle or sphere")
+    p.add_argument("--width", type=int, default=None, help="channels of the CNN's first stage")
+    p.add_argument("--epochs", type=positive_float, default=None, help="length of the one-cycle schedule "
+                   "(default: the loss's measured recipe)")
+    add_hparam_flags(p)
 
 
 def config_from_args(args):
@@ -130,10 +150,44 @@ def train(args) -> int:
     return 0
 
 
+def sweep(args) -> int:
+    from .export import write_png
+    from .plots import to_figure
+    from .sweep import run_sweep, swept, sweep_chart, sweep_figure
+
+    param = swept(args.loss)
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    hparams = {k: given[k] for k in declared_params() if k in given}
+    if param.name in hparams:
+        raise ValueError(f"{param.name} is what the sweep varies: give its values with --values, not --{param.name}")
+    values = args.values if args.values is not None else param.grid
+    started = time.perf_counter()
+    common = {k: given[k] for k in ("dataset", "data_dir", "width", "epochs") if k in given}
+    results = run_sweep(args.loss, values, args.dim, args.seed, args.workers, hparams=hparams, **common)
+    seconds = time.perf_counter() - started
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = {"loss": args.loss, "param": param.name, "dim": args.dim, "dataset": args.dataset, "seed": args.seed,
+               "values": [r.value for r in results], "wall_seconds": seconds,
+               "results": [{"value": r.value, **r.metrics} for r in results],
+               "config": results[0].run.config}
+    atomic_write(args.out / "sweep.json", to_json(summary).encode())
+    figures = {"sweep": sweep_figure(results), "chart": sweep_chart([r.value for r in results],
+                                                                    [r.metrics for r in results], param)}
+    for name, figure in figures.items():
+        atomic_write(args.out / f"{name}.html", to_figure(figure).to_html(include_plotlyjs=True).encode())
+        if not args.no_png:
+            write_png(figure, args.out / f"{name}.png", width=400 * min(len(results), 4) if name == "sweep" else 1200,
+                      height=480 if name == "sweep" else 420)
+    table = ", ".join(f"{param.name}={r.value:g}: Intra {r.metrics['intra']:.1f}° acc {r.metrics['test_accuracy']:.1%}"
+                      for r in results)
+    print(f"{args.loss} {args.dim}-D sweep in {seconds:.1f} s: {table}; wrote {args.out}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        return train(args)
+        return sweep(args) if args.command == "sweep" else train(args)
     except (ValueError, OSError) as err:  # DataError and RunFileError are ValueErrors
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""How compact and how separated the classes are on the sphere, measured as the papers measure it.
+"""How compact and how separated the classes are on the sphere, measured as the papers measure it
+(docs/math.md, "Measuring compactness").
 
 Every feature x is first scaled to unit length, x̂ = x / max(‖x‖, ε) with ε = 1e-6 (as
 `torch.nn.functional.normalize`; a zero feature stays zero, so its cosine with anything is 0 and its

@@ -24,7 +24,8 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int | None = None) -> dict:
+def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int | None = None,
+                    project: bool = False) -> dict:
     """The figure of snapshot `index`: the loss with that snapshot's W (and bias), its features."""
     loss = copy.deepcopy(loss)
     with torch.no_grad():
@@ -42,7 +43,7 @@ def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int |
     if points and len(features) > points:
         keep = np.linspace(0, len(features) - 1, points).round().astype(int)
         features, labels = features[keep], labels[keep]
-    return feature_figure(loss, features, labels, run.class_names, seen, radius=radius,
+    return feature_figure(loss, features, labels, run.class_names, seen, radius=radius, project=project,
                           title=figure_title(loss, int(run.steps[index])))
 
 

@@ -1,4 +1,4 @@
-"""Decision regions and angular measurements, all derived from a loss module's own logits (SPEC.md §2)."""
+"""Decision regions, derived from a loss module's own logits (docs/math.md, "Decision boundaries (Table 1)")."""
 from __future__ import annotations
 
 import math

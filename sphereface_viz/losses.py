@@ -1,4 +1,5 @@
-"""The six losses of SPEC.md §1, each written once as its target logit f_y and other logits f_k.
+"""The six losses of docs/math.md ("The losses"), each written once as its target logit f_y and its
+other logits f_k.
 
 Every loss is cross-entropy over logits, so a loss is nothing but `margin_logits(x, y)`: the logit
 matrix whose column y holds the target logit f_y and whose other columns hold f_k. Training
@@ -21,7 +22,8 @@ from torch import nn
 
 from .sphere import spread_directions
 
-# Clamp for cos θ before acos / sqrt(1 − c²): their gradients are infinite at |c| = 1 (SPEC.md §1).
+# Clamp for cos θ before acos / sqrt(1 − c²): their gradients are infinite at |c| = 1
+# (docs/math.md, "Inference and numerical care").
 COS_EPS = 1e-6
 # Smallest ‖x‖ we divide by; a zero feature gets cos θ = 0 instead of NaN.
 NORM_EPS = 1e-6
@@ -132,8 +134,8 @@ def a_softmax_lambda(iteration: int, base: float, gamma: float, power: float, mi
     return max(minimum, base * (1 + gamma * iteration) ** (-power))
 
 
-# The run-tied schedule's shape: the first tenth of its annealing takes λ from 1000 to ~90, as the official
-# schedule's first 80 iterations do; then it falls on to the floor, which it reaches exactly.
+# The run-tied schedule's shape: the first tenth of its annealing takes λ from 1000 to 82, as the official
+# schedule's first 80 iterations take it to 94; then it falls on to the floor, which it reaches exactly.
 RUN_STEEPNESS = 100.0
 
 

@@ -68,9 +68,10 @@ class PageFirstLock:
 
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
-                 patience: float = 3.0):
-        """trainers: stepped round robin (the Compare page's losses get the same number of steps)."""
-        self.trainers, self.slots, self.who = list(trainers), slots, who
+                 patience: float = 3.0, until_end: bool = False):
+        """trainers: stepped round robin (the Compare page's losses get the same number of steps).
+        until_end: each trainer stops at the end of its schedule (a sweep compares finished runs)."""
+        self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
         self.burst, self.patience = burst, patience
         self.lock = PageFirstLock()  # re-entrant: a page may hold it around several moments
         self.wanted = False      # the user pressed Play
@@ -123,6 +124,11 @@ class Player:
                 trainer.keep(snap)
         return Frame(snap, trainer.score_snapshot(snap, loss), window, trainer.train_scores(window), status, loss)
 
+    def unfinished(self) -> list[Trainer]:
+        if not self.until_end:
+            return self.trainers
+        return [t for t in self.trainers if t.step_count < t.total_steps]
+
     def _alive(self) -> bool:
         return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience
 
@@ -133,8 +139,10 @@ class Player:
                 end = time.monotonic() + self.burst
                 while granted and time.monotonic() < end and self._alive():
                     with self.lock.between_steps():
-                        for trainer in self.trainers:
+                        for trainer in self.unfinished():
                             trainer.step(1)
+                    if not self.unfinished():
+                        self.wanted = False
         self.waiting = False
         if self.stopped:
             self.wanted = False

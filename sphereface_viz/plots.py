@@ -68,7 +68,8 @@ def rays(angles: np.ndarray, radius: float) -> tuple[list, list]:
 
 
 def comparison_losses(loss: MarginLoss) -> list[tuple[str, MarginLoss]]:
-    """Extra dashed boundaries SPEC.md §2 asks for: A-Softmax at λ = 0, SV-Softmax's raised logits."""
+    """Extra dashed boundaries (docs/math.md, "Decision boundaries (Table 1)"): A-Softmax at λ = 0,
+    SV-Softmax's raised logits."""
     if getattr(loss, "lam", 0) and loss.lam > 0:
         return [("pure A-Softmax (λ = 0)", loss.with_params(lambda_base=0.0, lambda_min=0.0))]
     if hasattr(loss, "always_raise") and loss.t > 1:

@@ -74,8 +74,10 @@ def to_json(value) -> str:
     return json.dumps(_jsonable(value), indent=1, allow_nan=False)
 
 
-def run_from_trainer(trainer) -> Run:
+def run_from_trainer(trainer, last_only: bool = False) -> Run:
+    """The trainer's recorded snapshots (or only the last) as a Run; a trainer with none is snapshotted now."""
     snaps = list(trainer.snapshots) or [trainer.snapshot()]
+    snaps = snaps[-1:] if last_only else snaps
     return Run(
         config=trainer.config.to_dict(), history=list(trainer.history),
         class_names=list(trainer.data.class_names), eval_labels=trainer.eval_labels.numpy(),

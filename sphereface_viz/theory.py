@@ -19,7 +19,7 @@ from .plots import FONT, INK, PALETTE, feature_figure
 PROPERTY_2 = 2 + math.sqrt(3)  # smallest m separating two classes (SphereFace §3.4)
 PROPERTY_3 = 3.0               # smallest m for many evenly spaced classes
 
-# SphereFace's Table 1, extended (SPEC.md §2): boundary of class 1 against class 2.
+# SphereFace's Table 1, extended (docs/math.md): boundary of class 1 against class 2.
 TABLE1 = [
     ("Softmax", r"$(W_1 - W_2)\cdot x + b_1 - b_2 = 0$", "a line; off the origin when $b_1 \\neq b_2$"),
     ("Modified softmax", r"$\|x\|(\cos\theta_1 - \cos\theta_2) = 0$", r"$\theta_1 = \theta_2$"),
@@ -82,7 +82,7 @@ def two_class_loss(name: str, theta12: float, **hparams) -> MarginLoss:
 
 
 def predicted_gap(name: str, theta12: float, loss: MarginLoss) -> float | None:
-    """The closed-form angular margin of SPEC.md §2, where one exists."""
+    """The closed-form angular margin of docs/math.md, "Decision boundaries (Table 1)", where one exists."""
     if name == "a_softmax" and loss.lam == 0:
         return (loss.m - 1) / (loss.m + 1) * theta12
     if name == "arcface" or (name == "sv_softmax" and loss.variant == "arc"):

@@ -32,6 +32,7 @@ def test_a_softmax_m4_on_digits_reaches_97_percent(tmp_path):
     assert {"test_accuracy", "loss", "train_seconds"} <= set(metrics["history"][0])
     run = load_run(tmp_path / "run.npz")
     assert run.features.shape[2] == 2 and len(run.steps) > 10
+    assert run.steps[-1] == metrics["step"] == metrics["history"][-1]["step"]  # the run ends with its final state
     for name in ("figure.html", "figure.png", "replay.html"):
         assert (tmp_path / name).stat().st_size > 10_000
 
@@ -74,3 +75,37 @@ def test_bad_arguments_give_one_readable_line(tmp_path, args, message):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_sweep_writes_its_table_and_figures_and_the_margin_compresses(tmp_path):
+    """3-D CosFace at m = 0 and 0.35, two worker processes: the summary holds each value's measures, and
+    the larger margin gives the tighter classes (the claim the sweep exists to show)."""
+    result = cli("sweep", "--loss", "cosface", "--dim", "3", "--values", "0.35", "0", "--width", "8",
+                 "--epochs", "12", "--workers", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "sweep.json").read_text())
+    assert summary["param"] == "m" and summary["values"] == [0.0, 0.35]
+    small, large = summary["results"]
+    assert (small["value"], large["value"]) == (0.0, 0.35)
+    assert large["intra"] < 0.8 * small["intra"] and large["test_accuracy"] >= 0.95
+    assert {"inter", "inter_min", "afs", "hist_same", "train_intra", "robust_criterion_met"} <= set(large)
+    for name in ("sweep.html", "sweep.png", "chart.html", "chart.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--values", "0.5", "9"], "m must be >= 1"),
+    (["--values", "nan"], "must be finite"),
+    (["--values"], "expected at least one argument"),
+    (["--values", "1", "2", "3", "4", "5", "6", "7"], "1 to 6 distinct values"),
+    (["--m", "2"], "give its values with --values"),
+])
+def test_sweep_bad_values_exit_2_with_one_line(tmp_path, args, says):
+    result = cli("sweep", "--loss", "a_softmax", *args, "--out", str(tmp_path))
+    assert result.returncode == 2 and says in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "sweep.json").exists()
+
+
+def test_sweep_of_a_loss_without_margin_says_so(tmp_path):
+    result = cli("sweep", "--loss", "softmax", "--out", str(tmp_path))
+    assert result.returncode == 2 and "no margin to sweep" in result.stderr

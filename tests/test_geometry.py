@@ -1,4 +1,4 @@
-"""Decision regions against SPEC.md §2's closed forms: two classes, W_0 at 0° and W_1 at 90°."""
+"""Decision regions against the closed forms of docs/math.md, "Decision boundaries (Table 1)": two classes, W_0 at 0° and W_1 at 90°."""
 import math
 
 import pytest
@@ -42,7 +42,7 @@ def test_a_softmax_gap_is_m_minus_1_over_m_plus_1_theta12(m):
 
 
 def test_lambda_shrinks_the_a_softmax_margin_as_spec_says():
-    # SPEC.md: m = 4, classes 90° apart: 54° at λ = 0 but about 21° at λ = 5.
+    # docs/math.md, "λ dilutes m": m = 4, classes 90° apart: 54° at λ = 0 but about 21° at λ = 5.
     loss = two_classes("a_softmax", m=4, lambda_base=0, lambda_min=5)
     hi0, lo1 = boundaries_between(loss)
     assert lo1 - hi0 == pytest.approx(21, abs=1.0)

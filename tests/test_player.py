@@ -159,3 +159,12 @@ def test_a_page_gets_the_lock_within_the_step_under_way():
     finally:
         player.pause()
     assert max(waited) <= 1, waited
+
+
+def test_until_end_stops_each_trainer_at_the_end_of_its_schedule():
+    short, longer = trainer(epochs=0.2), trainer(epochs=0.4)
+    player = Player([short, longer], TrainingSlots(1), "me", until_end=True)
+    player.play()
+    assert wait_until(lambda: not player.running, 60)
+    assert not player.wanted
+    assert short.step_count == short.total_steps and longer.step_count == longer.total_steps > short.total_steps

@@ -1,4 +1,4 @@
-"""Theory figures: measured gaps against SPEC.md's closed forms, Properties 2 and 3 from the regions."""
+"""Theory figures: measured gaps against the closed forms of docs/math.md, Properties 2 and 3 from the regions."""
 import math
 
 import numpy as np

@@ -1,0 +1,127 @@
+"""Margin sweep: one loss at several margins, trained side by side from the same seed (SphereFace Fig. 5)."""
+import math
+import uuid
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages.live_chart import live_chart
+from pages.routing import through_router
+from sphereface_viz.export import moment_figure
+from sphereface_viz.losses import LOSSES
+from sphereface_viz.player import Player
+from sphereface_viz.plots import figure_title
+from sphereface_viz.slots import SLOTS
+from sphereface_viz.sweep import MAX_VALUES, configs, sweep_chart, value_label
+from sphereface_viz.trainer import Trainer
+
+through_router()
+
+TICK = 1.0  # four panels and the chart per redraw; training goes on in between (sphereface_viz.player)
+SWEPT = {name: cls.swept() for name, cls in LOSSES.items() if cls.swept() is not None}
+state = st.session_state
+
+
+def candidates(param) -> list[float]:
+    """The values offered: the declared grid, and evenly spread ones across the slider's range."""
+    low, high, _ = param.widget
+    spread = np.round(np.linspace(low, high, 9), 2).tolist()
+    return sorted({*param.grid, *spread})
+
+
+def build() -> None:
+    """One trainer per value, all from the same seed (sphereface_viz.sweep.configs)."""
+    try:
+        made = configs(state.sw_loss, state.sw_values, state.sw_dim, state.sw_seed, threads=1, eval_size=600,
+                       max_snapshots=2, snapshot_every=10**9)
+        trainers = {value: Trainer(config) for value, config in made.items()}
+        state.sw_error = None
+    except (ValueError, OSError) as err:  # a bad value keeps the sweep already trained
+        state.sw_error = str(err)
+        return
+    if "sw_player" in state:
+        state.sw_player.pause()
+    state.sw, state.sw_player = trainers, Player(list(trainers.values()), SLOTS, state.sw_session, until_end=True)
+    state.sw_built = (state.sw_loss, tuple(sorted(state.sw_values)), state.sw_dim, state.sw_seed)
+
+
+def panels() -> None:
+    trainers, player, param = state.sw, state.sw_player, SWEPT[state.sw_loss]
+    player.heartbeat()
+    notice = st.empty()  # a fixed place for the notice, so the charts below are never re-mounted
+    if player.waiting:
+        notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.sw_session) or 1} in the "
+                    "queue). Training goes on by itself.", icon="⏳")
+    if not player.wanted and state.get("sw_playing"):
+        state.sw_playing = False
+        st.rerun(scope="app")  # training ended by itself: the Play button lives outside this fragment
+    state.sw_playing = player.wanted
+    with player.lock:  # every panel at the same step
+        frames = {value: player.moment(trainer) for value, trainer in trainers.items()}
+    done = sum(t.step_count for t in trainers.values()) / sum(t.total_steps for t in trainers.values())
+    st.progress(min(done, 1.0), text=f"trained {done:.0%} of every value's schedule" if done < 1 else
+                "every value trained to the end of its schedule")
+    columns = st.columns(len(trainers))
+    for column, (value, frame) in zip(columns, frames.items()):
+        figure = moment_figure(trainers[value], frame.snap, frame.loss, project=True)
+        figure["layout"]["title"]["text"] = f"{value_label(param, value)}<br>Intra {frame.scores['intra']:.1f}° · " \
+                                            f"{frame.scores['test_accuracy']:.1%}"
+        figure["layout"].update(showlegend=False, margin={"l": 0, "r": 0, "t": 75, "b": 0})
+        figure["layout"]["title"]["font"]["size"] = 17
+        with column:
+            live_chart(figure, key=f"sw-{value}", height=330)
+    values = list(frames)
+    metrics = [{**f.scores, **f.train_scores} for f in frames.values()]
+    live_chart(sweep_chart(values, metrics, param), key="sw-chart", height=420)
+    st.dataframe(pd.DataFrame([{param.name: value, "step": f.snap.step, "test accuracy": f"{m['test_accuracy']:.1%}",
+                                "Intra test / train": f"{m['intra']:.1f}° / {m.get('train_intra', math.nan):.1f}°",
+                                "Inter mean / min": f"{m['inter']:.0f}° / {m['inter_min']:.0f}°",
+                                "AFS": f"{m['afs']:.4f}",
+                                "robust criterion": "met" if m["robust_criterion_met"] else "not met"}
+                               for (value, f), m in zip(frames.items(), metrics)]).set_index(param.name),
+                 width="stretch")
+    # One value large, picked with a slider: its trained features at once, no retraining; in 3-D the
+    # chart keeps its camera as the value changes (one chart key for every value).
+    pick = st.select_slider(f"Look closer: {param.name}", values, key="sw_pick")
+    frame = frames[pick]
+    big = moment_figure(trainers[pick], frame.snap, frame.loss, project=True)
+    big["layout"]["title"]["text"] = figure_title(frame.loss, frame.snap.step)
+    live_chart(big, key="sw-pick-chart", height=560)
+
+
+state.setdefault("sw_session", uuid.uuid4().hex)
+st.title("Sliding the margin")
+st.caption("One loss at several margins, each trained from the same seed: the same initial CNN, the same batches, "
+           "the same test images. Only the margin differs, as in SphereFace's Fig. 5: watch the classes shrink.")
+with st.sidebar:
+    keep = {"persist_state": "session"}
+    st.selectbox("Loss", list(SWEPT), key="sw_loss", format_func=lambda name: LOSSES[name].title, **keep)
+    param = SWEPT[state.sw_loss]
+    if state.get("sw_values_for") != state.sw_loss:  # a new loss starts from its own grid
+        state.sw_values, state.sw_values_for = list(param.grid), state.sw_loss
+    st.multiselect(f"Values of {param.name}" + (f" ({param.unit})" if param.unit else ""), candidates(param),
+                   key="sw_values", max_selections=MAX_VALUES, help=param.help, **keep)
+    st.radio("Feature dimension", [2, 3], horizontal=True, key="sw_dim", index=1, **keep,
+             help="the sphere has room for large margins; on the circle ten classes run out of it")
+    st.number_input("Seed", 0, 10**6, 0, key="sw_seed", **keep)
+
+if not state.sw_values:
+    st.warning("Choose at least one value to train.")
+    st.stop()
+if state.get("sw_built") != (state.sw_loss, tuple(sorted(state.sw_values)), state.sw_dim, state.sw_seed):
+    build()
+if state.get("sw_error"):
+    st.error(state.sw_error)
+if "sw" not in state:
+    st.stop()
+play, restart, _ = st.columns([1, 1, 5])
+player = state.sw_player
+finished = not player.unfinished()
+if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch", disabled=finished):
+    player.pause() if player.wanted else player.play()
+    st.rerun()
+if restart.button("Reset", width="stretch"):
+    build()
+    st.rerun()
+st.fragment(panels, run_every=TICK if player.wanted else None)()
