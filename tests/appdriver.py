@@ -104,10 +104,29 @@ def settled(page, timeout: float = 60_000) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
 
 
+def number(page, label: str) -> str:
+    """One of the numbers beside the Train page's live chart, as shown."""
+    return page.frame_locator(LIVE_CHART).first.locator(f'[data-label="{label}"] .value').inner_text()
+
+
 def step_count(page) -> int:
     """The Train page's step, as the numbers beside its live chart show it."""
-    value = page.frame_locator(LIVE_CHART).first.locator('[data-label="Step"] .value')
-    return int(value.inner_text().replace(",", ""))
+    return int(number(page, "Step").replace(",", ""))
+
+
+def shown_intra(page) -> float:
+    """The Train page's Intra of the test images, in degrees."""
+    return float(number(page, "Intra ° (test / train)").split(" / ")[0])
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a sidebar select box."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option).click()
+
+
+def sidebar_slider(page, label: str):
+    return page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
 
 
 class TcpProxy:
