@@ -15,16 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from appdriver import (app_server, chromium, choose, live_frame, number, shown_intra,  # noqa: E402
-                       sidebar_slider, step_count)
+                       sidebar_slider, slide_to, step_count)
 from bench.train import machine  # noqa: E402
 
-CASES = (  # loss title, slider key to the small m, presses to the large m, steps in the schedule
-    ("CosFace / AM-Softmax", "Home", 35, 550, "cosface m 0 → 0.35"),
-    ("A-Softmax (SphereFace)", "Home", 30, 330, "a_softmax m 1 → 4"),
+CASES = (  # loss title, small m, large m, steps in the schedule
+    ("CosFace / AM-Softmax", 0.0, 0.35, 550, "cosface m 0 → 0.35"),
+    ("A-Softmax (SphereFace)", 1.0, 4.0, 330, "a_softmax m 1 → 4"),
 )
 
 
-def one(browser, url: str, title: str, home: str, presses: int, steps: int, name: str) -> None:
+def one(browser, url: str, title: str, small: float, large: float, steps: int, name: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     page.goto(url, wait_until="domcontentloaded")
     live_frame(page)
@@ -33,8 +33,7 @@ def one(browser, url: str, title: str, home: str, presses: int, steps: int, name
     page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
     page.wait_for_timeout(3000)
     margin = sidebar_slider(page, "Margin m")
-    margin.focus()
-    margin.press(home)
+    slide_to(page, margin, small)
     page.wait_for_timeout(3000)
     live_frame(page)
     page.get_by_role("button", name="Play").click()
@@ -44,10 +43,9 @@ def one(browser, url: str, title: str, home: str, presses: int, steps: int, name
     shots = ROOT / "artifacts" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"bench-live-{name.split()[0]}-before.png"))
-    margin.focus()
-    for _ in range(presses):
-        margin.press("ArrowRight")
-    began, trace, after = time.time(), [], before
+    began = time.time()
+    assert slide_to(page, margin, large) == large
+    trace, after = [f"{time.time() - began:.0f}s slid"], before
     while time.time() - began < 20:  # each reading is stamped once read: a busy browser answers late
         page.wait_for_timeout(1000)
         after = shown_intra(page)

@@ -129,6 +129,21 @@ def sidebar_slider(page, label: str):
     return page.get_by_test_id("stSidebar").get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
 
 
+def slide_to(page, slider, value: float, seconds: float = 60) -> float:
+    """Move a slider with the arrow keys until it reads `value`: a key pressed while the page reruns can
+    be lost, so each press is checked against the slider's own value."""
+    def read() -> float:
+        return float(slider.get_attribute("aria-valuetext") or slider.get_attribute("aria-valuenow"))
+
+    deadline, now = time.time() + seconds, read()
+    while abs(now - value) > 1e-9 and time.time() < deadline:
+        slider.focus()
+        slider.press("ArrowRight" if now < value else "ArrowLeft")
+        page.wait_for_timeout(200)
+        now = read()
+    return now
+
+
 class TcpProxy:
     """A loopback TCP relay in front of a server whose connections can all be cut at once: a browser
     that loses its network mid-training, as far as the server and the page can tell."""
