@@ -9,9 +9,9 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from pages.routing import through_router
-from pages.ui.hparams import control, fit, shown
+from pages.ui.hparams import control, shown
 from sphereface_viz.data import DATASETS
-from sphereface_viz.export import moment_figure, snapshot_figure
+from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json
@@ -287,15 +287,11 @@ def show_uploaded(uploaded) -> None:
     except RunFileError as err:
         st.error(str(err))
         return
-    from sphereface_viz.losses import build_loss
-
     try:
-        config = TrainConfig.from_dict(run.config)  # checks every value against the loss's declaration
+        loss, seen = run_loss(run)  # checks every value against the loss's declaration
     except (TypeError, ValueError) as err:
         st.error(f"{uploaded.name}: its configuration is not one this app can draw: {err}")
         return
-    seen = [c for c in range(len(run.class_names)) if c not in config.holdout]
-    loss = build_loss(config.loss, run.features.shape[2], len(seen), **config.hparams)
     index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
     st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")
 

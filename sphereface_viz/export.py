@@ -24,6 +24,16 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
+def run_loss(run: Run):
+    """The loss a run trained (its declared hyper-parameters checked) and the classes it saw."""
+    from .losses import build_loss
+    from .trainer import TrainConfig
+
+    config = TrainConfig.from_dict(run.config)
+    seen = [c for c in range(len(run.class_names)) if c not in config.holdout]
+    return build_loss(config.loss, run.features.shape[2], len(seen), **config.hparams), seen
+
+
 def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int | None = None,
                     project: bool = False) -> dict:
     """The figure of snapshot `index`: the loss with that snapshot's W (and bias), its features."""

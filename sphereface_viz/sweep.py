@@ -15,7 +15,7 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from .losses import HyperParam, build_loss, loss_class
+from .losses import HyperParam, loss_class
 from .plots import INK, PALETTE, default_radius
 from .runio import Run
 
@@ -88,23 +88,6 @@ def value_label(param: HyperParam, value: float) -> str:
     return f"{param.name} = {value:g}" + (f" {param.unit}" if param.unit else "")
 
 
-def result_loss(run: Run, index: int = -1):
-    """The run's loss with its hyper-parameters and the W (and bias) of snapshot `index`."""
-    import torch
-
-    from .trainer import TrainConfig
-
-    config = TrainConfig.from_dict(run.config)
-    seen = [c for c in range(len(run.class_names)) if c not in config.holdout]
-    loss = build_loss(config.loss, run.features.shape[2], len(seen), **config.hparams)
-    with torch.no_grad():
-        loss.weight.copy_(torch.from_numpy(run.weights[index]))
-    if hasattr(loss, "lam"):  # drawn at the λ the run ended with
-        loss.lambda_base = 0.0
-        loss.lambda_min = run.snapshot_metrics[index].get("lambda") or 0.0
-    return loss, seen
-
-
 def small_multiples(panels: list[dict], titles: list[str], columns: int | None = None) -> dict:
     """Feature figures (plots.feature_figure) side by side in one figure, each keeping its own axes (2-D)
     or scene (3-D, all with the same camera); the first panel's legend stands for all."""
@@ -141,13 +124,13 @@ def small_multiples(panels: list[dict], titles: list[str], columns: int | None =
 
 def sweep_figure(results: list[Result], project: bool = True, points: int | None = None) -> dict:
     """The small multiples of a finished sweep: each value's features with its boundaries."""
-    from .export import snapshot_figure
+    from .export import run_loss, snapshot_figure
 
     param = swept(results[0].run.config["loss"])
     panels, titles = [], []
     radius = None if project else max(default_radius(r.run.features[-1], False) for r in results)
     for result in results:
-        loss, seen = result_loss(result.run)
+        loss, seen = run_loss(result.run)  # snapshot_figure gives it the snapshot's W and λ
         figure = snapshot_figure(loss, result.run, len(result.run.steps) - 1, seen, radius=radius, points=points,
                                  project=project)
         panels.append(figure)

@@ -203,7 +203,8 @@ class Trainer:
         self.rewarm_from: int | None = None  # step of the last live change of the loss
         # The latest training batches' features and labels, as the loss saw them: drawn and measured
         # without another forward pass (`train_window`).
-        self.recent: deque[tuple[torch.Tensor, torch.Tensor]] = deque(maxlen=max(1, -(-config.eval_size // config.batch_size)))
+        self.recent: deque[tuple[torch.Tensor, torch.Tensor]] = deque(
+            maxlen=max(1, math.ceil(config.eval_size / config.batch_size)))
         self.train_seconds = 0.0
         self.stopped: str | None = None
         self.last = {"loss": math.nan, "train_accuracy": math.nan}
@@ -217,10 +218,9 @@ class Trainer:
         """Change the loss's live parameters or lr between steps (weights kept). A trainer stopped by a
         non-finite loss resumes from its last good state: the change is the user's fix. A changed loss
         parameter after the schedule's end re-warms the learning rate (`rewarm`), or nothing would move."""
-        declared = self.loss.params()
         for key, value in params.items():
             if key not in self.config.live:
-                if key in TrainConfig.__dataclass_fields__ or key in declared:
+                if key in TrainConfig.__dataclass_fields__ or key in self.loss.params():
                     raise ValueError(f"{key} cannot change during training; it needs a reset")
                 raise ValueError(f"the {self.config.loss} loss has no parameter {key}")
             if key == "lr":
@@ -228,8 +228,8 @@ class Trainer:
                     raise ValueError(f"lr must be a positive number, got {value!r}")
                 self.config.lr = value
             else:
-                setattr(self.loss, key, value)
-                self.config.hparams[key] = declared[key].check(value)
+                setattr(self.loss, key, value)  # the declared parameter checks it
+                self.config.hparams[key] = getattr(self.loss, key)
                 self.rewarm_from = self.step_count
         if params:
             self.stopped = None

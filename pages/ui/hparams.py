@@ -21,15 +21,3 @@ def control(param, key: str, on_change=None, **options) -> None:
     else:
         low, high, step = param.widget
         st.slider(label, float(low), float(high), step=float(step), **common)
-
-
-def fit(param, value):
-    """A value as its control can show it: a slider refuses one outside its range (e.g. restored from
-    a run file), so it is clipped; a select-slider's nearest option."""
-    if param.kind is str:
-        return value if value in param.widget else param.default
-    value = float(value)
-    if isinstance(param.widget, list):
-        return min(param.widget, key=lambda option: abs(option - value))
-    low, high, _ = param.widget
-    return min(max(value, float(low)), float(high))
