@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from sphereface_viz.geometry import (GAP, circle_points, decision_regions, directions,
+from sphereface_viz.geometry import (circle_points, decision_regions, directions,
                                      fibonacci_sphere, gap_fraction)
 from sphereface_viz.losses import build_loss
 
