@@ -78,6 +78,7 @@ class Player:
         self.waiting = False     # queued for a training slot
         self._seen = time.monotonic()
         self._thread: threading.Thread | None = None
+        self._scored: dict[int, tuple[Snapshot, dict]] = {}  # per trainer: the last snapshot scored, its scores
 
     @property
     def running(self) -> bool:
@@ -122,7 +123,13 @@ class Player:
             snap = take()
             with self.lock:
                 trainer.keep(snap)
-        return Frame(snap, trainer.score_snapshot(snap, loss), window, trainer.train_scores(window), status, loss)
+        # A snapshot is scored once, with the loss of its own step when test=True: drawing the training
+        # window reuses it between test snapshots, and 2,000 points' pair angles cost ~27 ms a redraw.
+        scored, scores = self._scored.get(id(trainer), (None, None))
+        if scored is not snap:
+            scores = trainer.score_snapshot(snap, loss)
+            self._scored[id(trainer)] = (snap, scores)
+        return Frame(snap, scores, window, trainer.train_scores(window), status, loss)
 
     def unfinished(self) -> list[Trainer]:
         if not self.until_end:

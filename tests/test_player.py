@@ -168,3 +168,26 @@ def test_until_end_stops_each_trainer_at_the_end_of_its_schedule():
     assert wait_until(lambda: not player.running, 60)
     assert not player.wanted
     assert short.step_count == short.total_steps and longer.step_count == longer.total_steps > short.total_steps
+
+
+def test_drawing_the_training_window_scores_the_latest_test_snapshot_with_its_own_loss():
+    """Between test snapshots the frame's test scores are those of the latest snapshot, scored with the
+    loss of the snapshot's step (not the loss of the redraw), and the window's scores are fresh."""
+    import copy
+
+    import torch
+
+    tr = trainer()
+    tr.step(3)
+    player = Player([tr], TrainingSlots(1), "me")
+    tested = player.moment(tr)
+    loss_then = copy.deepcopy(tr.loss)
+    with torch.no_grad():
+        tr.loss.weight.neg_()  # a loss of the redraw's time that classifies the snapshot's features differently
+    tr.step(4)
+    drawn = player.moment(tr, test=False)
+    assert drawn.snap is tested.snap and drawn.status["step"] == 7
+    assert drawn.scores == tr.score_snapshot(tested.snap, loss_then)
+    assert drawn.scores["test_accuracy"] != tr.score_snapshot(tested.snap, drawn.loss)["test_accuracy"]
+    assert drawn.train_scores == tr.train_scores(tr.train_window())
+    assert player.moment(tr).snap.step == 7  # a test moment takes a new snapshot and scores it anew
