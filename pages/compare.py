@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from pages.routing import through_router
+from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
 from sphereface_viz.export import moment_figure
 from sphereface_viz.geometry import gap_fraction
@@ -25,12 +26,15 @@ state = st.session_state
 def build() -> None:
     """One trainer per loss, from the same seed (sphereface_viz.compare)."""
     try:
+        state.cmp_error = no_room_for_a_session()
+        if state.cmp_error:
+            return
         trainers = {name: Trainer(config) for name, config in
                     configs(state.cmp_losses, state.cmp_dim, state.cmp_seed, state.cmp_m_mult, state.cmp_m_add,
                             threads=1, eval_size=600, max_snapshots=2).items()}
         state.cmp_error = None
     except (ValueError, OSError) as err:
-        state.cmp_error = str(err)
+        state.cmp_error = fault(err)
         return
     if "cmp_player" in state:
         state.cmp_player.pause()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from pages.routing import through_router
+from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.export import moment_figure
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
@@ -33,12 +34,15 @@ def candidates(param) -> list[float]:
 def build() -> None:
     """One trainer per value, all from the same seed (sphereface_viz.sweep.configs)."""
     try:
+        state.sw_error = no_room_for_a_session()
+        if state.sw_error:
+            return
         made = configs(state.sw_loss, state.sw_values, state.sw_dim, state.sw_seed, threads=1, eval_size=600,
                        max_snapshots=2, snapshot_every=10**9)
         trainers = {value: Trainer(config) for value, config in made.items()}
         state.sw_error = None
     except (ValueError, OSError) as err:  # a bad value keeps the sweep already trained
-        state.sw_error = str(err)
+        state.sw_error = fault(err)
         return
     if "sw_player" in state:
         state.sw_player.pause()

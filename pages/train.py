@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.live_chart import live_chart
 from pages.routing import through_router
+from pages.ui.faults import fault, no_room_for_a_session
 from pages.ui.hparams import control, shown
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
@@ -25,13 +26,15 @@ TICK = 0.2  # seconds between redraws while playing; training runs on in between
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
 TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
 TEST, TRAINING = "test images", "training batches"
+POINTS = [250, 500, 1000, 2000]  # points drawn: the live view's choices, and the cap of an uploaded run's
 CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
-RESET_KEYS = ("dataset", "data_dir", "dim", "loss", "seed", "batch_size", "width", "eval_size")
+RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
 
 
 def wanted_config() -> TrainConfig:
-    return TrainConfig(dataset=state.dataset, data_dir=state.data_dir or None, dim=state.dim, loss=state.loss,
+    # No data folder from the page: where data lives is the server's setting ($SPHEREFACE_VIZ_DATA)
+    return TrainConfig(dataset=state.dataset, dim=state.dim, loss=state.loss,
                        seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
                        snapshot_every=10**9, max_snapshots=300, eval_size=state.points, lr=state.get("lr"),
                        hparams=live_values(state.loss))
@@ -43,12 +46,16 @@ def live_values(loss: str) -> dict:
 
 
 def reset() -> None:
-    """Build a fresh trainer from the reset-level controls; on bad input keep the old one and say why."""
+    """Build a fresh trainer from the reset-level controls; on bad input, or with the server near its
+    memory budget, keep the old one and say why."""
     try:
-        trainer = Trainer(wanted_config())
-        state.error = None
+        config = wanted_config()
+        state.error = no_room_for_a_session()
+        if state.error:
+            return
+        trainer = Trainer(config)
     except (ValueError, OSError) as err:  # DataError included
-        state.error = str(err)
+        state.error = fault(err)
         return
     if "player" in state:
         state.player.pause()
@@ -70,7 +77,7 @@ def apply_live() -> None:
             trainer.set_live(**values)
         state.error = None
     except ValueError as err:
-        state.error = str(err)
+        state.error = fault(err)
 
 
 def sidebar() -> None:
@@ -80,8 +87,6 @@ def sidebar() -> None:
         st.header("Data and model")
         st.caption("Changing these resets training.")
         st.selectbox("Dataset", DATASETS, key="dataset", on_change=reset, **keep)
-        if state.dataset != "digits":
-            st.text_input("Data folder (blank: download to the user cache)", key="data_dir", on_change=reset, **keep)
         st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset, **keep)
         st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset,
                      **keep)
@@ -90,7 +95,7 @@ def sidebar() -> None:
             st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset, **keep)
             st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset, **keep)
             # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
-            st.select_slider("Points drawn", [250, 500, 1000, 2000], key="points", on_change=reset, **keep,
+            st.select_slider("Points drawn", POINTS, key="points", on_change=reset, **keep,
                              help="test images, or features of the latest training batches")
         st.header("Live")
         st.caption("These change the loss while it trains.")
@@ -106,7 +111,7 @@ def sidebar() -> None:
 
 
 def defaults() -> None:
-    base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "data_dir": "", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
+    base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
             "width": 16, "points": 1000, "project": False, "drawn": TEST, "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
@@ -275,25 +280,26 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
                 png = to_figure(latest_figure()).to_image(format="png", width=1200, height=900)
                 c4.download_button("Figure (PNG)", png, "figure.png", "image/png")
             except Exception as err:  # Kaleido needs Chromium; say so rather than fail the page
-                c4.warning(f"PNG export needs Chromium: {err}")
+                c4.warning(f"PNG export needs Chromium: {fault(err)}")
         uploaded = st.file_uploader("Open a run written by the CLI or downloaded here (run.npz)", type=["npz"])
         if uploaded is not None:
             show_uploaded(uploaded)
 
 
 def show_uploaded(uploaded) -> None:
+    """A run file from the browser: read within sphereface_viz.limits, drawn with the live view's point cap."""
     try:
-        run = load_run(uploaded.getvalue(), name=uploaded.name)
+        run = load_run(uploaded.getvalue(), name=uploaded.name[:100])
     except RunFileError as err:
         st.error(str(err))
         return
     try:
         loss, seen = run_loss(run)  # checks every value against the loss's declaration
     except (TypeError, ValueError) as err:
-        st.error(f"{uploaded.name}: its configuration is not one this app can draw: {err}")
+        st.error(f"{uploaded.name[:100]}: its configuration is not one this app can draw: {err}")
         return
     index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
-    st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")
+    st.plotly_chart(snapshot_figure(loss, run, index, seen, points=max(POINTS)), width="stretch")
 
 
 defaults()

@@ -86,16 +86,26 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     return np.frombuffer(raw, IDX_TYPES[raw[2]], expected, header).reshape(shape)
 
 
-def data_dir_for(name: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Where a dataset's four files are: the argument, else $SPHEREFACE_VIZ_DATA/<name>, else the user cache."""
-    if data_dir is not None:
-        return Path(data_dir).expanduser()
+def data_root() -> Path:
+    """The server's (or user's) data folder: $SPHEREFACE_VIZ_DATA, else the per-user cache."""
     root = os.environ.get("SPHEREFACE_VIZ_DATA")
     if root:
-        return Path(root).expanduser() / name
+        return Path(root).expanduser()
     import pooch
 
-    return Path(pooch.os_cache("sphereface-viz")) / name
+    return Path(pooch.os_cache("sphereface-viz"))
+
+
+def data_dir_for(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """Where a dataset's four files are: the argument (the CLI's --data-dir), else <data_root()>/<name>."""
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    return data_root() / name
+
+
+def without_server_paths(message: str) -> str:
+    """A message as a browser may see it: the data folder's place on the server shown as <data>."""
+    return message.replace(str(data_root()), "<data>")
 
 
 def find_or_fetch(name: str, folder: Path, download: bool = True) -> list[Path]:
@@ -169,7 +179,7 @@ def load_idx_dataset(name: str, folder: Path, download: bool = True) -> Dataset:
 def _cached(name: str, folder: str | None, download: bool) -> Dataset:
     if name == "digits":
         return load_digits()
-    return load_idx_dataset(name, data_dir_for(name, folder), download)
+    return load_idx_dataset(name, Path(folder), download)
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download: bool | None = None) -> Dataset:
@@ -181,4 +191,5 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download:
         download = not os.environ.get("SPHEREFACE_VIZ_OFFLINE")
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return _cached(name, None if data_dir is None else str(Path(data_dir).expanduser().resolve()), download)
+    # keyed by the folder itself: a changed $SPHEREFACE_VIZ_DATA is a different dataset
+    return _cached(name, None if name == "digits" else str(data_dir_for(name, data_dir).resolve()), download)

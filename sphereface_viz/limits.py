@@ -5,6 +5,8 @@ Each bound sits well above what a real run uses (in brackets) and is checked bef
 """
 from __future__ import annotations
 
+import os
+
 # training (TrainConfig checks these; the CLI and the app alike)
 MAX_WIDTH = 64            # CNN channels of the first stage [app: 4-32, default 16]
 MAX_BATCH = 1024          # [app: 16-256, default 64]
@@ -27,3 +29,37 @@ def largest_run_bytes() -> int:
     W and biases, int64 labels and steps, and the metadata as numpy's 4-byte characters."""
     arrays = MAX_SNAPSHOTS * (MAX_POINTS * 3 + MAX_CLASSES * 4) * 4 + (MAX_POINTS + MAX_SNAPSHOTS) * 8
     return arrays + 4 * MAX_META_CHARS
+
+# memory (bench/memory.py, MNIST at the Train page's largest settings: 3-D, width 32, batch 256, 2,000 points)
+SESSION_MB = 20           # kept by one session: its model, snapshots, evaluation images [measured 17 MB]
+STEP_MB = 450             # a training step's activations, once per training slot, not per session [404 MB]
+
+
+def memory_budget_mb() -> float | None:
+    """The server's memory budget: $SPHEREFACE_VIZ_MEMORY_MB, else 80% of the machine's memory (Linux);
+    None where neither is known."""
+    if os.environ.get("SPHEREFACE_VIZ_MEMORY_MB"):
+        return float(os.environ["SPHEREFACE_VIZ_MEMORY_MB"])
+    try:
+        with open("/proc/meminfo") as info:
+            return 0.8 * int(next(line.split()[1] for line in info if line.startswith("MemTotal"))) / 1024
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def resident_mb() -> float | None:
+    """This process's resident memory (Linux), or None."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def no_room_for_a_session() -> str | None:
+    """Why a new training must not start now (the server is near its memory budget), or None."""
+    budget, used = memory_budget_mb(), resident_mb()
+    if budget is None or used is None or used + SESSION_MB + STEP_MB <= budget:
+        return None
+    return (f"The server is near its memory budget ({used:,.0f} of {budget:,.0f} MB in use), so no new training "
+            "starts now. Try again when another session has ended.")

@@ -16,11 +16,12 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from . import limits
 from .losses import HyperParam, loss_class
 from .plots import INK, PALETTE, default_radius
 from .runio import Run
 
-MAX_VALUES = 6  # small multiples stay readable, and a sweep's cost stays a few runs'
+MAX_VALUES = limits.MAX_SWEEP_VALUES
 
 
 def swept(loss: str) -> HyperParam:

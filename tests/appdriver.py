@@ -79,12 +79,12 @@ def chromium():
             browser.close()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc."""
+def rss_mb(pid: int, key: str = "VmRSS") -> float:
+    """Resident memory of a process, from /proc (key VmHWM: its peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {key} for process {pid}")
 
 
 def live_frame(page, timeout: float = 60_000):

@@ -106,12 +106,14 @@ def test_changing_the_loss_resets_with_its_own_defaults():
     assert trainer.loss.s == 30 and at.session_state["trainer"] is trainer
 
 
-def test_missing_dataset_offline_shows_a_message_and_keeps_working(tmp_path):
+def test_missing_dataset_offline_shows_a_message_and_keeps_working(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPHEREFACE_VIZ_DATA", str(tmp_path / "none"))  # the server's data folder, empty
     at = page("train")
+    assert not at.sidebar.text_input  # where data lives is the server's setting, never the page's
     at.sidebar.selectbox(key="dataset").set_value("kmnist").run()
-    at.sidebar.text_input(key="data_dir").set_value(str(tmp_path / "none")).run()
     assert not at.exception
-    assert any("could not be downloaded" in e.value for e in at.error)
+    messages = [e.value for e in at.error if "could not be downloaded" in e.value]
+    assert messages and "missing in <data>/kmnist" in messages[0] and str(tmp_path) not in messages[0]
     assert at.session_state["trainer"].config.dataset == "digits"  # the old trainer is kept
 
 

@@ -75,16 +75,21 @@ def step(at: AppTest) -> None:
     next(b for b in at.button if b.label == "Step").click().run()
 
 
-def test_app_shows_every_data_fault_and_keeps_training(tmp_path):
+def test_app_shows_every_data_fault_and_keeps_training(tmp_path, monkeypatch):
     at = train_page()
     trainer = at.session_state["trainer"]
-    at.sidebar.selectbox(key="dataset").set_value("mnist").run()
     for k, (how, message) in enumerate(DATA_FAULTS):
-        folder = spoil(tmp_path / f"data{k}", how)
-        at.sidebar.text_input(key="data_dir").set_value(str(folder)).run()
+        root = tmp_path / f"data{k}"  # the server's data folder ($SPHEREFACE_VIZ_DATA), spoiled
+        spoil(root / "mnist", how)
+        monkeypatch.setenv("SPHEREFACE_VIZ_DATA", str(root))
+        at.sidebar.selectbox(key="dataset").set_value("mnist").run()
         assert not at.exception
-        assert [e.value for e in at.error if message in e.value], (how, [e.value for e in at.error])
+        shown = [e.value for e in at.error if message in e.value]
+        assert shown, (how, [e.value for e in at.error])
+        assert str(tmp_path) not in shown[0]  # no server path reaches the page (at most <data>/mnist/...)
         assert at.session_state["trainer"] is trainer  # the digits run is kept
+        at.sidebar.selectbox(key="dataset").set_value("digits").run()  # a fresh digits run, for the next fault
+        trainer = at.session_state["trainer"]
     step(at)
     assert not at.exception and trainer.step_count == 1
 
@@ -97,7 +102,7 @@ def evil_pickle(marker: Path) -> bytes:
     return pickle.dumps(Boom())
 
 
-def test_app_refuses_bad_run_files_and_runs_no_code(tmp_path):
+def test_app_refuses_bad_run_files_and_runs_no_code(tmp_path, crafted_run_file):
     at = train_page()
     marker = tmp_path / "pwned"
     good = io.BytesIO()
@@ -105,7 +110,8 @@ def test_app_refuses_bad_run_files_and_runs_no_code(tmp_path):
     object_array = io.BytesIO()
     np.savez(object_array, meta=np.array([{"a": 1}], dtype=object))
     uploads = {"truncated": (good.getvalue()[:40], "not a readable run file"),
-               "wrong kind": (good.getvalue(), "missing"),
+               "wrong kind": (good.getvalue(), "a run holds meta"),
+               "declaring 1.2 GB": (crafted_run_file.read_bytes(), "beyond the largest a run has"),
                "text": (b"hello", "not a run file"),
                "object array": (object_array.getvalue(), "Python objects"),
                "pickle carrying code": (evil_pickle(marker), "not a run file")}

@@ -5,8 +5,8 @@ import re
 import time
 
 import pytest
-from appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, renders, server_log, settled,
-                       shown_intra, sidebar_slider, slide_to, step_count)
+from appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, renders, rss_mb, server_log,
+                       settled, shown_intra, sidebar_slider, slide_to, step_count)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -253,4 +253,28 @@ def test_a_live_margin_compresses_the_features_after_the_schedule(server, browse
         assert float(number(page, "Test accuracy").rstrip("%")) >= 95
         page.get_by_role("button", name="Pause").click()
     finally:
+        page.close()
+
+
+def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, crafted_run_file):
+    """Issue #17: a 1.2 MB upload whose features declare 1.2 GB gets a message, and the server's peak
+    memory grows by less than 100 MB (it grew by 1,162 MB before run files were read within bounds)."""
+    with app_server() as (url, proc):
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(url, wait_until="domcontentloaded")
+        live_frame(page)
+        settled(page)
+        page.get_by_text("Replay, downloads and runs").click()
+        peak = rss_mb(proc.pid, "VmHWM")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(crafted_run_file))
+        expect(page.get_by_text("beyond the largest a run has")).to_be_visible(timeout=60_000)
+        grown = rss_mb(proc.pid, "VmHWM") - peak
+        page.get_by_text("beyond the largest a run has").scroll_into_view_if_needed()
+        shot(page, "09-crafted-run-refused")
+        assert grown < 100, f"the server's peak memory grew by {grown:.0f} MB"
+        page.get_by_role("button", name="Play").click()  # the page keeps working
+        deadline = time.time() + 60
+        while step_count(page) < 5 and time.time() < deadline:
+            page.wait_for_timeout(500)
+        assert step_count(page) >= 5
         page.close()

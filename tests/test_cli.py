@@ -46,7 +46,7 @@ def test_mnist_from_shared_folder_trains(tmp_path):
 
 
 def test_max_seconds_stops_training(tmp_path):
-    result = cli("train", "--loss", "softmax", "--epochs", "1000", "--max-seconds", "2", "--no-figures",
+    result = cli("train", "--loss", "softmax", "--epochs", "200", "--max-seconds", "2", "--no-figures",
                  "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -109,3 +109,60 @@ def test_sweep_bad_values_exit_2_with_one_line(tmp_path, args, says):
 def test_sweep_of_a_loss_without_margin_says_so(tmp_path):
     result = cli("sweep", "--loss", "softmax", "--out", str(tmp_path))
     assert result.returncode == 2 and "no margin to sweep" in result.stderr
+
+
+# --- fuzzing the command line: exit code 0 or 2 and one readable line, never a traceback -------------------
+def option_strings() -> list[str]:
+    """Every flag the parser knows, for both commands (read from argparse itself)."""
+    import argparse
+
+    from sphereface_viz.cli import parser
+
+    top = parser()
+    commands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices
+    return sorted({flag for p in commands.values() for a in p._actions for flag in a.option_strings} - {"-h", "--help"})
+
+
+def test_fuzz_the_command_line(tmp_path_factory, monkeypatch):
+    """Generated argument lists, mostly wrong, run in-process. Training is cut to one step and the PNGs
+    and the worker pool are skipped (each is tested above), so valid lists stay fast."""
+    import contextlib
+    import io
+
+    import torch
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from conftest import FUZZED
+    from sphereface_viz import cli, export, sweep, trainer
+
+    real_run_sweep = sweep.run_sweep
+    monkeypatch.setattr(trainer.Trainer, "run", lambda self, *a, **k: (self.step(1), self.snapshot(),
+                                                                       self.record())[-1])
+    monkeypatch.setattr(export, "write_png", lambda *a, **k: None)
+    monkeypatch.setattr(export, "write_figures", lambda *a, **k: [])
+    monkeypatch.setattr(sweep, "run_sweep", lambda loss, values, dim=2, seed=0, workers=None, **k:
+                        real_run_sweep(loss, values, dim, seed, 1, **k))
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # a fuzzed --threads must not slow the suite
+    out = tmp_path_factory.mktemp("fuzzed-cli")
+    values = st.one_of(st.sampled_from(["0", "-1", "1", "2", "3", "4", "0.35", "1e9", "1e-9", "nan", "inf", "-inf", "",
+                                        "digits", "mnist", "kmnist", "a_softmax", "arcface", "cosface", "softmax",
+                                        "sv_softmax", "official", "run", "true", "/", "..", "--"]),
+                       st.text(max_size=6), st.integers(-10**12, 10**12).map(str), st.floats().map(repr))
+    words = st.lists(st.one_of(st.sampled_from(option_strings()), values), max_size=7)
+
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(st.sampled_from(["train", "sweep", "tarin", ""]), words)
+    def case(command, argv):
+        FUZZED["command line"] = FUZZED.get("command line", 0) + 1
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                code = cli.main([command, *argv, "--out", str(out)])
+            except SystemExit as exit:
+                code = exit.code
+        said = stderr.getvalue().strip()
+        assert code in (0, 2), (command, argv, code, said)
+        assert "Traceback" not in said and (code == 0 or (said and "\n" not in said)), (command, argv, said)
+
+    case()

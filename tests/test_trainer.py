@@ -108,6 +108,15 @@ def test_snapshots_are_bounded():
     assert len(tr.snapshots) == 4 and [s.step for s in tr.snapshots] == [7, 8, 9, 10]
 
 
+def test_without_a_holdout_a_trainer_shares_the_dataset_instead_of_copying_it():
+    a, b = Trainer(small()), Trainer(small(seed=1))
+    assert a.x_train.data_ptr() == b.x_train.data_ptr() == a.data.x_train.data_ptr()
+    assert a.x_test.data_ptr() == a.data.x_test.data_ptr()
+    assert torch.equal(a.y_train, a.data.y_train)
+    held = Trainer(small(holdout=(9,)))
+    assert held.x_train.data_ptr() != a.data.x_train.data_ptr() and len(held.y_train) < len(a.y_train)
+
+
 def test_holdout_trains_on_seen_classes_and_keeps_unseen_for_display():
     tr = Trainer(small(holdout=(8, 9), loss="arcface"))
     assert tr.loss.num_classes == 8 and int(tr.y_train.max()) == 7
@@ -125,6 +134,11 @@ def test_recipes_fill_only_what_is_not_given():
     ({"dim": 4}, "dim must be 2 or 3"), ({"epochs": 0}, "epochs must be"), ({"lr": -1}, "lr must be"),
     ({"loss": "nope"}, "unknown loss"), ({"batch_size": 1}, "batch_size"), ({"lr": float("nan")}, "lr must be"),
     ({"clip": -1}, "clip must be >= 0"), ({"clip": float("inf")}, "clip must be >= 0"),
+    # the caps of sphereface_viz.limits: a browser or URL can send any number
+    ({"width": 65}, "width must be a whole number from 1 to 64"), ({"batch_size": 1025}, "batch_size"),
+    ({"eval_size": 10_001}, "eval_size must be a whole number from 1 to 10,000"), ({"epochs": 200.5}, "at most 200"),
+    ({"max_snapshots": 401}, "max_snapshots"), ({"seed": -1}, "seed"), ({"seed": 2**32}, "seed"),
+    ({"width": 16.5}, "width must be a whole number"), ({"eval_size": True}, "eval_size"),
 ])
 def test_impossible_configs(kw, message):
     with pytest.raises(ValueError, match=message):
