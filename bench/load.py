@@ -40,6 +40,7 @@ from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
 VIEW = {"width": 1400, "height": 950}
 JANITOR_PERIOD = 30.0  # sphereface_viz.housekeeping.start()
 MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
+SERVER_ENV = {"SPHEREFACE_VIZ_DATA": str(Path(MNIST).parent)}  # the app finds <data>/mnist there
 
 
 def open_session(browser, url: str):
@@ -80,10 +81,7 @@ def headless_steps_per_second(seconds: float = 10.0, **config) -> float:
 def choose_mnist(page) -> None:
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="mnist", exact=True).click()
-    folder = sidebar.get_by_role("textbox")
-    folder.fill(MNIST)
-    folder.press("Enter")
+    page.get_by_role("option", name="mnist", exact=True).click()  # from the server's data folder (SERVER_ENV)
     time.sleep(10)  # MNIST loads and a new trainer is built
     if page.get_by_test_id("stAlert").count():
         raise SystemExit("MNIST did not load: " + page.get_by_test_id("stAlert").first.inner_text())
@@ -285,7 +283,8 @@ def main() -> None:
     args = p.parse_args()
     ttl = 30.0
     print(f"machine: {machine()}; server and Chromium on the same machine", flush=True)
-    with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl))) as (url, server):
+    with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl)),
+                                           env=SERVER_ENV) as (url, server):
         if "render" in args.only:
             print("\n## the live chart alone: MNIST A-Softmax 2-D frames, drawn as fast as the browser can")
             render(browser)
