@@ -26,7 +26,7 @@ TICK = 0.2  # seconds between redraws while playing; training runs on in between
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
 TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
 TEST, TRAINING = "test images", "training batches"
-POINTS = [250, 500, 1000, 2000]  # points drawn: the live view's choices, and the cap of an uploaded run's
+POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
 CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
 RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
@@ -287,7 +287,8 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
 
 
 def show_uploaded(uploaded) -> None:
-    """A run file from the browser: read within sphereface_viz.limits, drawn with the live view's point cap."""
+    """A run file from the browser: read within sphereface_viz.limits, drawn like the live view (at most
+    plots.MAX_POINTS points)."""
     try:
         run = load_run(uploaded.getvalue(), name=uploaded.name[:100])
     except RunFileError as err:
@@ -298,8 +299,10 @@ def show_uploaded(uploaded) -> None:
     except (TypeError, ValueError) as err:
         st.error(f"{uploaded.name[:100]}: its configuration is not one this app can draw: {err}")
         return
-    index = st.slider("Step of the uploaded run", 0, len(run.steps) - 1, len(run.steps) - 1)
-    st.plotly_chart(snapshot_figure(loss, run, index, seen, points=max(POINTS)), width="stretch")
+    index = len(run.steps) - 1  # a run of one snapshot has no step to choose (a slider of one value fails)
+    if index:
+        index = st.slider("Step of the uploaded run", 0, index, index)
+    st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")  # at most plots.MAX_POINTS drawn
 
 
 defaults()

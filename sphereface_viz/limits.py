@@ -11,7 +11,7 @@ import os
 MAX_WIDTH = 64            # CNN channels of the first stage [app: 4-32, default 16]
 MAX_BATCH = 1024          # [app: 16-256, default 64]
 MAX_EPOCHS = 200.0        # length of the schedule [recipes: 15-30; MNIST 2.75]
-MAX_POINTS = 10_000       # evaluation images per snapshot [app: 250-2,000; CLI 2,000; MNIST's test set: 10,000]
+MAX_EVAL_SIZE = 10_000    # evaluation images per snapshot [app: 250-2,000; CLI 2,000; MNIST's test set: 10,000]
 MAX_SNAPSHOTS = 400       # snapshots a run keeps [app 300, CLI 400]
 MAX_CLASSES = 100         # [10]
 
@@ -25,10 +25,11 @@ MAX_SWEEP_VALUES = 6      # small multiples stay readable, and a sweep's cost st
 
 
 def largest_run_bytes() -> int:
-    """The most memory a run file that passes every bound holds once read (~57 MB): float32 features,
+    """The most memory a run file that passes every bound holds once read (54 MB): float32 features,
     W and biases, int64 labels and steps, and the metadata as numpy's 4-byte characters."""
-    arrays = MAX_SNAPSHOTS * (MAX_POINTS * 3 + MAX_CLASSES * 4) * 4 + (MAX_POINTS + MAX_SNAPSHOTS) * 8
+    arrays = MAX_SNAPSHOTS * (MAX_EVAL_SIZE * 3 + MAX_CLASSES * 4) * 4 + (MAX_EVAL_SIZE + MAX_SNAPSHOTS) * 8
     return arrays + 4 * MAX_META_CHARS
+
 
 # memory (bench/memory.py, MNIST at the Train page's largest settings: 3-D, width 32, batch 256, 2,000 points)
 SESSION_MB = 20           # kept by one session: its model, snapshots, evaluation images [measured 17 MB]

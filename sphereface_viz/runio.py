@@ -143,8 +143,8 @@ def _check(member: str, shape: tuple, dtype: np.dtype) -> None:
         raise RunFileError(f"{member} holds Python objects rather than plain arrays (never unpickled)")
     if (dtype.kind != kind if kind == "U" else dtype.str != kind) or len(shape) != rank:
         raise RunFileError(f"{member} is {dtype.str} of shape {shape}; a run's is {kind} of rank {rank}")
-    bounds = {"meta": (), "eval_labels": (limits.MAX_POINTS,), "steps": (limits.MAX_SNAPSHOTS,),
-              "features": (limits.MAX_SNAPSHOTS, limits.MAX_POINTS, 3),
+    bounds = {"meta": (), "eval_labels": (limits.MAX_EVAL_SIZE,), "steps": (limits.MAX_SNAPSHOTS,),
+              "features": (limits.MAX_SNAPSHOTS, limits.MAX_EVAL_SIZE, 3),
               "weights": (limits.MAX_SNAPSHOTS, limits.MAX_CLASSES, 3),
               "biases": (limits.MAX_SNAPSHOTS, limits.MAX_CLASSES)}[member]
     if any(n > bound for n, bound in zip(shape, bounds)):

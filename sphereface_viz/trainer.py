@@ -87,13 +87,14 @@ class TrainConfig:
         if self.epochs > limits.MAX_EPOCHS:
             raise ValueError(f"epochs must be at most {limits.MAX_EPOCHS:g}, got {self.epochs!r}")
         bounds = {"batch_size": (2, limits.MAX_BATCH), "width": (1, limits.MAX_WIDTH),
-                  "eval_size": (1, limits.MAX_POINTS), "snapshot_every": (1, None),
+                  "eval_size": (1, limits.MAX_EVAL_SIZE), "snapshot_every": (1, None),
                   "max_snapshots": (1, limits.MAX_SNAPSHOTS), "seed": (0, 2**32 - 1), "threads": (1, 64)}
         for name, (low, high) in bounds.items():
             value = getattr(self, name)
             if value is None and name in ("snapshot_every", "threads"):
                 continue
-            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and low <= value <= (high or value)):
+            whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            if not (whole and low <= value <= (high or value)):
                 raise ValueError(f"{name} must be a whole number from {low:,}" + (f" to {high:,}" if high else "")
                                  + f", got {value!r}")
         self.holdout = tuple(sorted({int(c) for c in self.holdout}))

@@ -1,5 +1,6 @@
 """The Streamlit pages, driven by AppTest (no browser): widgets present, a training step advances,
 m changes the loss's m without a reset, Reset and a loss change reset, no exception."""
+import base64
 import json
 import time
 from pathlib import Path
@@ -217,3 +218,35 @@ def test_a_visit_to_other_pages_keeps_the_training_and_its_settings():
     assert at.sidebar.selectbox(key="loss").value == "arcface" and at.sidebar.slider(key="m").value == 0.3
     at.switch_page("pages/compare.py").run()
     assert not at.exception and at.sidebar.slider(key="cmp_m_mult").value == 2.0
+
+
+def test_near_the_memory_budget_a_new_training_is_refused_with_a_message(monkeypatch):
+    at = page("train")
+    first = at.session_state["trainer"]
+    monkeypatch.setenv("SPHEREFACE_VIZ_MEMORY_MB", "1")  # the server is past its budget
+    at.sidebar.selectbox(key="loss").set_value("arcface").run()
+    assert not at.exception
+    assert any("memory budget" in e.value for e in at.error)
+    assert at.session_state["trainer"] is first  # the running training is kept
+    monkeypatch.delenv("SPHEREFACE_VIZ_MEMORY_MB")
+    button(at, "Reset").click().run()
+    assert at.session_state["trainer"] is not first and not any("memory budget" in e.value for e in at.error)
+
+
+def test_an_uploaded_run_is_drawn_with_the_live_point_cap():
+    from sphereface_viz.runio import run_from_trainer, run_to_bytes
+    from sphereface_viz.trainer import TrainConfig, Trainer
+
+    tr = Trainer(TrainConfig(dataset="mnist", data_dir=str(ROOT.parent / "shared" / "data" / "mnist"),
+                             download=False, width=4, threads=1, eval_size=3000, snapshot_every=10**9))
+    tr.step(2)
+    at = page("train")
+    at.file_uploader[0].set_value(("run.npz", run_to_bytes(run_from_trainer(tr)), "application/octet-stream")).run()
+    assert not at.exception
+    figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
+
+    def length(x) -> int:  # plotly sends numpy arrays as base64 ("bdata") of a dtype
+        return len(base64.b64decode(x["bdata"])) // np.dtype(x["dtype"]).itemsize if isinstance(x, dict) else len(x)
+    drawn = sum(length(t["x"]) for t in figure["data"] if t.get("mode") == "markers"
+                and t.get("name") in tr.data.class_names)
+    assert drawn == 2000  # of the run's 3,000 points, as many as the live view draws at most
