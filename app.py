@@ -2,14 +2,14 @@
 import streamlit as st
 import torch
 
-from pages import closed_sessions, routing
+from pages.ui import closed_sessions, routing
 from sphereface_viz import housekeeping
 
 # One torch thread per session: a classroom shares the server's cores, and torch's default pool of
 # one thread per core per session would make every student's training fight every other's.
 torch.set_num_threads(1)
 # Closed sessions' memory returns to the OS within a minute instead of whenever Python next runs a full
-# collection, or never for their downloads (sphereface_viz/housekeeping.py, pages/closed_sessions.py).
+# collection, or never for their downloads (sphereface_viz/housekeeping.py, pages/ui/closed_sessions.py).
 housekeeping.start(chores=(closed_sessions.release,))
 closed_sessions.seen()
 

@@ -5,7 +5,7 @@
 
 render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real MNIST run as fast as it
           draws them: redraws/s and the browser's CPU per redraw (every Chromium process), against the
-          same frames drawn all in plotly's SVG (before pages/live_chart.js drew their traces on a canvas)
+          same frames drawn all in plotly's SVG (before pages/ui/live_chart.js drew their traces on a canvas)
 single    one student on the Train page: redraws per second in the browser, training steps per second
           in the app against the same trainer stepping headless, before and after (the ratio issue #5 asks for)
 sessions  N students at once, each pressing Play: steps/s and redraws/s per session, server memory
@@ -131,7 +131,7 @@ def mnist_frames(points: int, count: int = 12) -> list[str]:
 
 
 def render(browser, points: int = 2000, rounds: int = 3) -> None:
-    from pages.live_chart import write_files
+    from pages.ui.live_chart import write_files
 
     frames = mnist_frames(points)
     page = browser.new_page(viewport=VIEW)

@@ -5,8 +5,8 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from pages.live_chart import live_chart
-from pages.routing import through_router
+from pages.ui.live_chart import live_chart
+from pages.ui.routing import through_router
 from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
 from sphereface_viz.export import moment_figure

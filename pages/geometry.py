@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from pages.routing import through_router
+from pages.ui.routing import through_router
 from sphereface_viz.losses import build_loss
 from sphereface_viz.theory import (PROPERTY_2, PROPERTY_3, psi_figure, separation_figure, table1_markdown,
                                    target_figure, two_vector_figure)

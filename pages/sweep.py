@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.live_chart import live_chart
-from pages.routing import through_router
+from pages.ui.live_chart import live_chart
+from pages.ui.routing import through_router
 from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.export import moment_figure
 from sphereface_viz.losses import LOSSES

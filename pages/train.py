@@ -7,8 +7,8 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from pages.live_chart import live_chart
-from pages.routing import through_router
+from pages.ui.live_chart import live_chart
+from pages.ui.routing import through_router
 from pages.ui.faults import fault, no_room_for_a_session
 from pages.ui.hparams import control, shown
 from sphereface_viz.data import DATASETS
@@ -266,7 +266,7 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
             st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.radius),
                             width="stretch")
         # Built when clicked, from the training as it is then: the HTML alone embeds 4.6 MB of plotly.js,
-        # too much to rebuild on every rerun and to keep for every student (pages/closed_sessions.py).
+        # too much to rebuild on every rerun and to keep for every student (pages/ui/closed_sessions.py).
         # No rerun after a click: a rerun re-registers the buttons and a second click racing it got a 404.
         c1, c2, c3, c4 = st.columns(4)
         c1.download_button("Figure (HTML)", lambda: to_figure(latest_figure()).to_html(include_plotlyjs=True),

@@ -94,7 +94,7 @@ def live_frame(page, timeout: float = 60_000):
 
 
 def renders(page) -> int:
-    """How many times the live chart has been drawn (pages/live_chart.py counts them)."""
+    """How many times the live chart has been drawn (pages/ui/live_chart.py counts them)."""
     return int(page.frame_locator(LIVE_CHART).first.locator("body").get_attribute("data-renders") or 0)
 
 

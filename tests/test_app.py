@@ -21,7 +21,7 @@ def page(name: str) -> AppTest:
 
 
 def live_numbers(at: AppTest) -> list[dict]:
-    """The numbers the Train page sends to its live chart (pages/live_chart.js shows them beside it)."""
+    """The numbers the Train page sends to its live chart (pages/ui/live_chart.js shows them beside it)."""
     charts = [json.loads(e.proto.json_args) for e in at.get("component_instance")]
     return next(c["numbers"] for c in charts if c.get("numbers"))
 

@@ -1,4 +1,4 @@
-"""pages/closed_sessions.py against Streamlit's own media file manager: the downloads of a session that
+"""pages/ui/closed_sessions.py against Streamlit's own media file manager: the downloads of a session that
 expired are released, those of an active session or one still inside its reconnect grace are kept."""
 import types
 
@@ -7,7 +7,7 @@ from streamlit.runtime import media_file_manager
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from pages import closed_sessions
+from pages.ui import closed_sessions
 
 
 @pytest.fixture

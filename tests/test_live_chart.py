@@ -1,11 +1,11 @@
-"""pages/live_chart.js in Chromium, without a server: 2-D traces land on the canvas at the pixels the axes put
+"""pages/ui/live_chart.js in Chromium, without a server: 2-D traces land on the canvas at the pixels the axes put
 them (computed here by hand) and in figure order, legend clicks hide them, hover shows their text, and a figure
 with two panels keeps its lines in plotly's SVG."""
 import numpy as np
 import pytest
 from appdriver import chromium
 
-from pages.live_chart import write_files
+from pages.ui.live_chart import write_files
 from sphereface_viz.plots import to_json
 
 SIZE = 400  # the figure's pixels, margins 0: data (x, y) in [−1, 1]² sits at ((x + 1)·200, (1 − y)·200)

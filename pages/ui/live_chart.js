@@ -1,4 +1,4 @@
-// The live chart's page (pages/live_chart.py): redraws a plotly figure in place on every Streamlit render.
+// The live chart's page (pages/ui/live_chart.py): redraws a plotly figure in place on every Streamlit render.
 function send(type, extra) { window.parent.postMessage(Object.assign({isStreamlitMessage: true, type}, extra), "*"); }
 const chart = document.getElementById("chart");
 let store = null, listening = false;  // store: the sessionStorage key of this chart's camera
