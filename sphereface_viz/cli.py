@@ -12,11 +12,16 @@ from .losses import LOSSES
 from .runio import atomic_write, run_from_trainer, save_run, to_json
 
 
+def one_line(text: str) -> str:
+    """An error as one line: an argument or path that carries a newline is echoed with it escaped."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad argument is one readable line on stderr and exit code 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def finite_float(text: str) -> float:
@@ -189,7 +194,7 @@ def main(argv=None) -> int:
     try:
         return sweep(args) if args.command == "sweep" else train(args)
     except (ValueError, OSError) as err:  # DataError and RunFileError are ValueErrors
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

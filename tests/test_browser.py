@@ -99,6 +99,7 @@ def redrawn(page, times: int) -> bool:
 def test_3d_camera_survives_updates(server, browser):
     """The student's view survives Play, redraws during a drag, and a visit to another page."""
     page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.set_default_timeout(120_000)  # software WebGL keeps a 3-D page from answering for tens of seconds
     page.goto(server, wait_until="domcontentloaded")
     live_frame(page)
     page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
@@ -223,6 +224,7 @@ def test_a_live_margin_compresses_the_features_after_the_schedule(server, browse
     page = browser.new_page(viewport={"width": 1000, "height": 700})
     try:
         page.goto(server, wait_until="domcontentloaded")
+        page.set_default_timeout(120_000)  # software WebGL keeps a 3-D page from answering for tens of seconds
         live_frame(page)
         choose(page, "Loss", "CosFace / AM-Softmax")
         margin = sidebar_slider(page, "Margin m")

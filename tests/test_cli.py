@@ -146,12 +146,15 @@ def test_fuzz_the_command_line(tmp_path_factory, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # a fuzzed --threads must not slow the suite
     out = tmp_path_factory.mktemp("fuzzed-cli")
     values = st.one_of(st.sampled_from(["0", "-1", "1", "2", "3", "4", "0.35", "1e9", "1e-9", "nan", "inf", "-inf", "",
+                                        "\n0", "a\r\nb",
                                         "digits", "mnist", "kmnist", "a_softmax", "arcface", "cosface", "softmax",
                                         "sv_softmax", "official", "run", "true", "/", "..", "--"]),
                        st.text(max_size=6), st.integers(-10**12, 10**12).map(str), st.floats().map(repr))
     words = st.lists(st.one_of(st.sampled_from(option_strings()), values), max_size=7)
 
-    @settings(max_examples=600, deadline=None, database=None)
+    # derandomize: CI tries the same 600 lists every run (it found arguments carrying a newline echoed
+    # by argparse as a second line)
+    @settings(max_examples=600, deadline=None, database=None, derandomize=True)
     @given(st.sampled_from(["train", "sweep", "tarin", ""]), words)
     def case(command, argv):
         FUZZED["command line"] = FUZZED.get("command line", 0) + 1
