@@ -272,7 +272,7 @@ def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, craft
         expect(page.get_by_text("beyond the largest a run has")).to_be_visible(timeout=60_000)
         grown = rss_mb(proc.pid, "VmHWM") - peak
         page.get_by_text("beyond the largest a run has").scroll_into_view_if_needed()
-        shot(page, "09-crafted-run-refused")
+        shot(page, "10-crafted-run-refused")
         assert grown < 100, f"the server's peak memory grew by {grown:.0f} MB"
         page.get_by_role("button", name="Play").click()  # the page keeps working
         deadline = time.time() + 60
