@@ -7,8 +7,8 @@ app), then that many trainers, each stepped 20 times at the largest batch, width
 count, with 5 snapshots. Resident memory (VmRSS) after, and its peak (VmHWM); the growth per session
 is the slope between the counts, after glibc has handed freed memory back (the app's janitor,
 sphereface_viz.housekeeping, does the same). A step's activations are transient: the peak above the
-base, needed once per training slot (one per core), not once per session. The 295 snapshots a session may add later are computed, not run:
-each holds its points' features and W (2,000 × 3 + 10 × 3 float32).
+base, needed once per training slot (one per core), not once per session. The 295 snapshots a session
+may add later are computed, not run: each holds its points' features and W (2,000 × 3 + 10 × 3 float32).
 """
 from __future__ import annotations
 

@@ -5,12 +5,13 @@ import uuid
 import pandas as pd
 import streamlit as st
 
+from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
-from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
 from sphereface_viz.export import moment_figure
 from sphereface_viz.geometry import gap_fraction
+from sphereface_viz.limits import no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius

@@ -6,15 +6,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
-from pages.ui.faults import fault, no_room_for_a_session
 from sphereface_viz.export import moment_figure
+from sphereface_viz.limits import MAX_SWEEP_VALUES, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import figure_title
 from sphereface_viz.slots import SLOTS
-from sphereface_viz.sweep import MAX_VALUES, configs, sweep_chart, value_label
+from sphereface_viz.sweep import configs, sweep_chart, value_label
 from sphereface_viz.trainer import Trainer
 
 through_router()
@@ -105,7 +106,7 @@ with st.sidebar:
     if state.get("sw_values_for") != state.sw_loss:  # a new loss starts from its own grid
         state.sw_values, state.sw_values_for = list(param.grid), state.sw_loss
     st.multiselect(f"Values of {param.name}" + (f" ({param.unit})" if param.unit else ""), candidates(param),
-                   key="sw_values", max_selections=MAX_VALUES, help=param.help, **keep)
+                   key="sw_values", max_selections=MAX_SWEEP_VALUES, help=param.help, **keep)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="sw_dim", index=1, **keep,
              help="the sphere has room for large margins; on the circle ten classes run out of it")
     st.number_input("Seed", 0, 10**6, 0, key="sw_seed", **keep)

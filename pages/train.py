@@ -7,12 +7,13 @@ import uuid
 import pandas as pd
 import streamlit as st
 
+from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
-from pages.ui.routing import through_router
-from pages.ui.faults import fault, no_room_for_a_session
 from pages.ui.hparams import control, shown
+from pages.ui.routing import through_router
 from sphereface_viz.data import DATASETS
 from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
+from sphereface_viz.limits import no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json

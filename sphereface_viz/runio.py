@@ -124,9 +124,9 @@ def _central_directory_entries(data: bytes) -> int:
 def _header(handle, member: str) -> tuple[tuple, np.dtype, bool]:
     """An .npy member's shape, dtype and order, from its header alone (nothing else decompressed)."""
     version = np.lib.format.read_magic(handle)
-    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     if version not in ((1, 0), (2, 0)):
         raise RunFileError(f"{member} is .npy version {version}, not 1.0 or 2.0")
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     try:
         shape, fortran, dtype = read(handle, max_header_size=1000)
     # numpy parses the header's dict text with tokenize and ast.literal_eval, whose faults vary (ValueError,

@@ -21,8 +21,6 @@ from .losses import HyperParam, loss_class
 from .plots import INK, PALETTE, default_radius
 from .runio import Run
 
-MAX_VALUES = limits.MAX_SWEEP_VALUES
-
 
 def swept(loss: str) -> HyperParam:
     """The parameter a sweep of this loss varies, or ValueError for a loss without a margin."""
@@ -36,8 +34,9 @@ def check_values(loss: str, values) -> list[float]:
     """The values as a sorted list of distinct numbers, each within the parameter's declared range."""
     param = swept(loss)
     values = sorted({param.check(v) for v in values})
-    if not 1 <= len(values) <= MAX_VALUES:
-        raise ValueError(f"a sweep takes 1 to {MAX_VALUES} distinct values of {param.name}, got {len(values)}")
+    if not 1 <= len(values) <= limits.MAX_SWEEP_VALUES:
+        raise ValueError(f"a sweep takes 1 to {limits.MAX_SWEEP_VALUES} distinct values of {param.name}, "
+                         f"got {len(values)}")
     return values
 
 

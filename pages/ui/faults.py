@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 from sphereface_viz.data import without_server_paths
-from sphereface_viz.limits import no_room_for_a_session
-
-__all__ = ["fault", "no_room_for_a_session"]
 
 
 def fault(err: BaseException) -> str:
