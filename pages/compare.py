@@ -5,6 +5,7 @@ import uuid
 import pandas as pd
 import streamlit as st
 
+from pages.ui import share
 from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
@@ -12,6 +13,7 @@ from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, config
 from sphereface_viz.export import moment_figure
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.limits import no_room_for_a_session
+from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius
@@ -20,6 +22,11 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
+MAX_SEED = 10**6
+ANGULAR_RANGE, ADDITIVE_RANGE = (1.0, 6.0, 0.1), (0.0, 0.5, 0.01)  # the margin sliders' low, high, step
+# What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
+LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
+        "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE)}
 TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
 state = st.session_state
 
@@ -100,18 +107,28 @@ def grid() -> None:
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
-st.title("Losses side by side")
+for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "m_mult": ANGULAR_M, "m_add": ADDITIVE_M}.items():
+    state.setdefault("cmp_" + key, value)
+share.restore("compare", LINK, prefix="cmp_")
+share.hide_controls()
+title, link = st.columns([5, 1], vertical_alignment="bottom")
+title.title("Losses side by side")
+with link:
+    share.share(share.publish(LINK, prefix="cmp_"))
+share.problems("compare")
 st.caption(f"Same digits, same seed, same initial CNN weights and batches: only the loss differs. The CNN is "
            f"{WIDTH} channels wide, half the Train page's default, so that five train at once.")
 with st.sidebar:
     keep = {"persist_state": "session"}  # kept across pages: a visit to Train would otherwise rebuild these
-    st.multiselect("Losses (2 to 6)", list(LOSSES), default=list(MISSION), key="cmp_losses", max_selections=6,
+    st.multiselect("Losses (2 to 6)", list(LOSSES), key="cmp_losses", max_selections=6,
                    format_func=lambda name: LOSSES[name].title, on_change=build, **keep)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build, **keep)
-    st.number_input("Seed", 0, 10**6, 0, key="cmp_seed", on_change=build, **keep)
+    st.number_input("Seed", 0, MAX_SEED, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
-    st.slider("A-Softmax m", 1.0, 6.0, ANGULAR_M, 0.1, key="cmp_m_mult", on_change=apply_margins, **keep)
-    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", 0.0, 0.5, ADDITIVE_M, 0.01, key="cmp_m_add",
+    low, high, step = ANGULAR_RANGE
+    st.slider("A-Softmax m", low, high, step=step, key="cmp_m_mult", on_change=apply_margins, **keep)
+    low, high, step = ADDITIVE_RANGE
+    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", low, high, step=step, key="cmp_m_add",
               on_change=apply_margins, **keep)
 
 if len(state.cmp_losses) < 2:

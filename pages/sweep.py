@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from pages.ui import share
 from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
 from sphereface_viz.export import moment_figure
 from sphereface_viz.limits import MAX_SWEEP_VALUES, no_room_for_a_session
+from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import figure_title
@@ -21,6 +23,7 @@ from sphereface_viz.trainer import Trainer
 through_router()
 
 TICK = 1.0  # four panels and the chart per redraw; training goes on in between (sphereface_viz.player)
+MAX_SEED = 10**6
 SWEPT = {name: cls.swept() for name, cls in LOSSES.items() if cls.swept() is not None}
 state = st.session_state
 
@@ -30,6 +33,12 @@ def candidates(param) -> list[float]:
     low, high, _ = param.widget
     spread = np.round(np.linspace(low, high, 9), 2).tolist()
     return sorted({*param.grid, *spread})
+
+
+def link_settings(param) -> dict:
+    """What a link may set on this page (sphereface_viz.links); keys without "sw_"."""
+    return {"loss": Choice(tuple(SWEPT)), "values": Many(tuple(candidates(param)), 1, MAX_SWEEP_VALUES),
+            "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True)}
 
 
 def build() -> None:
@@ -96,20 +105,29 @@ def panels() -> None:
 
 
 state.setdefault("sw_session", uuid.uuid4().hex)
-st.title("Sliding the margin")
+for key, value in {"loss": next(iter(SWEPT)), "dim": 3, "seed": 0}.items():
+    state.setdefault("sw_" + key, value)
+share.restore_first("sweep", {"loss": Choice(tuple(SWEPT))}, prefix="sw_")  # the loss decides the values offered
+param = SWEPT[state.sw_loss]
+if state.get("sw_values_for") != state.sw_loss:  # a new loss starts from its own grid
+    state.sw_values, state.sw_values_for = list(param.grid), state.sw_loss
+share.restore("sweep", link_settings(param), prefix="sw_")
+share.hide_controls()
+title, link = st.columns([5, 1], vertical_alignment="bottom")
+title.title("Sliding the margin")
 st.caption("One loss at several margins, each trained from the same seed: the same initial CNN, the same batches, "
            "the same test images. Only the margin differs, as in SphereFace's Fig. 5: watch the classes shrink.")
 with st.sidebar:
     keep = {"persist_state": "session"}
     st.selectbox("Loss", list(SWEPT), key="sw_loss", format_func=lambda name: LOSSES[name].title, **keep)
-    param = SWEPT[state.sw_loss]
-    if state.get("sw_values_for") != state.sw_loss:  # a new loss starts from its own grid
-        state.sw_values, state.sw_values_for = list(param.grid), state.sw_loss
     st.multiselect(f"Values of {param.name}" + (f" ({param.unit})" if param.unit else ""), candidates(param),
                    key="sw_values", max_selections=MAX_SWEEP_VALUES, help=param.help, **keep)
-    st.radio("Feature dimension", [2, 3], horizontal=True, key="sw_dim", index=1, **keep,
+    st.radio("Feature dimension", [2, 3], horizontal=True, key="sw_dim", **keep,
              help="the sphere has room for large margins; on the circle ten classes run out of it")
-    st.number_input("Seed", 0, 10**6, 0, key="sw_seed", **keep)
+    st.number_input("Seed", 0, MAX_SEED, key="sw_seed", **keep)
+with link:
+    share.share(share.publish(link_settings(SWEPT[state.sw_loss]), prefix="sw_"))
+share.problems("sweep")
 
 if not state.sw_values:
     st.warning("Choose at least one value to train.")

@@ -9,9 +9,11 @@ import streamlit as st
 
 from pages.ui.faults import fault
 from pages.ui.live_chart import live_chart
-from pages.ui.hparams import control, shown
+from pages.ui import share
+from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from sphereface_viz.data import DATASETS
+from sphereface_viz.links import Choice, Number
 from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
 from sphereface_viz.limits import no_room_for_a_session
 from sphereface_viz.losses import LOSSES
@@ -26,8 +28,12 @@ through_router()
 TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
 TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
-TEST, TRAINING = "test images", "training batches"
+TEST, TRAINING = "test", "training"
+DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
+BATCH_SIZES, WIDTHS = [16, 32, 64, 128, 256], [4, 8, 16, 32]
+LEARNING_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+MAX_SEED = 10**6
 CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
 RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
@@ -92,9 +98,9 @@ def sidebar() -> None:
         st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset,
                      **keep)
         with st.expander("More"):
-            st.number_input("Seed", 0, 10**6, key="seed", on_change=reset, **keep)
-            st.select_slider("Batch size", [16, 32, 64, 128, 256], key="batch_size", on_change=reset, **keep)
-            st.select_slider("CNN width", [4, 8, 16, 32], key="width", on_change=reset, **keep)
+            st.number_input("Seed", 0, MAX_SEED, key="seed", on_change=reset, **keep)
+            st.select_slider("Batch size", BATCH_SIZES, key="batch_size", on_change=reset, **keep)
+            st.select_slider("CNN width", WIDTHS, key="width", on_change=reset, **keep)
             # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
             st.select_slider("Points drawn", POINTS, key="points", on_change=reset, **keep,
                              help="test images, or features of the latest training batches")
@@ -102,13 +108,22 @@ def sidebar() -> None:
         st.caption("These change the loss while it trains.")
         for key, param in shown(state.loss).items():
             control(param, key, apply_live, **keep)
-        st.select_slider("Learning rate", [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], key="lr",
+        st.select_slider("Learning rate", LEARNING_RATES, key="lr",
                          on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
                          "after the schedule's end re-warms it briefly, so the features can follow", **keep)
         st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep)
-        st.radio("Draw", [TEST, TRAINING], key="drawn", horizontal=True, **keep,
+        st.radio("Draw", list(DRAWN), key="drawn", format_func=DRAWN.get, horizontal=True, **keep,
                  help="training batches: the features the loss has just acted on (no extra forward pass, so "
                       "redraws are cheaper); test images: fixed images the model never trains on")
+
+
+def link_settings(loss: str) -> dict:
+    """What a link may set on this page (sphereface_viz.links), each as its control offers it."""
+    return {"dataset": Choice(DATASETS), "dim": Choice((2, 3)), "loss": Choice(tuple(LOSSES)),
+            **{key: link_control(param) for key, param in shown(loss).items()},
+            "lr": Choice(tuple(LEARNING_RATES)), "seed": Number(0, MAX_SEED, integer=True),
+            "batch_size": Choice(tuple(BATCH_SIZES)), "width": Choice(tuple(WIDTHS)), "points": Choice(tuple(POINTS)),
+            "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN))}
 
 
 def defaults() -> None:
@@ -306,9 +321,16 @@ def show_uploaded(uploaded) -> None:
     st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")  # at most plots.MAX_POINTS drawn
 
 
+share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has
 defaults()
+share.restore("train", link_settings(state.loss))
+share.hide_controls()
 sidebar()
-st.title("Angular margins, live")
+title, link = st.columns([5, 1], vertical_alignment="bottom")
+title.title("Angular margins, live")
+with link:
+    share.share(share.publish(link_settings(state.loss)))
+share.problems("train")
 if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
                                        for k in RESET_KEYS):
     reset()

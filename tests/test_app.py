@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def page(name: str) -> AppTest:
+def page(name: str, link: dict | None = None) -> AppTest:
+    """A page's first run, opened from a link with these settings in its URL query."""
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
+    at.query_params.update(link or {})
     at.run()
     assert not at.exception, at.exception
     return at
@@ -250,3 +252,51 @@ def test_an_uploaded_run_is_drawn_with_the_live_point_cap():
     drawn = sum(length(t["x"]) for t in figure["data"] if t.get("mode") == "markers"
                 and t.get("name") in tr.data.class_names)
     assert drawn == 2000  # of the run's 3,000 points, as many as the live view draws at most
+
+
+def link_of(at: AppTest) -> dict:
+    return {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}
+
+
+def test_a_link_opens_the_train_page_it_describes_and_the_url_follows_the_controls():
+    at = page("train", {"loss": "cosface", "dim": "3", "m": "0.35", "s": "32", "lr": "0.05", "seed": "7",
+                        "batch_size": "128", "width": "8", "points": "500", "project": "true", "drawn": "training"})
+    config = at.session_state["trainer"].config
+    assert (config.loss, config.dim, config.seed, config.batch_size, config.width, config.eval_size) == \
+        ("cosface", 3, 7, 128, 8, 500)
+    assert config.hparams == {"s": 32.0, "m": 0.35} and config.lr == 0.05
+    assert at.session_state["project"] is True and at.session_state["drawn"] == "training"
+    assert not at.warning
+    written = link_of(at)
+    assert written["loss"] == "cosface" and written["m"] == "0.35" and written["seed"] == "7"
+    at.sidebar.slider(key="m").set_value(0.2).run()
+    assert link_of(at)["m"] == "0.2"  # the address bar follows a live change
+
+
+def test_a_link_with_bad_values_keeps_their_defaults_and_says_which():
+    at = page("train", {"loss": "a_softmax", "m": "banana", "seed": "-3", "width": "1e9", "colour": "red"})
+    assert not at.exception
+    said = at.warning[0].value
+    assert "m = 'banana': not a number" in said and "seed = '-3'" in said and "width = '1e9'" in said
+    assert "'colour' is not a setting of this page" in said
+    config = at.session_state["trainer"].config
+    assert config.hparams["m"] == 4.0 and config.seed == 0 and config.width == 16  # the defaults
+    assert link_of(at)["m"] == "4" and "colour" not in link_of(at)
+
+
+def test_compare_and_sweep_pages_open_from_their_links():
+    at = page("compare", {"losses": "softmax,modified_softmax", "dim": "3", "m_add": "0.3"})
+    assert list(at.session_state["cmp"]) == ["softmax", "modified_softmax"]
+    assert at.session_state["cmp"]["softmax"].config.dim == 3 and at.session_state["cmp_m_add"] == 0.3
+    assert link_of(at)["losses"] == "softmax,modified_softmax" and not at.warning
+    at = page("sweep", {"loss": "cosface", "values": "0,0.35", "dim": "2", "seed": "2"})
+    trainers = at.session_state["sw"]
+    assert sorted(trainers) == [0.0, 0.35] and {t.config.dim for t in trainers.values()} == {2}
+    assert [t.config.hparams["m"] for t in trainers.values()] == sorted(trainers)
+    assert link_of(at) == {"loss": "cosface", "values": "0,0.35", "dim": "2", "seed": "2"}
+
+
+def test_a_curated_link_hides_the_settings_and_keeps_the_flag():
+    at = page("train", {"loss": "arcface", "controls": "hidden"})
+    assert any("stSidebar" in m.value and "display:none" in m.value for m in at.markdown)
+    assert link_of(at)["controls"] == "hidden" and at.session_state["trainer"].config.loss == "arcface"

@@ -216,6 +216,35 @@ def test_a_deep_link_to_a_fresh_server_goes_through_the_router(browser):
         page.close()
 
 
+def test_a_shared_link_opens_the_same_set_up_in_a_fresh_browser(server, browser):
+    """Issue #16: the settings live in the URL. A link with a garbage value opens with a message and that
+    setting's default; the page's "Share this set-up" link, opened in a fresh browser, restores the rest."""
+    first = browser.new_page(viewport={"width": 1400, "height": 950})
+    first.goto(f"{server}/?loss=cosface&m=0.3&s=32&seed=banana&width=8", wait_until="domcontentloaded")
+    live_frame(first)
+    expect(first.get_by_text("seed = 'banana': not a number; the default kept")).to_be_visible()
+    sidebar = first.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("combobox", name="Loss")).to_have_value(re.compile("CosFace"))
+    expect(sidebar_slider(first, "Margin m")).to_have_value("0.3")
+    expect(first).to_have_url(re.compile(r"[?&]seed=0(&|$)"))  # the address bar carries the default it kept
+    first.get_by_role("button", name="Share link").click()
+    link = first.get_by_test_id("stCode").first.inner_text().strip()
+    shot(first, "11-share-link")
+    assert "loss=cosface" in link and "m=0.3" in link and "width=8" in link and "banana" not in link
+    first.close()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 950})  # no cookies, no storage: a new browser
+    page = fresh.new_page()
+    page.goto(link + "&controls=hidden", wait_until="domcontentloaded")
+    text = live_frame(page).locator("body")
+    expect(text).to_contain_text("m = 0.3")  # the figure's title: the loss trains with the link's margin
+    expect(text).to_contain_text("s = 32")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()  # the curated link: settings out of sight
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    assert not page.get_by_text("cannot use").count()
+    shot(page, "12-curated-link")
+    fresh.close()
+
+
 def test_a_live_margin_compresses_the_features_after_the_schedule(server, browser):
     """CosFace 3-D trained to the end of its schedule at m = 0; m slid to 0.35 on the page: the page's own
     Intra falls by a quarter or more and the test accuracy stays above 95%. (The 20-second figure is

@@ -2,6 +2,7 @@
 loss or parameter gets its slider here with no edit to any page."""
 import streamlit as st
 
+from sphereface_viz.links import Choice, Number
 from sphereface_viz.losses import loss_class
 
 
@@ -21,3 +22,11 @@ def control(param, key: str, on_change=None, **options) -> None:
     else:
         low, high, step = param.widget
         st.slider(label, float(low), float(high), step=float(step), **common)
+
+
+def link_control(param):
+    """What a link may set the parameter to: what its control offers (sphereface_viz.links)."""
+    if param.kind is str or isinstance(param.widget, list):
+        return Choice(tuple(param.widget))
+    low, high, step = param.widget
+    return Number(float(low), float(high), float(step))
