@@ -297,9 +297,31 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
                 c4.download_button("Figure (PNG)", png, "figure.png", "image/png")
             except Exception as err:  # Kaleido needs Chromium; say so rather than fail the page
                 c4.warning(f"PNG export needs Chromium: {fault(err)}")
+        animation_downloads(trainer, latest_run)
         uploaded = st.file_uploader("Open a run written by the CLI or downloaded here (run.npz)", type=["npz"])
         if uploaded is not None:
             show_uploaded(uploaded)
+
+
+def animation_downloads(trainer: Trainer, latest_run) -> None:
+    """The replay as a GIF and an MP4 for slides, drawn when asked (about 20 s of both cores here)."""
+    from sphereface_viz import animation
+
+    if st.button("Prepare animation (GIF and MP4)", help=f"{animation.FRAMES} recorded steps from the start of "
+                 "training to now, the title showing each step's loss, m and λ; for slides"):
+        run = latest_run()
+        if len(run.steps) < 2:
+            st.warning("Train a few steps first: an animation needs two recorded steps.")
+            return
+        try:
+            with st.spinner("Drawing the frames…"):
+                files = animation.replay(trainer.loss, run, trainer.seen)
+        except Exception as err:  # no Chromium, or another animation being drawn: say so, keep the page
+            st.warning(f"No animation: {fault(err)}")
+            return
+        gif, mp4 = st.columns(2)
+        gif.download_button("Replay (GIF)", files["gif"], "replay.gif", "image/gif", on_click="ignore")
+        mp4.download_button("Replay (MP4)", files["mp4"], "replay.mp4", "video/mp4", on_click="ignore")
 
 
 def show_uploaded(uploaded) -> None:

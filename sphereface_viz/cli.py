@@ -89,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=int, nargs="*", default=(), help="classes kept out of training (open set)")
     p.add_argument("--no-figures", action="store_true", help="skip figure.html, figure.png and replay.html")
     p.add_argument("--no-png", action="store_true", help="skip figure.png (it needs Chromium)")
+    p.add_argument("--animation", action="store_true", help="also write OUT/replay.gif and OUT/replay.mp4, "
+                   "for slides (they need Chromium)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
 
     p = sub.add_parser("sweep", help="train one loss at several margins and write the comparison to OUT",
@@ -103,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None, help="processes training at once (default: one per core)")
     p.add_argument("--no-png", action="store_true", help="skip the PNGs (they need Chromium)")
+    p.add_argument("--animation", action="store_true", help="also write OUT/sweep.gif and OUT/sweep.mp4, one "
+                   "value after another, for slides (they need Chromium)")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     return top
 
@@ -134,6 +138,10 @@ def train(args) -> int:
     from .trainer import Trainer
 
     trainer = Trainer(config_from_args(args))
+    if args.animation:  # a snapshot for each of the replay's frames (the default cadence may give fewer)
+        from .animation import FRAMES
+
+        trainer.snapshot_every = min(trainer.snapshot_every, max(1, trainer.total_steps // FRAMES))
     started = time.perf_counter()
     result = trainer.run(max_seconds=args.max_seconds)
     run = run_from_trainer(trainer)
@@ -146,6 +154,10 @@ def train(args) -> int:
         from .export import write_figures
 
         write_figures(trainer, run, args.out, png=not args.no_png)
+    if args.animation:
+        from .animation import replay, write_animation
+
+        write_animation(replay(trainer.loss, run, trainer.seen), args.out, "replay")
     print(f"{trainer.config.loss} {trainer.config.dim}-D on {trainer.config.dataset}: test accuracy "
           f"{result['test_accuracy']:.4f} in {result['train_seconds']:.1f} s of training; "
           f"criterion {'met' if result['criterion_met'] else 'not met'}; wrote {args.out}")
@@ -183,6 +195,10 @@ def sweep(args) -> int:
         if not args.no_png:
             write_png(figure, args.out / f"{name}.png", width=400 * min(len(results), 4) if name == "sweep" else 1200,
                       height=480 if name == "sweep" else 420)
+    if args.animation:
+        from .animation import sweep as animated, write_animation
+
+        write_animation(animated(results), args.out, "sweep")
     table = ", ".join(f"{param.name}={r.value:g}: Intra {r.metrics['intra']:.1f}° acc {r.metrics['test_accuracy']:.1%}"
                       for r in results)
     print(f"{args.loss} {args.dim}-D sweep in {seconds:.1f} s: {table}; wrote {args.out}")

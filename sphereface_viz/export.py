@@ -74,8 +74,13 @@ def replay_radius(run: Run) -> float:
     return default_radius(run.features.reshape(-1, run.features.shape[-1]), project=False)
 
 
+def replay_picks(run: Run, frames: int = REPLAY_FRAMES) -> np.ndarray:
+    """Indices of `frames` snapshots evenly spread from the first to the last."""
+    return np.unique(np.linspace(0, len(run.steps) - 1, min(frames, len(run.steps))).round().astype(int))
+
+
 def replay_html(loss, run: Run, seen) -> str:
-    picks = np.unique(np.linspace(0, len(run.steps) - 1, min(REPLAY_FRAMES, len(run.steps))).round().astype(int))
+    picks = replay_picks(run)
     radius = replay_radius(run)
     frames = [to_json(snapshot_figure(loss, run, int(i), seen, radius, REPLAY_POINTS)) for i in picks]
     title = html.escape(f"{run.config['loss']} ({run.config['dim']}-D) on {run.config['dataset']}: replay")

@@ -140,21 +140,26 @@ def small_multiples(panels: list[dict], titles: list[str], columns: int | None =
     return {"data": data, "layout": layout}
 
 
-def sweep_figure(results: list[Result], project: bool = True, points: int | None = None) -> dict:
-    """The small multiples of a finished sweep: each value's features with its boundaries."""
+def sweep_panels(results: list[Result], project: bool = True, points: int | None = None) -> tuple[list, list]:
+    """Each value's trained features with its boundaries, on one scale, and a caption of its numbers."""
     from .export import run_loss, snapshot_figure
 
     param = swept(results[0].run.config["loss"])
-    panels, titles = [], []
+    panels, captions = [], []
     radius = None if project else max(default_radius(r.run.features[-1], False) for r in results)
     for result in results:
         loss, seen = run_loss(result.run)  # snapshot_figure gives it the snapshot's W and λ
-        figure = snapshot_figure(loss, result.run, len(result.run.steps) - 1, seen, radius=radius, points=points,
-                                 project=project)
-        panels.append(figure)
-        titles.append(f"{value_label(param, result.value)} · Intra {result.metrics['intra']:.1f}° · "
-                      f"{result.metrics['test_accuracy']:.1%}")
-    figure = small_multiples(panels, titles)
+        panels.append(snapshot_figure(loss, result.run, len(result.run.steps) - 1, seen, radius=radius,
+                                      points=points, project=project))
+        captions.append(f"{value_label(param, result.value)} · Intra {result.metrics['intra']:.1f}° · "
+                        f"{result.metrics['test_accuracy']:.1%}")
+    return panels, captions
+
+
+def sweep_figure(results: list[Result], project: bool = True, points: int | None = None) -> dict:
+    """The small multiples of a finished sweep: each value's features with its boundaries."""
+    param = swept(results[0].run.config["loss"])
+    figure = small_multiples(*sweep_panels(results, project, points))
     loss_title = loss_class(results[0].run.config["loss"]).title
     figure["layout"]["title"] = {"text": f"{loss_title}, {results[0].run.features.shape[2]}-D: "
                                          f"sliding {param.name}", "x": 0.02, "font": {"size": 22}}

@@ -300,3 +300,13 @@ def test_a_curated_link_hides_the_settings_and_keeps_the_flag():
     at = page("train", {"loss": "arcface", "controls": "hidden"})
     assert any("stSidebar" in m.value and "display:none" in m.value for m in at.markdown)
     assert link_of(at)["controls"] == "hidden" and at.session_state["trainer"].config.loss == "arcface"
+
+
+def test_the_replay_animation_is_prepared_on_the_train_page():
+    at = page("train")
+    for _ in range(3):
+        button(at, "Step").click().run()
+    button(at, "Prepare animation (GIF and MP4)").click().run()
+    assert not at.exception and not at.warning
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert "Replay (GIF)" in labels and "Replay (MP4)" in labels

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sphereface_viz.runio import load_run
@@ -124,8 +125,8 @@ def option_strings() -> list[str]:
 
 
 def test_fuzz_the_command_line(tmp_path_factory, monkeypatch):
-    """Generated argument lists, mostly wrong, run in-process. Training is cut to one step and the PNGs
-    and the worker pool are skipped (each is tested above), so valid lists stay fast."""
+    """Generated argument lists, mostly wrong, run in-process. Training is cut to one step and the PNGs,
+    the animations and the worker pool are skipped (each is tested on its own), so valid lists stay fast."""
     import contextlib
     import io
 
@@ -134,13 +135,14 @@ def test_fuzz_the_command_line(tmp_path_factory, monkeypatch):
     from hypothesis import strategies as st
 
     from conftest import FUZZED
-    from sphereface_viz import cli, export, sweep, trainer
+    from sphereface_viz import animation, cli, export, sweep, trainer
 
     real_run_sweep = sweep.run_sweep
     monkeypatch.setattr(trainer.Trainer, "run", lambda self, *a, **k: (self.step(1), self.snapshot(),
                                                                        self.record())[-1])
     monkeypatch.setattr(export, "write_png", lambda *a, **k: None)
     monkeypatch.setattr(export, "write_figures", lambda *a, **k: [])
+    monkeypatch.setattr(animation, "render", lambda figures, *a, **k: [np.zeros((16, 16, 3), np.uint8)])
     monkeypatch.setattr(sweep, "run_sweep", lambda loss, values, dim=2, seed=0, workers=None, **k:
                         real_run_sweep(loss, values, dim, seed, 1, **k))
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # a fuzzed --threads must not slow the suite
