@@ -1,0 +1,196 @@
+"""Every picture in the README and docs, made by the project itself from a fixed seed:
+
+    python docs/figures.py               # writes docs/img/ (about 15 minutes on a 2-core laptop)
+    python docs/figures.py --quick OUT   # a short run into OUT: what CI checks (tests/test_figures.py)
+
+- settling.gif: the replay of one run (digits, A-Softmax, 2-D, seed 0), `sphereface_viz.animation`;
+- anatomy.png: one moment of that run, λ still above its floor, with numbered callouts (README,
+  "What you are looking at");
+- train.png: the Train page itself, `streamlit run app.py` in headless Chromium, after 35 s of Play;
+- lesson-N.png: each demo of docs/teaching.md, opened from its link and played as the plan says.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from sphereface_viz import animation  # noqa: E402
+from sphereface_viz.export import snapshot_figure  # noqa: E402
+from sphereface_viz.plots import INK  # noqa: E402
+from sphereface_viz.runio import atomic_write, run_from_trainer  # noqa: E402
+from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+
+GIF_SIZE = (768, 576)      # smaller than the slides' frames: the README loads it on every visit
+SCREEN = (1280, 800)
+
+
+def trained(quick: bool):
+    trainer = Trainer(TrainConfig(loss="a_softmax", dim=2, seed=0, epochs=2 if quick else None, threads=2))
+    trainer.snapshot_every = max(1, trainer.total_steps // animation.FRAMES)  # as `train --animation` does
+    trainer.run()
+    return trainer, run_from_trainer(trainer)
+
+
+def settling(trainer, run, out: Path, quick: bool) -> None:
+    frames = animation.FRAMES // 4 if quick else animation.FRAMES
+    files = animation.encoded(
+        animation.render(lambda: animation.replay_figures(trainer.loss, run, trainer.seen, frames), GIF_SIZE),
+        1 / animation.FPS, hold=2.0)
+    atomic_write(out / "settling.gif", files["gif"])
+
+
+def middle(trace: dict) -> tuple[float, float]:
+    """The middle point of a trace's first piece (pieces are split by NaN)."""
+    x, y = np.asarray(trace["x"], float), np.asarray(trace["y"], float)
+    stop = int(np.argmax(np.isnan(x))) if np.isnan(x).any() else len(x)
+    return float(x[stop // 2]), float(y[stop // 2])
+
+
+def anatomy(trainer, run, out: Path) -> None:
+    """A moment with margin gaps open and λ not yet at its floor, so every element of the picture shows."""
+    lam = [m.get("lambda") for m in run.snapshot_metrics]
+    index = next((i for i, v in enumerate(lam) if v is not None and v < 3.0), len(lam) - 1)
+    figure = snapshot_figure(trainer.loss, run, index, trainer.seen, points=600)
+    traces = figure["data"]
+    hover = lambda t: t.get("hovertemplate") or ""  # noqa: E731
+    arc = next(t for t in traces if hover(t).startswith("owned by"))
+    gap = next(t for t in traces if hover(t).startswith("margin gap"))
+    dashed = next((t for t in traces if t.get("line", {}).get("dash") == "dash"), None)
+    arrows = next(t for t in traces if t.get("mode") == "markers+text")
+    dots = next(t for t in traces if t.get("mode") == "markers" and t.get("name") == "0")
+    marks = [(1, middle(arc), "decision region of one class"), (2, middle(gap), "margin gap: no class wins"),
+             (4, (float(arrows["x"][2]), float(arrows["y"][2])), "W_j: a class's weight vector"),
+             (5, (float(np.median(dots["x"])), float(np.median(dots["y"]))), "a test image's feature")]
+    if dashed is not None:
+        x, y = np.asarray(dashed["x"], float), np.asarray(dashed["y"], float)
+        marks.append((3, (float(x[1]), float(y[1])), "the boundary once λ reaches 0"))
+    figure["layout"]["annotations"] = [
+        {"x": x, "y": y, "text": f"<b>{n}</b>", "showarrow": True, "arrowhead": 2, "arrowwidth": 2,
+         "arrowcolor": INK, "ax": 46 if x >= 0 else -46, "ay": -40 if y >= 0 else 40, "bgcolor": "#FFD84D",
+         "bordercolor": INK, "borderwidth": 1.5, "borderpad": 4, "font": {"size": 20, "color": INK}}
+        for n, (x, y), _ in sorted(marks)]
+    figure["layout"]["title"]["text"] = "What the picture shows: " + " · ".join(
+        f"{n} {what}" for n, _, what in sorted(marks)[:3]) + "<br>" + " · ".join(
+        f"{n} {what}" for n, _, what in sorted(marks)[3:])
+    figure["layout"]["title"]["font"] = {"size": 17}
+    figure["layout"]["margin"]["t"] = 80
+    frame, = animation.render([figure], (1100, 760))
+    from PIL import Image
+
+    Image.fromarray(frame).save(out / "anatomy.png", optimize=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def browsing():
+    """`streamlit run app.py` on loopback and a headless Chromium; yields (url, browser)."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            if time.time() > deadline:
+                raise RuntimeError("streamlit did not start")
+            time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=animation.browser_path(), args=animation.FLAGS)
+            try:
+                yield f"http://127.0.0.1:{port}", browser
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def opened(browser, url: str):
+    """A fresh browser (no cookies, no storage) on `url`, the page's first run finished."""
+    page = browser.new_context(viewport={"width": SCREEN[0], "height": SCREEN[1]}).new_page()
+    page.set_default_timeout(180_000)  # a 3-D page in software WebGL answers slowly
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.locator("h1").first.wait_for()
+    return page
+
+
+def train_page(url: str, browser, out: Path, seconds: float) -> None:
+    """The Train page as a student first sees it, after `seconds` of Play."""
+    page = opened(browser, url)
+    page.frame_locator('iframe[title*="live_chart"]').first.locator(".main-svg").first.wait_for()
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(seconds * 1000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(out / "train.png"))
+    page.context.close()
+
+
+def lesson_links() -> list[str]:
+    """The links of docs/teaching.md's demos: each on a line of its own."""
+    text = (ROOT / "docs" / "teaching.md").read_text()
+    return [line.strip() for line in text.splitlines() if line.startswith("http://localhost:8501")]
+
+
+def lesson(url: str, browser, out: Path, quick: bool = False) -> None:
+    """Each demo of the lesson plan opened from its link and played as the plan says: lesson-N.png. A link
+    the app cannot read in full is an error: the plan would promise what the page does not show."""
+    for n, link in enumerate(lesson_links(), 1):
+        if quick and not link.endswith("/geometry"):  # CI: the machinery, on the one demo that trains nothing
+            continue
+        page = opened(browser, url + link.removeprefix("http://localhost:8501"))
+        if page.get_by_text("This link has settings the app cannot use").count():
+            raise RuntimeError(f"{link}: {page.get_by_test_id('stAlert').first.inner_text()}")
+        play = page.get_by_role("button", name="Play")
+        if play.count():
+            play.click()
+            sweep = "/sweep" in link
+            deadline = time.time() + (600 if sweep else 60 if "/compare" in link else 30)
+            # a sweep trains to the end and stops by itself; the others are paused after a while
+            while time.time() < deadline and (not sweep or page.get_by_role("button", name="Pause").count()):
+                page.wait_for_timeout(2000)
+            if page.get_by_role("button", name="Pause").count():
+                page.get_by_role("button", name="Pause").click()
+            page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+            page.wait_for_timeout(3000)
+        page.screenshot(path=str(out / f"lesson-{n}.png"), full_page=True)
+        page.context.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs" / "img")
+    parser.add_argument("--quick", action="store_true", help="a short run and few frames (for CI)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    trainer, run = trained(args.quick)
+    settling(trainer, run, args.out, args.quick)
+    anatomy(trainer, run, args.out)
+    with browsing() as (url, browser):
+        train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
+        lesson(url, browser, args.out, args.quick)
+    names = ", ".join(sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".gif")))
+    print(f"wrote {names} to {args.out} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
