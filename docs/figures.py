@@ -156,11 +156,13 @@ def lesson(url: str, browser, out: Path, quick: bool = False) -> None:
         if quick and not link.endswith("/geometry"):  # CI: the machinery, on the one demo that trains nothing
             continue
         page = opened(browser, url + link.removeprefix("http://localhost:8501"))
+        play = page.get_by_role("button", name="Play")
+        (page.locator(".js-plotly-plot").last if link.endswith("/geometry") else play).wait_for()  # first drawn
         if page.get_by_text("This link has settings the app cannot use").count():
             raise RuntimeError(f"{link}: {page.get_by_test_id('stAlert').first.inner_text()}")
-        play = page.get_by_role("button", name="Play")
-        if play.count():
+        if not link.endswith("/geometry"):
             play.click()
+            page.get_by_role("button", name="Pause").wait_for()
             sweep = "/sweep" in link
             deadline = time.time() + (600 if sweep else 60 if "/compare" in link else 30)
             # a sweep trains to the end and stops by itself; the others are paused after a while
@@ -170,6 +172,8 @@ def lesson(url: str, browser, out: Path, quick: bool = False) -> None:
                 page.get_by_role("button", name="Pause").click()
             page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
             page.wait_for_timeout(3000)
+        else:
+            page.wait_for_timeout(3000)
         page.screenshot(path=str(out / f"lesson-{n}.png"), full_page=True)
         page.context.close()
 
@@ -178,15 +182,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--quick", action="store_true", help="a short run and few frames (for CI)")
+    parser.add_argument("--only", choices=("readme", "lesson"), help="only the README's pictures, or only the "
+                        "lesson plan's")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    trainer, run = trained(args.quick)
-    settling(trainer, run, args.out, args.quick)
-    anatomy(trainer, run, args.out)
+    if args.only != "lesson":
+        trainer, run = trained(args.quick)
+        settling(trainer, run, args.out, args.quick)
+        anatomy(trainer, run, args.out)
     with browsing() as (url, browser):
-        train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
-        lesson(url, browser, args.out, args.quick)
+        if args.only != "lesson":
+            train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
+        if args.only != "readme":
+            lesson(url, browser, args.out, args.quick)
     names = ", ".join(sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".gif")))
     print(f"wrote {names} to {args.out} in {time.perf_counter() - started:.0f} s")
     return 0

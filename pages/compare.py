@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.ui import share
 from pages.ui.faults import fault
+from pages.ui.help import what_am_i_looking_at
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
@@ -116,6 +117,8 @@ title.title("Losses side by side")
 with link:
     share.share(share.publish(LINK, prefix="cmp_"))
 share.problems("compare")
+what_am_i_looking_at("One panel per loss, all from the same start: the differences between panels are the losses' "
+                     "own. The table compares their compactness.")
 st.caption(f"Same digits, same seed, same initial CNN weights and batches: only the loss differs. The CNN is "
            f"{WIDTH} channels wide, half the Train page's default, so that five train at once.")
 with st.sidebar:
@@ -126,9 +129,11 @@ with st.sidebar:
     st.number_input("Seed", 0, MAX_SEED, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
     low, high, step = ANGULAR_RANGE
-    st.slider("A-Softmax m", low, high, step=step, key="cmp_m_mult", on_change=apply_margins, **keep)
+    st.slider("A-Softmax m", low, high, step=step, key="cmp_m_mult", on_change=apply_margins, **keep,
+              help="live: drag right and the A-Softmax panel's grey gaps widen, its classes tighten")
     low, high, step = ADDITIVE_RANGE
     st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", low, high, step=step, key="cmp_m_add",
+              help="live: drag right and those panels' grey gaps widen, their classes tighten",
               on_change=apply_margins, **keep)
 
 if len(state.cmp_losses) < 2:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from pages.ui import share
 from pages.ui.faults import fault
+from pages.ui.help import what_am_i_looking_at
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
 from sphereface_viz.export import moment_figure
@@ -128,6 +129,9 @@ with st.sidebar:
 with link:
     share.share(share.publish(link_settings(SWEPT[state.sw_loss]), prefix="sw_"))
 share.problems("sweep")
+what_am_i_looking_at("One panel per value of the margin, all from the same start. The chart below plots Intra and "
+                     "Inter against it; the histograms show the angles within and between classes pulling apart "
+                     "as it grows.")
 
 if not state.sw_values:
     st.warning("Choose at least one value to train.")

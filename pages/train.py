@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.faults import fault
+from pages.ui.help import what_am_i_looking_at
 from pages.ui.live_chart import live_chart
 from pages.ui import share
 from pages.ui.hparams import control, link_control, shown
@@ -98,9 +99,13 @@ def sidebar() -> None:
         st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset,
                      **keep)
         with st.expander("More"):
-            st.number_input("Seed", 0, MAX_SEED, key="seed", on_change=reset, **keep)
-            st.select_slider("Batch size", BATCH_SIZES, key="batch_size", on_change=reset, **keep)
-            st.select_slider("CNN width", WIDTHS, key="width", on_change=reset, **keep)
+            st.number_input("Seed", 0, MAX_SEED, key="seed", on_change=reset, **keep,
+                            help="another start: the same kind of picture, the classes in other places")
+            st.select_slider("Batch size", BATCH_SIZES, key="batch_size", on_change=reset, **keep,
+                             help="images per step. Larger: calmer, slower steps; smaller: the dots jitter more")
+            st.select_slider("CNN width", WIDTHS, key="width", on_change=reset, **keep,
+                             help="channels of the CNN's first stage. Wider: classes part in fewer steps, each "
+                                  "step slower")
             # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
             st.select_slider("Points drawn", POINTS, key="points", on_change=reset, **keep,
                              help="test images, or features of the latest training batches")
@@ -111,7 +116,8 @@ def sidebar() -> None:
         st.select_slider("Learning rate", LEARNING_RATES, key="lr",
                          on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
                          "after the schedule's end re-warms it briefly, so the features can follow", **keep)
-        st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep)
+        st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep,
+                  help="every dot moved to length 1: only its angle is left, which is all a margin loss looks at")
         st.radio("Draw", list(DRAWN), key="drawn", format_func=DRAWN.get, horizontal=True, **keep,
                  help="training batches: the features the loss has just acted on (no extra forward pass, so "
                       "redraws are cheaper); test images: fixed images the model never trains on")
@@ -353,6 +359,8 @@ title.title("Angular margins, live")
 with link:
     share.share(share.publish(link_settings(state.loss)))
 share.problems("train")
+what_am_i_looking_at("One network, one loss, live. Play trains it; the sliders under *Live* change the loss while "
+                     "it trains, and the picture follows.")
 if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
                                        for k in RESET_KEYS):
     reset()

@@ -281,22 +281,24 @@ class ASoftmax(AngularLoss):
     name = "a_softmax"
     title = "A-Softmax (SphereFace)"
     m = HyperParam(4.0, 1.0, 8.0, widget=(1.0, 6.0, 0.1), grid=(1.0, 2.0, 3.0, 4.0), label="Margin m",
-                   help="ψ(θ) = cos(mθ) for θ < π/m: the target must win at m times its angle. Larger m "
-                        "squeezes each class towards its W; in 2-D past m ≈ 3 ten classes run out of room")
+                   help="ψ(θ) = cos(mθ): the target must win at m times its angle. Drag right: the grey gaps "
+                        "between the coloured arcs widen and each class's dots gather towards its W arrow; in "
+                        "2-D, past m ≈ 3, ten classes run out of room")
     lambda_min = HyperParam(0.0, 0.0, widget=(0.0, 20.0, 0.5), label="λ floor (λ_min)",
-                            help="where the annealing ends; 0 is the pure loss. The larger λ, the smaller the "
-                                 "margin: at λ = 5, m = 4 acts like m ≈ 1.5")
+                            help="where the annealing ends; 0 is the pure loss. Drag right: the grey gaps stay "
+                                 "narrower, a smaller margin (at λ = 5, m = 4 acts like m ≈ 1.6)")
     lambda_base = HyperParam(1000.0, 0.0, widget=[0.0, 10.0, 100.0, 1000.0], label="λ start (λ_base)",
-                             help="λ at step 0: large starts as modified softmax and anneals the margin in; "
-                                  "0 holds λ at the floor")
+                             help="λ at step 0. 1000: no gaps at first, a dashed curve shows the full-margin "
+                                  "boundary the annealing heads for; 0: the full margin (wide gaps) from step 0")
     lambda_schedule = HyperParam("run", choices=("run", "official"), widget=["run", "official"],
                                  label="λ schedule",
-                                 help="run: λ reaches its floor at a fraction of the run; official: "
-                                      "λ = max(λ_min, λ_base (1 + γ·step)^(−power)) as released (floor 5)")
+                                 help="run: the gaps open fully by a fraction of this run; official: "
+                                      "λ = max(λ_min, λ_base (1 + γ·step)^(−power)), as released with λ_min = 5, "
+                                      "which stays large, and the gaps narrow, for a whole digits run")
     lambda_fraction = HyperParam(0.5, 0.0, 1.0, inclusive=False, widget=(0.1, 1.0, 0.05),
                                  label="λ reaches its floor at",
-                                 help="the fraction of the run (run schedule) by which λ is down to its floor; "
-                                      "the rest trains at the full margin")
+                                 help="the fraction of the run (run schedule) by which λ is down to its floor. "
+                                      "Drag left: the gaps open earlier, and the rest trains at the full margin")
     lambda_gamma = HyperParam(0.12, 0.0, help="official schedule: γ")
     lambda_power = HyperParam(1.0, 0.0, help="official schedule: power")
 
@@ -333,8 +335,9 @@ class ScaledLoss(AngularLoss):
     documented "no convergence" case, the softmax saturating before the features spread out."""
 
     s = HyperParam(16.0, 0.0, inclusive=False, widget=(1.0, 64.0, 1.0), label="Scale s",
-                   help="the radius the features are scaled to: small s keeps every class's loss alive "
-                        "(softer, less compact); large s saturates early")
+                   help="the radius the features are scaled to. The boundaries do not move; drag left and "
+                        "every sample keeps pulling (softer, less compact), drag right and the softmax "
+                        "saturates early")
 
     def scale(self, features):
         return features.new_full((features.shape[0], 1), self.s)
@@ -351,7 +354,9 @@ class CosFace(ScaledLoss):
     name = "cosface"
     title = "CosFace / AM-Softmax"
     m = HyperParam(0.1, 0.0, 2.0, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.2, 0.35), label="Margin m",
-                   help="subtracted from the target's cosine: the target must beat every other cosine by m")
+                   help="subtracted from the target's cosine: it must beat every other cosine by m. Drag right: "
+                        "the grey gaps widen and the classes tighten; on a circle of ten classes neighbours "
+                        "no longer fit past m ≈ 0.19")
 
     def target_cos(self, cos_y):
         return cosface_cos(cos_y, self.m)
@@ -367,7 +372,8 @@ class ArcFace(ScaledLoss):
     name = "arcface"
     title = "ArcFace"
     m = HyperParam(0.15, 0.0, math.pi, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.3, 0.5), label="Margin m",
-                   unit="rad", help="added to the target's angle: the target must win at θ + m")
+                   unit="rad", help="added to the target's angle: it must win at θ + m. Drag right: a grey gap of "
+                                    "exactly m opens between neighbours and the classes tighten")
 
     def target_cos(self, cos_y):
         return arcface_cos(cos_y, self.m)
@@ -387,10 +393,11 @@ class SVSoftmax(ScaledLoss):
     name = "sv_softmax"
     title = "SV-Softmax"
     t = HyperParam(1.2, 1.0, 4.0, widget=(1.0, 2.0, 0.05), grid=(1.0, 1.2, 1.4), label="t",
-                   help="how much a support vector's logit is raised (t cos θ + t − 1): hard negatives push "
-                        "harder; t = 1 is the plain margin loss")
+                   help="how much a support vector's logit is raised (t cos θ + t − 1). Drag right: the dashed "
+                        "raised-logit curves move in and hard negatives push harder; t = 1: the plain margin loss")
     m = HyperParam(0.1, 0.0, math.pi, widget=(0.0, 0.8, 0.01), label="Margin m",
-                   help="the ground truth's margin: cos θ − m (am) or cos(θ + m) (arc, radians)")
+                   help="the ground truth's margin: cos θ − m (am) or cos(θ + m) (arc, radians). Drag right: "
+                        "the grey gaps widen")
     variant = HyperParam("am", choices=tuple(SV_VARIANTS), widget=list(SV_VARIANTS), label="Ground truth g",
                          help="plain: cos θ; am: cos θ − m; arc: cos(θ + m)")
 

@@ -310,3 +310,14 @@ def test_the_replay_animation_is_prepared_on_the_train_page():
     assert not at.exception and not at.warning
     labels = [e.proto.label for e in at.get("download_button")]
     assert "Replay (GIF)" in labels and "Replay (MP4)" in labels
+
+
+@pytest.mark.parametrize("name", ["train", "compare", "sweep", "geometry"])
+def test_every_page_explains_its_picture_with_the_readmes_figure(name):
+    at = page(name)
+    help_box = next(e for e in at.expander if e.label == "What am I looking at?")
+    text = " ".join(m.value for m in help_box.markdown)
+    readme = (ROOT / "README.md").read_text()
+    assert "**The grey gaps**" in text and "**The grey gaps**" in readme  # the README's own words
+    assert "](docs/" not in text  # its links, which would point nowhere in the app, as plain text
+    assert [c for c in help_box.children.values() if c.type == "image"], "the labelled figure"
