@@ -127,7 +127,7 @@ with st.sidebar:
              help="the sphere has room for large margins; on the circle ten classes run out of it")
     st.number_input("Seed", 0, MAX_SEED, key="sw_seed", **keep)
 with link:
-    share.share(share.publish(link_settings(SWEPT[state.sw_loss]), prefix="sw_"))
+    share.share(share.publish(link_settings(param), prefix="sw_"))
 share.problems("sweep")
 what_am_i_looking_at("One panel per value of the margin, all from the same start. The chart below plots Intra and "
                      "Inter against it; the histograms show the angles within and between classes pulling apart "

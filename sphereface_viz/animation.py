@@ -80,10 +80,10 @@ _DRAWING = threading.Lock()
 
 
 async def _draw(texts, width: int, height: int, pages: int) -> list[bytes]:
-    """texts: the figures' JSON, or a callable making it (run in a thread while Chromium starts)."""
+    """texts: a callable making the figures' JSON, run in a thread while Chromium starts."""
     from playwright.async_api import async_playwright
 
-    made = asyncio.ensure_future(asyncio.to_thread(texts) if callable(texts) else asyncio.sleep(0, texts))
+    made = asyncio.ensure_future(asyncio.to_thread(texts))
     html = (f"<html><body style='margin:0'><div id='fig' style='width:{width}px;height:{height}px'></div>"
             f"<script>{plotly_js()}</script></body></html>")
     shots: dict[int, bytes] = {}
