@@ -8,7 +8,11 @@ render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real
           same frames drawn all in plotly's SVG (before pages/ui/live_chart.js drew their traces on a canvas)
 single    one student on the Train page: redraws per second in the browser, training steps per second
           in the app against the same trainer stepping headless, before and after (the ratio issue #5 asks for)
-sessions  N students at once, each pressing Play: steps/s and redraws/s per session, server memory
+sessions  N students at once, each pressing Play on a run of its own (seeds 0..N-1): steps/s and redraws/s
+          per session, server memory
+room      30 students open the same teacher link and press Play (issue #16): seconds until each shows the
+          whole run, errors, the server's CPU against one headless training of that run, memory; first
+          with the run store empty (one session trains, the rest follow), then again once it holds the run
 cycles    50 open → train → close cycles: server memory before and after (sessions must be freed)
 proxy     deploy/nginx.conf in front of two app processes: every session trains and stays on one process
 
@@ -197,7 +201,8 @@ def sessions(url: str, browser, counts: list[int], pid: int) -> None:
     print(f"  {'N':>3s} {'steps/s per session (min–median)':>34s} {'redraws/s (min–median)':>24s} "
           f"{'server MB':>9s} {'waiting':>7s}")
     for n in counts:
-        opened = [open_session(browser, url) for _ in range(n)]
+        # a run each: students sharing one link share its training (sphereface_viz.store), see `room`
+        opened = [open_session(browser, f"{url}/?seed={k}") for k in range(n)]
         pages = [p for _, p in opened]
         for page in pages:
             play(page)
@@ -210,6 +215,45 @@ def sessions(url: str, browser, counts: list[int], pid: int) -> None:
         print(f"  {n:3d} {min(steps):17.1f} – {statistics.median(steps):6.1f}      "
               f"{min(drawn):10.2f} – {statistics.median(drawn):5.2f}    {rss_mb(pid):9.0f} {waiting:7d}"
               + (f"  {errors} ERRORS" if errors else ""), flush=True)
+        for context, _ in opened:
+            context.close()
+        time.sleep(5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=2&seed=7") -> None:
+    """n sessions open one link; each presses Play; seconds from its Play until it shows the run's last step."""
+    config = TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, loss="a_softmax", dim=2, seed=7)
+    trainer = Trainer(config)
+    torch.set_num_threads(1)
+    began = time.process_time()
+    trainer.run(eval_every=None)
+    alone = time.process_time() - began
+    end = trainer.total_steps
+    print(f"  the link's run: {end:,} steps; trained headless on one thread in {alone:.1f} s of CPU", flush=True)
+    for label in ("store empty: one session trains, the others follow it", "store holding the run: replayed"):
+        opened = [open_session(browser, url + link) for _ in range(n)]
+        pages = [p for _, p in opened]
+        cpu, pressed, shown = cpu_seconds(pid), [], [None] * n
+        for page in pages:
+            play(page)
+            pressed.append(time.monotonic())
+        deadline = time.monotonic() + 300
+        while None in shown and time.monotonic() < deadline:
+            for k, page in enumerate(pages):
+                if shown[k] is None and step_count(page) >= end:
+                    shown[k] = time.monotonic() - pressed[k]
+        cpu = cpu_seconds(pid) - cpu
+        done = [s for s in shown if s is not None]
+        errors = sum(p.get_by_test_id("stException").count() for p in pages)
+        print(f"  {label}: {len(done)} of {n} sessions showed step {end:,}; seconds from Play: median "
+              f"{statistics.median(done):.1f}, max {max(done):.1f}; {errors} errors; server CPU {cpu:.1f} s "
+              f"({cpu / alone:.1f}× one training); server memory {rss_mb(pid):.0f} MB", flush=True)
         for context, _ in opened:
             context.close()
         time.sleep(5)
@@ -275,10 +319,11 @@ def proxy(browser, n: int) -> None:
 
 
 def main() -> None:
-    parts = ["render", "single", "sessions", "cycles", "proxy"]
+    parts = ["render", "single", "sessions", "room", "cycles", "proxy"]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", choices=parts, default=parts)
     p.add_argument("--sessions", nargs="*", type=int, default=[1, 5, 10, 15])
+    p.add_argument("--room", type=int, default=30)
     p.add_argument("--cycles", type=int, default=50)
     args = p.parse_args()
     ttl = 30.0
@@ -294,6 +339,9 @@ def main() -> None:
         if "sessions" in args.only:
             print("\n## concurrent sessions, each training on the Train page")
             sessions(url, browser, args.sessions, server.pid)
+        if "room" in args.only:
+            print(f"\n## a class on one link: {args.room} sessions open it and press Play")
+            room(url, browser, server.pid, args.room)
         if "cycles" in args.only:
             print(f"\n## {args.cycles} open-train-close cycles (disconnectedSessionTTL {ttl:.0f} s)")
             cycles(url, browser, server.pid, args.cycles, ttl)

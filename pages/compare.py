@@ -19,6 +19,7 @@ from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import default_radius
 from sphereface_viz.slots import SLOTS
+from sphereface_viz.store import STORE
 from sphereface_viz.trainer import Trainer
 
 through_router()
@@ -47,7 +48,7 @@ def build() -> None:
         return
     if "cmp_player" in state:
         state.cmp_player.pause()
-    state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session)
+    state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session, store=STORE)
 
 
 def apply_margins() -> None:

@@ -18,6 +18,7 @@ from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import figure_title
 from sphereface_viz.slots import SLOTS
+from sphereface_viz.store import STORE
 from sphereface_viz.sweep import configs, sweep_chart, value_label
 from sphereface_viz.trainer import Trainer
 
@@ -57,7 +58,8 @@ def build() -> None:
         return
     if "sw_player" in state:
         state.sw_player.pause()
-    state.sw, state.sw_player = trainers, Player(list(trainers.values()), SLOTS, state.sw_session, until_end=True)
+    state.sw, state.sw_player = trainers, Player(list(trainers.values()), SLOTS, state.sw_session, until_end=True,
+                                                   store=STORE)
     state.sw_built = (state.sw_loss, tuple(sorted(state.sw_values)), state.sw_dim, state.sw_seed)
 
 

@@ -2,13 +2,11 @@
 system Chromium) and replay.html (a slider and Play button over the snapshots)."""
 from __future__ import annotations
 
-import copy
 import html
 import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .plots import default_radius, feature_figure, figure_title, to_figure, to_json
 from .runio import Run, atomic_write
@@ -37,18 +35,7 @@ def run_loss(run: Run):
 def snapshot_figure(loss, run: Run, index: int, seen, radius=None, points: int | None = None,
                     project: bool = False) -> dict:
     """The figure of snapshot `index`: the loss with that snapshot's W (and bias), its features."""
-    loss = copy.deepcopy(loss)
-    with torch.no_grad():
-        loss.weight.copy_(torch.from_numpy(run.weights[index]))
-        if run.biases is not None:
-            loss.bias.copy_(torch.from_numpy(run.biases[index]))
-    declared = loss.params()
-    for key, value in run.snapshot_metrics[index].items():
-        if key in declared and not key.startswith("lambda"):
-            setattr(loss, key, value)
-    if getattr(loss, "lam", None) is not None and run.snapshot_metrics[index].get("lambda") is not None:
-        # replay the λ of that moment: a constant schedule at that value
-        loss.lambda_base, loss.lambda_min = 0.0, run.snapshot_metrics[index]["lambda"]
+    loss = loss.at(run.weights[index], None if run.biases is None else run.biases[index], run.snapshot_metrics[index])
     features, labels = run.features[index], run.eval_labels
     if points and len(features) > points:
         keep = np.linspace(0, len(features) - 1, points).round().astype(int)

@@ -205,6 +205,22 @@ class MarginLoss(nn.Module):
             setattr(other, key, value)
         return other
 
+    def at(self, weight, bias, metrics: dict) -> "MarginLoss":
+        """A copy as it was at a recorded moment (a snapshot's W, bias and hyper-parameters), for drawing
+        and scoring it. A-Softmax's λ becomes a constant at that moment's value."""
+        loss = copy.deepcopy(self)
+        with torch.no_grad():
+            loss.weight.copy_(torch.as_tensor(weight))
+            if bias is not None:
+                loss.bias.copy_(torch.as_tensor(bias))
+        declared = loss.params()
+        for key, value in metrics.items():
+            if key in declared and not key.startswith("lambda"):
+                setattr(loss, key, value)
+        if getattr(loss, "lam", None) is not None and metrics.get("lambda") is not None:
+            loss.lambda_base, loss.lambda_min = 0.0, metrics["lambda"]
+        return loss
+
 
 class Softmax(MarginLoss):
     """Plain softmax: f_j = W_j·x + b_j for every class, target and other alike."""

@@ -8,16 +8,30 @@ makes every read of a trainer see it between two steps.
 The thread trains only while it holds a training slot (sphereface_viz.slots), in bursts, and only
 while the page keeps calling `heartbeat()`: a closed or disconnected tab stops costing CPU within
 `patience` seconds, and a page that reconnects resumes it with its next heartbeat.
+
+With a run store (sphereface_viz.store) a class trains each untouched run once: a trainer whose run
+is stored further than it has got takes that state and replays the recorded snapshots on screen in a
+few seconds (`Replay`); while another session trains the same run it follows, waiting on the store
+instead of a training slot; otherwise it trains, and writes its run to the store every second.
 """
 from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass
 import time
+import weakref
+from dataclasses import dataclass
+
+import torch
 
 from .slots import TrainingSlots
+from .store import RunStore, pack, run_key, writer_id
 from .trainer import Snapshot, Trainer
+
+FOLLOW_EVERY = 0.25    # seconds between looks at the store while another session trains the run
+WRITE_EVERY = 1.0      # seconds between writes of a run to the store
+REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
+PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
 
 
 @dataclass
@@ -30,6 +44,22 @@ class Frame:
     train_scores: dict      # compactness of the window, keys train_*
     status: dict            # step, loss, lr, λ, ... now
     loss: object            # a copy of the loss now, for drawing
+    replayed: bool = False  # a recorded step shown by a replay: no training window of its own
+
+
+@dataclass
+class Replay:
+    """Steps start → end of a run taken from the store, shown over `seconds` from `began`."""
+
+    start: int
+    end: int
+    began: float
+    seconds: float
+
+    def step(self, now: float) -> int | None:
+        """The step on screen now, or None once the replay is over."""
+        done = 1.0 if self.seconds <= 0 else (now - self.began) / self.seconds
+        return None if done >= 1.0 else self.start + round(done * (self.end - self.start))
 
 
 class PageFirstLock:
@@ -68,17 +98,24 @@ class PageFirstLock:
 
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
-                 patience: float = 3.0, until_end: bool = False):
+                 patience: float = 3.0, until_end: bool = False, store: RunStore | None = None):
         """trainers: stepped round robin (the Compare page's losses get the same number of steps).
-        until_end: each trainer stops at the end of its schedule (a sweep compares finished runs)."""
+        until_end: each trainer stops at the end of its schedule (a sweep compares finished runs).
+        store: share untouched runs with every other session through it."""
         self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
+        self.store, self.writer = store, writer_id(who)
+        self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
+        self.following: set[int] = set()     # trainers whose run another session is training now
+        self.replays: dict[int, Replay] = {}
+        self._written: dict[int, int] = {}   # per trainer: the last step written to the store (or taken from it)
+        self._written_at: dict[int, float] = {}
         self.burst, self.patience = burst, patience
         self.lock = PageFirstLock()  # re-entrant: a page may hold it around several moments
         self.wanted = False      # the user pressed Play
         self.waiting = False     # queued for a training slot
         self._seen = time.monotonic()
         self._thread: threading.Thread | None = None
-        self._scored: dict[int, tuple[Snapshot, dict]] = {}  # per trainer: the last snapshot scored, its scores
+        PLAYERS.add(self)
 
     @property
     def running(self) -> bool:
@@ -106,12 +143,35 @@ class Player:
             self._thread = threading.Thread(target=self._train, name=f"player-{self.who}", daemon=True)
             self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """Playing, with a page that still asks."""
+        return self.wanted and time.monotonic() - self._seen < self.patience
+
+    def shares(self, trainer: Trainer) -> bool:
+        """The trainer shows another session's training, live or replayed: it has no batches of its own."""
+        return id(trainer) in self.following or self.replaying(trainer) is not None
+
+    def replaying(self, trainer: Trainer) -> int | None:
+        """The recorded step a replay shows now, or None."""
+        replay = self.replays.get(id(trainer))
+        return None if replay is None else replay.step(time.monotonic())
+
     def moment(self, trainer: Trainer, test: bool = True) -> Frame:
         """What a redraw needs, all of the same step: a snapshot of the evaluation images (reused if no
         step since), their scores, the training window and its scores, the status, and a copy of the
         loss for drawing while training goes on. The snapshot's forward pass runs outside the lock, on a
         copy of the model, so training does not wait for it. test=False skips that forward pass (the
-        page draws the training window) and scores the latest snapshot there is."""
+        page draws the training window) and scores the latest snapshot there is. During a replay, the
+        recorded snapshot due now, drawn with the loss of its own step."""
+        shown = self.replaying(trainer)
+        if shown is not None:
+            with self.lock:
+                snap = next((s for s in reversed(trainer.snapshots) if s.step <= shown), trainer.snapshots[0])
+                loss = trainer.loss.at(snap.weight, snap.bias, snap.metrics)
+                status = trainer.recorded_status(snap)
+            window = torch.empty(0, trainer.config.dim), torch.empty(0, dtype=torch.long)
+            return Frame(snap, self._scores(trainer, snap, loss), window, {}, status, loss, replayed=True)
         with self.lock:
             latest = trainer.snapshots[-1] if trainer.snapshots else None
             if latest is not None and (latest.step == trainer.step_count or not test):
@@ -123,33 +183,107 @@ class Player:
             snap = take()
             with self.lock:
                 trainer.keep(snap)
-        # A snapshot is scored once, with the loss of its own step when test=True: drawing the training
-        # window reuses it between test snapshots, and 2,000 points' pair angles cost ~27 ms a redraw.
-        scored, scores = self._scored.get(id(trainer), (None, None))
-        if scored is not snap:
-            scores = trainer.score_snapshot(snap, loss)
-            self._scored[id(trainer)] = (snap, scores)
-        return Frame(snap, scores, window, trainer.train_scores(window), status, loss)
+        return Frame(snap, self._scores(trainer, snap, loss), window, trainer.train_scores(window), status, loss)
+
+    @staticmethod
+    def _scores(trainer: Trainer, snap: Snapshot, loss) -> dict:
+        """A snapshot is scored once, with the loss of its own step when test=True: drawing the training
+        window reuses it between test snapshots, 2,000 points' pair angles cost ~27 ms a redraw, and a
+        stored snapshot is shared by every session replaying it."""
+        if snap.scores is None:
+            snap.scores = trainer.score_snapshot(snap, loss)
+        return snap.scores
 
     def unfinished(self) -> list[Trainer]:
         if not self.until_end:
             return self.trainers
         return [t for t in self.trainers if t.step_count < t.total_steps]
 
+    def _mine(self) -> list[Trainer]:
+        """The unfinished trainers this session trains itself."""
+        return [t for t in self.unfinished() if id(t) not in self.following]
+
     def _alive(self) -> bool:
-        return self.wanted and not self.stopped and time.monotonic() - self._seen < self.patience
+        return self.alive and not self.stopped
 
     def _train(self) -> None:
-        while self._alive():
-            with self.slots.slot(self.who, timeout=0.25) as granted:
-                self.waiting = not granted
-                end = time.monotonic() + self.burst
-                while granted and time.monotonic() < end and self._alive():
-                    with self.lock.between_steps():
-                        for trainer in self.unfinished():
-                            trainer.step(1)
-                    if not self.unfinished():
-                        self.wanted = False
+        try:
+            while self._alive():
+                self._share()
+                if not self._mine():
+                    self.waiting = False
+                    time.sleep(FOLLOW_EVERY)
+                    continue
+                with self.slots.slot(self.who, timeout=0.25) as granted:
+                    self.waiting = not granted
+                    end = time.monotonic() + self.burst
+                    while granted and time.monotonic() < end and self._alive() and self._mine():
+                        with self.lock.between_steps():
+                            for trainer in self._mine():
+                                trainer.step(1)
+                        if not self.unfinished():
+                            self.wanted = False
+                self._write(every=WRITE_EVERY)
+        finally:
+            self._write(every=0.0)
+            self._release()
         self.waiting = False
         if self.stopped:
             self.wanted = False
+
+    # --- the run store ---------------------------------------------------------------------------
+    def _share(self) -> None:
+        """Take what the store has beyond each untouched trainer, and see who trains each one now."""
+        if self.store is None:
+            return
+        for trainer in self.trainers:
+            key = self.keys[id(trainer)]
+            if not trainer.pristine or trainer.stopped:
+                self.following.discard(id(trainer))
+                continue
+            entry = self.store.get(key)
+            end = trainer.total_steps if self.until_end else None
+            if entry is not None and entry.step > trainer.step_count and (end is None or entry.step <= end):
+                self._adopt(trainer, entry)
+            if end is not None and trainer.step_count >= end:
+                self.following.discard(id(trainer))
+            elif self.store.claim(key, self.writer):
+                self.following.discard(id(trainer))
+            else:
+                self.following.add(id(trainer))
+
+    def _adopt(self, trainer: Trainer, entry) -> None:
+        with self.lock:
+            start = self.replaying(trainer)
+            start = trainer.step_count if start is None else start
+            share = (entry.step - start) / trainer.total_steps
+            self.replays[id(trainer)] = Replay(start, entry.step, time.monotonic(), REPLAY_SECONDS * min(1.0, share))
+            trainer.resume(entry.state, entry.snapshots, entry.history)
+            self._written[id(trainer)] = entry.step
+
+    def _write(self, every: float) -> None:
+        """Store the untouched runs this session trained further than the store has them, at most once
+        per `every` seconds per trainer."""
+        if self.store is None:
+            return
+        now = time.monotonic()
+        for trainer in self.trainers:
+            if not trainer.pristine or trainer.stopped or trainer.step_count <= self._written.get(id(trainer), 0):
+                continue
+            if now - self._written_at.get(id(trainer), -float("inf")) < every:
+                continue
+            with self.lock:
+                step, data = pack(trainer, self.writer)
+            self.store.put(self.keys[id(trainer)], step, data)
+            self._written[id(trainer)], self._written_at[id(trainer)] = step, now
+
+    def _release(self) -> None:
+        if self.store is not None:
+            for trainer in self.trainers:
+                self.store.release(self.keys[id(trainer)], self.writer)
+            self.following.clear()
+
+
+def playing() -> int:
+    """Sessions of this process playing now (training, queued or following the store)."""
+    return sum(1 for player in list(PLAYERS) if player.alive)

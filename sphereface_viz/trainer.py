@@ -127,6 +127,9 @@ class Snapshot:
     weight: np.ndarray     # (num_classes, dim) the class vectors W_j
     bias: np.ndarray | None
     metrics: dict = field(default_factory=dict)
+    # accuracy and compactness once measured (player.Player.moment): a snapshot read from the run store
+    # is shared by every session replaying it, and each would otherwise measure it again
+    scores: dict | None = field(default=None, compare=False, repr=False)
 
 
 def one_cycle(progress: float) -> float:
@@ -209,6 +212,9 @@ class Trainer:
                                                            self.total_steps // 200)
         self.step_count = 0
         self.rewarm_from: int | None = None  # step of the last live change of the loss
+        # No live change yet: the run is the configuration's own, which every session with the same
+        # configuration trains bit for bit, so it may be shared (sphereface_viz.store).
+        self.pristine = True
         # The latest training batches' features and labels, as the loss saw them: drawn and measured
         # without another forward pass (`train_window`).
         self.recent: deque[tuple[torch.Tensor, torch.Tensor]] = deque(
@@ -219,7 +225,7 @@ class Trainer:
         self.history: list[dict] = []
         self.snapshots: deque[Snapshot] = deque(maxlen=config.max_snapshots)
         self._order = torch.empty(0, dtype=torch.long)
-        self._good = self._state()
+        self._good = self.state()
 
     @staticmethod
     def _seen_only(images: torch.Tensor, labels: torch.Tensor, remap: torch.Tensor):
@@ -248,6 +254,7 @@ class Trainer:
                 self.rewarm_from = self.step_count
         if params:
             self.stopped = None
+            self.pristine = False
 
     @property
     def lr(self) -> float:
@@ -337,26 +344,50 @@ class Trainer:
     def parameters(self):
         return list(self.model.parameters()) + list(self.loss.parameters())
 
-    def _state(self) -> dict:
+    def state(self) -> dict:
+        """Everything the next step depends on: weights, momentum, the batch order and its random
+        generator, A-Softmax's λ counter. Restored (`_restore`), training goes on bit
+        for bit: the last good state, and what the run store keeps."""
         return copy.deepcopy({"step": self.step_count, "model": self.model.state_dict(),
-                              "loss": self.loss.state_dict(), "optimizer": self.optimizer.state_dict()})
+                              "loss": self.loss.state_dict(), "optimizer": self.optimizer.state_dict(),
+                              "generator": self.generator.get_state(), "order": self._order,
+                              "iteration": getattr(self.loss, "iteration", 0), "last": dict(self.last),
+                              "train_seconds": self.train_seconds})
+
+    def _restore(self, state: dict) -> None:
+        self.step_count = int(state["step"])
+        self.model.load_state_dict(state["model"])
+        self.loss.load_state_dict(state["loss"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self._order = state["order"].clone()
+        if hasattr(self.loss, "iteration"):
+            self.loss.iteration = int(state["iteration"])
+        self.last = dict(state["last"])
+
+    def resume(self, state: dict, snapshots: list[Snapshot], history: list[dict]) -> None:
+        """Go on from another trainer's state of the same configuration (sphereface_viz.store), with its
+        recorded snapshots and history in place of this one's."""
+        self._restore(state)
+        self.train_seconds = float(state["train_seconds"])
+        self.snapshots = deque(snapshots, maxlen=self.config.max_snapshots)
+        self.history = list(history)
+        self.recent.clear()
+        self.stopped, self._good = None, self.state()
 
     def _checkpoint(self) -> bool:
         """Keep the current state as the last good one if every weight is finite; else stop."""
         if self._finite():
-            self._good = self._state()
+            self._good = self.state()
             return True
         self._stop(f"the weights became non-finite by step {self.step_count}")
         return False
 
     def _stop(self, reason: str) -> None:
         """Stop with a reason and roll back to the last state whose weights were all finite."""
-        self.step_count = self._good["step"]
+        self._restore(self._good)
         self.stopped = (f"{reason}; training stopped and the last good state (step {self.step_count}) was kept "
                         "(try a smaller learning rate)")
-        self.model.load_state_dict(self._good["model"])
-        self.loss.load_state_dict(self._good["loss"])
-        self.optimizer.load_state_dict(self._good["optimizer"])
 
     # --- measuring -------------------------------------------------------------------------------
     @torch.no_grad()
@@ -413,6 +444,13 @@ class Trainer:
     def status(self) -> dict:
         return {"step": self.step_count, "epoch": self.epoch, "train_seconds": self.train_seconds,
                 "lr": self.lr, "lambda": self.lam, "stopped": self.stopped, **self.last}
+
+    def recorded_status(self, snap: Snapshot) -> dict:
+        """`status` as it was at one of this run's snapshots, for a replay of an untouched run."""
+        return {"step": snap.step, "epoch": snap.step / self.steps_per_epoch, "train_seconds": math.nan,
+                "lr": self.config.lr * one_cycle(snap.step / self.total_steps), "lambda": snap.metrics.get("lambda"),
+                "stopped": None, "loss": snap.metrics.get("loss", math.nan),
+                "train_accuracy": snap.metrics.get("train_accuracy", math.nan)}
 
     @torch.no_grad()
     def snapshot(self) -> Snapshot:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -46,6 +47,8 @@ def app_server(port: int | None = None, *options: str, env: dict | None = None):
     """`streamlit run app.py` on loopback; yields (url, process). The server's output goes to
     artifacts/logs/streamlit-<port>.log: a pipe nobody reads would fill and stall the server."""
     port = port or free_port()
+    # each server its own run store: a test's sessions share runs, tests do not (sphereface_viz.store)
+    env = {"SPHEREFACE_VIZ_RUNS": tempfile.mkdtemp(prefix="sphereface-viz-runs-"), **(env or {})}
     log = server_log(port)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:

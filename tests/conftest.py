@@ -1,5 +1,6 @@
 import io
 import os
+import tempfile
 import zipfile
 
 import numpy as np
@@ -7,6 +8,8 @@ import pytest
 
 # Nothing may download during the tests: the loaders (and CLI subprocesses, which inherit this) stay offline.
 os.environ["SPHEREFACE_VIZ_OFFLINE"] = "1"
+# The run store (sphereface_viz.store) of the tests' own sessions: never the user's cache.
+os.environ.setdefault("SPHEREFACE_VIZ_RUNS", tempfile.mkdtemp(prefix="sphereface-viz-runs-"))
 
 # How many cases each fuzzer tried, printed at the end of the run (CI's log shows it).
 FUZZED: dict[str, int] = {}

@@ -1,0 +1,250 @@
+"""Runs trained once for the whole room: a run store on disk, shared by every session and app process.
+
+A run is a function of its configuration, the code and the data: one thread, one seed, the same
+steps bit for bit (tests/test_trainer.py). So when thirty students open the teacher's link, one
+session trains and the others replay what it recorded. Per key the store keeps the longest stretch
+of the untouched run anyone has trained: its snapshots (to replay) and the trainer's state at its last
+step (to go on from, `Trainer.resume`).
+
+- An entry is one .npz of plain arrays, written to a temporary file and renamed: readers never see
+  half of one. Two writers of a key take turns under a file lock and the longer run wins.
+- One session at a time trains a key: it holds the key's claim, a small file it touches while it
+  trains; a claim untouched for `PATIENCE` seconds (a closed tab, a killed process) is free again.
+- The store is bounded: past `max_bytes` the least recently used entries go first.
+- An entry that cannot be read is deleted and trained again; it never reaches a page.
+- Nothing is unpickled: the run is runio's format, the state `torch.load(..., weights_only=True)`.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import os
+import socket
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .runio import Run, atomic_write, load_run, run_from_trainer, run_to_bytes
+from .trainer import Snapshot, Trainer
+
+PATIENCE = 5.0           # seconds a claim holds without being touched
+DEFAULT_MB = 512         # $SPHEREFACE_VIZ_RUNS_MB; 0 turns the store off
+MAX_ENTRY_BYTES = 80 * 2**20  # a run file's bound (runio) and a state's: nothing larger is read back
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the package's source: a changed loss or trainer must not replay an older run."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _data_hash(dataset) -> str:
+    digest = hashlib.sha256()
+    for tensor in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def run_key(trainer: Trainer) -> str:
+    """Everything that decides the run: its configuration as it started, the code and the data."""
+    config = trainer.config.to_dict()
+    config.pop("data_dir"), config.pop("download")  # where the data lives is not what it is
+    text = json.dumps({"config": config, "code": code_version(), "data": _data_hash(trainer.data)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Entry:
+    """A stored stretch of a run: its snapshots and history up to `step`, and the state at `step`."""
+
+    step: int
+    snapshots: list[Snapshot]
+    history: list[dict]
+    state: dict
+    writer: str
+
+
+def pack(trainer: Trainer, writer: str) -> tuple[int, bytes]:
+    """This moment of a trainer (take it between steps) as an entry file; a snapshot of the step itself
+    ends its run, so a session replaying it draws the state it goes on from."""
+    if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count:
+        trainer.snapshot()
+    state = io.BytesIO()
+    torch.save(trainer.state(), state)
+    meta = {"step": trainer.step_count, "writer": writer, "steps_per_epoch": trainer.steps_per_epoch}
+    buffer = io.BytesIO()
+    np.savez(buffer, run=np.frombuffer(run_to_bytes(run_from_trainer(trainer)), np.uint8),
+             state=np.frombuffer(state.getvalue(), np.uint8), meta=np.array(json.dumps(meta)))
+    return trainer.step_count, buffer.getvalue()
+
+
+def _snapshots(run: Run, steps_per_epoch: int) -> list[Snapshot]:
+    return [Snapshot(int(step), int(step) / steps_per_epoch, run.features[i], run.weights[i],
+                     None if run.biases is None else run.biases[i], dict(metrics))
+            for i, (step, metrics) in enumerate(zip(run.steps, run.snapshot_metrics))]
+
+
+def _read(data: bytes) -> Entry:
+    """An entry from its file's bytes: plain arrays, the run checked by runio, the state by torch's
+    weights-only reader. Raises on anything else."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        meta = json.loads(str(arrays["meta"]))
+        run = load_run(arrays["run"].tobytes(), name="stored run")
+        state = torch.load(io.BytesIO(arrays["state"].tobytes()), weights_only=True)
+    if int(run.steps[-1]) != int(meta["step"]) or int(state["step"]) != int(meta["step"]):
+        raise ValueError(f"stored steps disagree: {run.steps[-1]}, {state['step']}, {meta['step']}")
+    return Entry(int(meta["step"]), _snapshots(run, max(1, int(meta["steps_per_epoch"]))), run.history, state,
+                 str(meta["writer"]))
+
+
+class RunStore:
+    def __init__(self, root: str | os.PathLike, max_bytes: int):
+        self.root, self.max_bytes = Path(root), int(max_bytes)
+        self._cache: OrderedDict[str, tuple[tuple, Entry]] = OrderedDict()  # key → (file's stat, entry)
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.npz"
+
+    # --- entries ---------------------------------------------------------------------------------
+    def get(self, key: str) -> Entry | None:
+        """The stored stretch of a run, or None. Parsed once per version of the file, and shared: every
+        session of this process replaying a key holds the same snapshots. A damaged entry is deleted."""
+        path = self.path(key)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._cache.pop(key, None)
+            return None
+        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        cached = self._cache.get(key)
+        if cached and cached[0] == version:
+            self._cache.move_to_end(key)
+            return cached[1]
+        try:
+            if stat.st_size > MAX_ENTRY_BYTES:
+                raise ValueError(f"{stat.st_size:,} bytes")
+            entry = _read(path.read_bytes())
+        except FileNotFoundError:  # evicted or replaced meanwhile
+            return None
+        except Exception:  # noqa: BLE001 - whatever a damaged file raises, it is dropped and trained again
+            path.unlink(missing_ok=True)
+            self._cache.pop(key, None)
+            return None
+        _used(path)
+        self._cache[key] = (version, entry)
+        while len(self._cache) > 8:
+            self._cache.popitem(last=False)
+        return entry
+
+    def put(self, key: str, step: int, data: bytes) -> bool:
+        """Store a run up to `step` (`pack`), unless the store already has as much of it. The file is
+        written whole, then renamed into place; writers of one key take turns."""
+        with self._locked(key):
+            stored = self.get(key)
+            if stored is not None and stored.step >= step:
+                return False
+            atomic_write(self.path(key), data)
+        self.evict()
+        return True
+
+    def evict(self) -> None:
+        """Delete the least recently used entries until the store fits in max_bytes."""
+        entries = []
+        for path in self.root.glob("*.npz"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            entries.append((stat.st_atime, stat.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+
+    @contextmanager
+    def _locked(self, key: str):
+        """An exclusive lock of the key across processes (fcntl; where there is none, the rename alone)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        with open(self.root / f"{key}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # --- claims: who trains a key now --------------------------------------------------------------
+    def claim(self, key: str, who: str) -> bool:
+        """Take or keep the right to train `key`: True if it is `who`'s now. A claim untouched for
+        PATIENCE seconds is free; the holder touches it with every call."""
+        path = self.root / f"{key}.claim"
+        with self._locked(key):
+            try:
+                holder, age = path.read_text(), time.time() - path.stat().st_mtime
+            except (FileNotFoundError, UnicodeDecodeError):
+                holder, age = None, None
+            if holder not in (None, who) and age is not None and age < PATIENCE:
+                return False
+            if holder == who:
+                os.utime(path)
+            else:
+                atomic_write(path, who.encode())
+            return True
+
+    def release(self, key: str, who: str) -> None:
+        path = self.root / f"{key}.claim"
+        with self._locked(key):
+            try:
+                if path.read_text() == who:
+                    path.unlink()
+            except (FileNotFoundError, UnicodeDecodeError):
+                pass
+
+
+def _used(path: Path) -> None:
+    """Mark an entry as just read, for eviction: set its access time (mounts with relatime or noatime
+    would not), keeping its modification time, which says which version it is."""
+    try:
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+    except FileNotFoundError:
+        pass
+
+
+def writer_id(session: str) -> str:
+    """A session's name across the processes sharing the folder."""
+    return f"{socket.gethostname()}:{os.getpid()}:{session}"
+
+
+def default_store() -> RunStore | None:
+    """$SPHEREFACE_VIZ_RUNS (else the per-user cache's runs/), bounded by $SPHEREFACE_VIZ_RUNS_MB
+    (0: no store)."""
+    megabytes = float(os.environ.get("SPHEREFACE_VIZ_RUNS_MB") or DEFAULT_MB)
+    if megabytes <= 0:
+        return None
+    root = os.environ.get("SPHEREFACE_VIZ_RUNS")
+    if not root:
+        import pooch
+
+        root = Path(pooch.os_cache("sphereface-viz")) / "runs"
+    return RunStore(root, int(megabytes * 2**20))
+
+
+# One per server process: every session of the app shares it (and, through the folder, other processes).
+STORE = default_store()

@@ -1,0 +1,191 @@
+"""The run store (issue #16): a run trained once is replayed by every other session, on disk, bounded,
+atomic, safe with several processes, and a damaged entry is dropped and trained again."""
+import multiprocessing
+import time
+
+import torch
+
+from sphereface_viz import player as player_module
+from sphereface_viz.player import Player
+from sphereface_viz.slots import TrainingSlots
+from sphereface_viz.store import PATIENCE, RunStore, pack, run_key
+from sphereface_viz.trainer import TrainConfig, Trainer
+
+SMALL = {"width": 4, "threads": 1, "eval_size": 50, "snapshot_every": 10**9, "max_snapshots": 300}
+
+
+def trainer(**kw) -> Trainer:
+    return Trainer(TrainConfig(**{**SMALL, **kw}))
+
+
+def wait_until(condition, seconds=30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def same_weights(a: Trainer, b: Trainer) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def stored(store: RunStore, tr: Trainer) -> int:
+    step, data = pack(tr, "test")
+    store.put(run_key(tr), step, data)
+    return step
+
+
+def test_a_run_taken_from_the_store_goes_on_bit_for_bit(tmp_path):
+    """A-Softmax with shift augmentation: weights, momentum, the batch order, the augmentation's random
+    generator and λ's counter all come back, or the resumed run drifts from the uninterrupted one."""
+    store = RunStore(tmp_path, 2**30)
+    first = trainer(loss="a_softmax", seed=3)
+    first.step(30)
+    stored(store, first)
+    second = trainer(loss="a_softmax", seed=3)
+    entry = store.get(run_key(second))
+    assert entry.step == entry.snapshots[-1].step == 30  # a stored run ends with a snapshot of its state
+    second.resume(entry.state, entry.snapshots, entry.history)
+    second.step(25)
+    straight = trainer(loss="a_softmax", seed=3)
+    straight.step(55)
+    assert second.loss.lam == straight.loss.lam and same_weights(second, straight)
+    assert torch.equal(second.features(second.eval_images), straight.features(straight.eval_images))
+
+
+def test_the_key_is_the_run_and_not_where_its_data_lives(tmp_path):
+    base = trainer()
+    assert run_key(base) == run_key(trainer(data_dir=str(tmp_path)))
+    assert run_key(base) != run_key(trainer(seed=1))
+    assert run_key(base) != run_key(trainer(hparams={"m": 2}))
+    other = trainer()
+    other.data = type(base.data)(**{**base.data.__dict__, "x_test": base.data.x_test + 1e-3})
+    assert run_key(base) != run_key(other)
+
+
+def test_a_hit_replays_the_stored_run_without_training(tmp_path, monkeypatch):
+    """The second session gets the first one's run while every training slot is taken: it replays the
+    recorded steps on screen, in order, then shows the stored state."""
+    store = RunStore(tmp_path, 2**30)
+    first = trainer(loss="cosface")
+    for _ in range(4):
+        first.step(20)
+        first.snapshot()
+    stored(store, first)
+    slots = TrainingSlots(1)
+    assert slots.acquire("teacher", timeout=1)  # nobody else may train
+    second = trainer(loss="cosface")
+    monkeypatch.setattr(player_module, "REPLAY_SECONDS", 4.0 * second.total_steps / 80)  # these 80 steps: 4 s
+    player = Player([second], slots, "student", store=store)
+    player.play()
+    try:
+        assert wait_until(lambda: second.step_count == 80)
+        shown = []
+        while player.replaying(second) is not None:
+            frame = player.moment(second)
+            assert frame.replayed and frame.status["step"] == frame.snap.step
+            shown.append(frame.snap.step)
+            player.heartbeat()
+            time.sleep(0.05)
+        assert shown == sorted(shown) and {20, 40, 60} <= set(shown)
+        assert not player.moment(second).replayed and same_weights(second, first)
+    finally:
+        player.pause()
+        slots.release("teacher")
+
+
+def test_a_session_follows_the_one_training_the_same_run(tmp_path):
+    """Two sessions, one run: one trains, the other follows it from the store and holds no slot; when
+    the trainer pauses, the follower takes the run on from where it is."""
+    store = RunStore(tmp_path, 2**30)
+    slots = TrainingSlots(2)
+    a, b = trainer(), trainer()
+    teacher, student = Player([a], slots, "teacher", store=store), Player([b], slots, "student", store=store)
+    teacher.play()
+    assert wait_until(lambda: a.step_count > 0)
+    student.play()
+    try:
+        for _ in range(40):
+            teacher.heartbeat(), student.heartbeat()
+            assert slots.load()[0] <= 1  # never two trainings of one run
+            time.sleep(0.1)
+        assert student.shares(b) and b.step_count > 0
+        teacher.pause()
+        reached = b.step_count
+        assert wait_until(lambda: (student.heartbeat(), b.step_count > a.step_count + 20)[1], PATIENCE + 20)
+        assert b.step_count > reached and not student.following
+    finally:
+        teacher.pause()
+        student.pause()
+
+
+def test_a_live_change_leaves_the_shared_run(tmp_path):
+    store = RunStore(tmp_path, 2**30)
+    tr = trainer(loss="cosface")
+    tr.step(5)
+    tr.set_live(m=0.2)
+    player = Player([tr], TrainingSlots(1), "me", store=store)
+    player.play()
+    assert wait_until(lambda: (player.heartbeat(), tr.step_count > 30)[1])
+    player.pause()
+    assert store.get(run_key(tr)) is None
+
+
+def _write_repeatedly(root: str, steps: int) -> None:
+    store, tr = RunStore(root, 2**30), trainer()
+    for _ in range(steps // 5):
+        tr.step(5)
+        stored(store, tr)
+
+
+def test_two_processes_writing_one_run_leave_the_longer_whole(tmp_path):
+    spawn = multiprocessing.get_context("spawn")
+    writers = [spawn.Process(target=_write_repeatedly, args=(str(tmp_path), steps)) for steps in (40, 60)]
+    for process in writers:
+        process.start()
+    for process in writers:
+        process.join(120)
+        assert process.exitcode == 0
+    straight = trainer()
+    straight.step(60)
+    entry = RunStore(tmp_path, 2**30).get(run_key(straight))
+    assert entry.step == 60
+    assert all(torch.equal(entry.state["model"][k], v) for k, v in straight.model.state_dict().items())
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_damaged_entry_is_dropped_and_the_run_trained_again(tmp_path):
+    store = RunStore(tmp_path, 2**30)
+    tr = trainer()
+    tr.step(10)
+    stored(store, tr)
+    path = store.path(run_key(tr))
+    whole = path.read_bytes()
+    for damaged in (whole[: len(whole) // 2], b"PK\x03\x04" + bytes(100), whole.replace(b"head", b"hexd")):
+        path.write_bytes(damaged)
+        assert store.get(run_key(tr)) is None and not path.exists()
+    path.write_bytes(whole[:-50])
+    fresh = trainer()
+    player = Player([fresh], TrainingSlots(1), "me", store=store)
+    player.play()
+    assert wait_until(lambda: (player.heartbeat(), fresh.step_count > 15)[1])
+    player.pause()
+    assert store.get(run_key(fresh)).step == fresh.step_count
+
+
+def test_the_store_keeps_to_its_size_and_drops_the_least_recently_used(tmp_path):
+    runs = [trainer(seed=seed) for seed in range(4)]
+    for tr in runs:
+        tr.step(3)
+    one = len(pack(runs[0], "test")[1])
+    store = RunStore(tmp_path, int(2.5 * one))
+    stored(store, runs[0])
+    time.sleep(0.05)
+    stored(store, runs[1])
+    time.sleep(0.05)
+    assert store.get(run_key(runs[0])) is not None  # read: now the most recently used
+    time.sleep(0.05)
+    stored(store, runs[2])
+    kept = {tr.config.seed for tr in runs if store.path(run_key(tr)).exists()}
+    assert kept == {0, 2}
+    assert sum(p.stat().st_size for p in tmp_path.glob("*.npz")) <= store.max_bytes
