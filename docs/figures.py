@@ -12,17 +12,16 @@
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from appdriver import app_server, chromium  # noqa: E402 - one way to start the app, shared with the tests
 from sphereface_viz import animation  # noqa: E402
 from sphereface_viz.export import snapshot_figure  # noqa: E402
 from sphereface_viz.plots import INK  # noqa: E402
@@ -87,38 +86,6 @@ def anatomy(trainer, run, out: Path) -> None:
     from PIL import Image
 
     Image.fromarray(frame).save(out / "anatomy.png", optimize=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def browsing():
-    """`streamlit run app.py` on loopback and a headless Chromium; yields (url, browser)."""
-    from playwright.sync_api import sync_playwright
-
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 90
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            if time.time() > deadline:
-                raise RuntimeError("streamlit did not start")
-            time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=animation.browser_path(), args=animation.FLAGS)
-            try:
-                yield f"http://127.0.0.1:{port}", browser
-            finally:
-                browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def opened(browser, url: str):
@@ -191,7 +158,7 @@ def main(argv=None) -> int:
         trainer, run = trained(args.quick)
         settling(trainer, run, args.out, args.quick)
         anatomy(trainer, run, args.out)
-    with browsing() as (url, browser):
+    with app_server() as (url, _), chromium() as browser:
         if args.only != "lesson":
             train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
         if args.only != "readme":

@@ -12,7 +12,7 @@ from pages.ui.help import what_am_i_looking_at
 from pages.ui.live_chart import live_chart
 from pages.ui.routing import through_router
 from sphereface_viz.export import moment_figure
-from sphereface_viz.limits import MAX_SWEEP_VALUES, no_room_for_a_session
+from sphereface_viz.limits import MAX_SEED, MAX_SWEEP_VALUES, no_room_for_a_session
 from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
@@ -25,7 +25,6 @@ from sphereface_viz.trainer import Trainer
 through_router()
 
 TICK = 1.0  # four panels and the chart per redraw; training goes on in between (sphereface_viz.player)
-MAX_SEED = 10**6
 SWEPT = {name: cls.swept() for name, cls in LOSSES.items() if cls.swept() is not None}
 state = st.session_state
 

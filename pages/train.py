@@ -10,18 +10,19 @@ import streamlit as st
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.live_chart import live_chart
-from pages.ui import share
+from pages.ui import projector, share
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import Choice, Number
 from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
-from sphereface_viz.limits import no_room_for_a_session
+from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
-from sphereface_viz.player import Player
+from sphereface_viz.player import Player, playing
 from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
+from sphereface_viz.store import STORE
 from sphereface_viz.trainer import TrainConfig, Trainer
 
 through_router()
@@ -34,7 +35,6 @@ DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
 BATCH_SIZES, WIDTHS = [16, 32, 64, 128, 256], [4, 8, 16, 32]
 LEARNING_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
-MAX_SEED = 10**6
 CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
 RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
@@ -67,7 +67,7 @@ def reset() -> None:
         return
     if "player" in state:
         state.player.pause()
-    state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id)
+    state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE)
     state.radius, state.curve = None, []
     trainer.snapshot()
 
@@ -121,6 +121,10 @@ def sidebar() -> None:
         st.radio("Draw", list(DRAWN), key="drawn", format_func=DRAWN.get, horizontal=True, **keep,
                  help="training batches: the features the loss has just acted on (no extra forward pass, so "
                       "redraws are cheaper); test images: fixed images the model never trains on")
+        st.toggle("Projector view", key="projector", **keep,
+                  help="large type, and the chart filling a 1280×720 screen, sidebar folded (» opens it); "
+                       "on a 1920×1080 projector, zoom the browser to 150%")
+    projector.fill_the_screen(state.projector)  # outside the sidebar, which it may fold
 
 
 def link_settings(loss: str) -> dict:
@@ -129,12 +133,13 @@ def link_settings(loss: str) -> dict:
             **{key: link_control(param) for key, param in shown(loss).items()},
             "lr": Choice(tuple(LEARNING_RATES)), "seed": Number(0, MAX_SEED, integer=True),
             "batch_size": Choice(tuple(BATCH_SIZES)), "width": Choice(tuple(WIDTHS)), "points": Choice(tuple(POINTS)),
-            "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN))}
+            "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN)), "projector": Choice((False, True))}
 
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "points": 1000, "project": False, "drawn": TEST, "error": None, "curve": []}
+            "width": 16, "points": 1000, "project": False, "drawn": TEST, "projector": False, "error": None,
+            "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
     for key, param in shown(state.loss).items():
@@ -161,15 +166,16 @@ def controls(trainer: Trainer, player: Player) -> None:
 
 
 def redraw_interval() -> float:
-    """TICK, stretched when the server has more playing sessions than training slots: one process draws
-    for every student, and redraws that cannot keep up would starve the training they show."""
-    training, waiting = SLOTS.load()
-    return TICK * max(1.0, (training + waiting) / SLOTS.capacity)
+    """TICK, stretched when the server has more playing sessions than cores: one process draws for every
+    student (those following a shared run too), and redraws that cannot keep up would starve the
+    training they show."""
+    return TICK * max(1.0, playing() / SLOTS.capacity)
 
 
 def frame(trainer: Trainer, player: Player) -> dict:
     """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
-    window = state.drawn == TRAINING
+    # a run shared through the store has no training batches of this session's own
+    window = state.drawn == TRAINING and not player.shares(trainer)
     # Drawing the training batches needs no forward pass; the test numbers beside them refresh every TEST_EVERY s.
     test = not window or time.monotonic() - state.get("tested_at", -math.inf) >= TEST_EVERY
     moment = player.moment(trainer, test=test)
@@ -185,7 +191,8 @@ def frame(trainer: Trainer, player: Player) -> dict:
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
                             "test accuracy": scores["test_accuracy"], **{k: scores.get(k) for k in CURVE_ANGLES}})
     figure = moment_figure(trainer, moment.snap, moment.loss, project=state.project, radius=state.radius,
-                           window=moment.window if window else None, step=status["step"] if window else None)
+                           window=moment.window if window else None, step=status["step"] if window else None,
+                           font_scale=projector.FONT_SCALE if state.projector else 1.0)
     curve, last = state.curve[-400:], state.get("view") or {}
     history, history_at = last.get("history"), last.get("history_at", -math.inf)
     # The curves move slowly: while playing they redraw once a second, not every tick (~30 ms of browser each)
@@ -244,7 +251,7 @@ def show(view: dict) -> None:
     # the browser's CPU on them than on the figure, and training on digits in the app ran at 42–53 steps/s
     # instead of 62–69 (README, "A classroom on one server").
     live_chart(view["figure"], key="live", height=640,
-               numbers=numbers(view["status"], view["angles"], view.get("tested_step")))
+               numbers=numbers(view["status"], view["angles"], view.get("tested_step")), projector=state.projector)
     if view["history"]:
         live_chart(view["history"], key="history", height=200)
 
@@ -255,7 +262,13 @@ def live_view() -> None:
     # Always one element here, so the chart below keeps its place: an element that comes and goes
     # above it would make Streamlit re-mount the chart's iframe (a full reload, the camera lost).
     notice = st.empty()
-    if player.waiting:
+    sharing = player.sharing(trainer)
+    if sharing == "following":
+        notice.info("Another session is training this very run, so this one shows it as it goes, without "
+                    "training it twice. Moving a *Live* slider makes the run your own.", icon="👥")
+    elif sharing == "replaying":
+        notice.info("Replaying this run as another session trained it: trained once for the whole room.", icon="⏩")
+    elif player.waiting:
         training, waiting = SLOTS.load()
         notice.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
                     f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")

@@ -14,6 +14,7 @@ MAX_EPOCHS = 200.0        # length of the schedule [recipes: 15-30; MNIST 2.75]
 MAX_EVAL_SIZE = 10_000    # evaluation images per snapshot [app: 250-2,000; CLI 2,000; MNIST's test set: 10,000]
 MAX_SNAPSHOTS = 400       # snapshots a run keeps [app 300, CLI 400]
 MAX_CLASSES = 100         # [10]
+MAX_SEED = 10**6          # a seed the pages and their links offer [0] (the CLI takes any up to 2**32 - 1)
 
 # run files (sphereface_viz.runio reads these from the zip directory and .npy headers first)
 MAX_RUN_FILE_BYTES = 64 * 2**20    # a run file as uploaded or read [a default CLI run: ~3 MB]

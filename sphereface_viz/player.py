@@ -152,6 +152,16 @@ class Player:
         """The trainer shows another session's training, live or replayed: it has no batches of its own."""
         return id(trainer) in self.following or self.replaying(trainer) is not None
 
+    def sharing(self, trainer: Trainer) -> str | None:
+        """What a page should say: "following" while another session trains this run, "replaying" while
+        a stored run plays on screen (not the sub-second catch-ups of following), else None."""
+        if id(trainer) in self.following:
+            return "following"
+        replay = self.replays.get(id(trainer))
+        if replay is not None and replay.seconds >= 1.0 and self.replaying(trainer) is not None:
+            return "replaying"
+        return None
+
     def replaying(self, trainer: Trainer) -> int | None:
         """The recorded step a replay shows now, or None."""
         replay = self.replays.get(id(trainer))

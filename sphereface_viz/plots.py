@@ -23,6 +23,18 @@ FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 18, "color": IN
 RING_SAMPLES = 1440  # 0.25° per sample on the circle
 BREAK = complex(math.nan, math.nan)  # ends one piece of a trace drawn in several (x and y both NaN)
 MAX_POINTS = 2000    # features drawn per frame; more are subsampled evenly
+# plotly.js draws its modebar 2 px below the figure's top edge, buttons 22 px high (its CSS, .modebar and
+# .modebar-btn; the bar ends 25 px down in Chromium): a title starting lower is never under it, however
+# long the title or narrow the chart.
+MODEBAR_BAND = 26
+# A W arrow reaches W_LENGTH sphere radii from the centre and the scene's axes SCENE_EXTENT radii. plotly.js
+# fits the scene to the plot area's height (a 45° field of view), so a label pointing sideways leaves a
+# narrow plot area first. With the camera's eye at SCENE_EYE, a W label at any turn of the sphere stays
+# inside a plot area down to 0.72 as wide as high, which 1.35 and 1.45 did not. The Train page's is 0.8 at
+# 1400 px, 0.87 in its projector view, and 0.65 at 1280 px with the sidebar open, where a label pointing
+# exactly sideways can still touch the edge.
+W_LENGTH, SCENE_EXTENT = 1.2, 1.5
+SCENE_EYE = {"x": 0.95, "y": 0.95, "z": 0.6}
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -219,7 +231,9 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
                    colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False, hoverinfo="skip",
                    # hovering the sphere would draw its x, y and z contour lines through the mouse
                    contours={axis: {"highlight": False} for axis in "xyz"},
-                   lighting={"ambient": 0.85, "diffuse": 0.2, "specular": 0.05}, name="regions")]
+                   # no shading: plotly's light darkened the far side (ambient 0.85) and the pastel regions read as
+                   # grey; lit by ambient alone, each region shows its colourscale colour
+                   lighting={"ambient": 1.0, "diffuse": 0.0, "specular": 0.0, "fresnel": 0.0}, name="regions")]
     for name, other, style in [*((n, o, "dash") for n, o in comparison_losses(loss)),
                                ("decision boundary", loss, "solid")]:
         o = owner if other is loss else decision_regions(other, xyz.reshape(-1, 3) * radius).reshape(n_lat, n_lon).numpy()
@@ -233,7 +247,7 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
         else features
     traces += feature_traces(shown, labels, class_names, seen, loss, scale=radius * 1.03 if (project or loss.normalised)
                              else 1.0, dim=3)
-    w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy() * radius * 1.35
+    w = torch.nn.functional.normalize(loss.weight.detach().double(), dim=1).numpy() * radius * W_LENGTH
     xs, ys, zs = [], [], []
     for v in w:
         xs += [0, v[0], None]
@@ -244,7 +258,7 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
     traces.append(dict(type="scatter3d", x=w[:, 0], y=w[:, 1], z=w[:, 2], mode="text", showlegend=False,
                        text=[f"W{seen[i]}" for i in range(len(w))], textfont={"size": 15, "color": INK},
                        hoverinfo="skip"))
-    return traces, radius * 1.45
+    return traces, radius * SCENE_EXTENT
 
 
 def figure_title(loss: MarginLoss, step: int, wrap: bool = False) -> str:
@@ -260,13 +274,14 @@ def figure_title(loss: MarginLoss, step: int, wrap: bool = False) -> str:
 
 
 def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, project: bool = False,
-                   radius: float | None = None, title: str = "") -> dict:
+                   radius: float | None = None, title: str = "", font_scale: float = 1.0) -> dict:
     """Features with the loss's decision regions: circle (2-D) or sphere (3-D); softmax in the plane.
 
     Returns a plotly.js figure as a plain dict (building plotly's validated objects cost 5× the
     geometry); `to_figure` wraps it for export. radius: the ring / sphere radius in feature units;
     pass the same value frame after frame so the axes stay still. Ignored (1.0) for `project`, and
-    for normalised 3-D losses (always the unit sphere).
+    for normalised 3-D losses (always the unit sphere). font_scale: every text (title, legend, hover,
+    W labels) this many times its size, for a room reading a projector.
     """
     features, labels = subsample(np.asarray(features, np.float32), np.asarray(labels))
     dim = features.shape[1]
@@ -280,11 +295,22 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
         traces, extent = figure_2d(loss, features, labels, class_names, seen, project, radius if not project else 1.0)
     else:
         traces, extent = figure_3d(loss, features, labels, class_names, seen, project, radius)
+    for trace in traces:  # the W labels
+        if "textfont" in trace:
+            trace["textfont"] = {**trace["textfont"], "size": trace["textfont"]["size"] * font_scale}
+    title_size = 22 * font_scale
+    # below the modebar, which shows over the figure's top right while the mouse is on it; automargin makes
+    # room for a title given more lines later (the Compare and Margin sweep pages do)
     layout = {
-        "title": {"text": title, "x": 0.02, "font": {"size": 22}}, "font": FONT, "template": "plotly_white",
-        "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10}, "uirevision": "features",
-        "legend": {"itemsizing": "constant", "font": {"size": 16}}, "hoverlabel": {"font": {"size": 16}},
-        "paper_bgcolor": "white", "plot_bgcolor": "white"}
+        "title": {"text": title, "x": 0.02, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top",
+                  "pad": {"t": MODEBAR_BAND}, "automargin": True, "font": {"size": title_size}},
+        "font": {**FONT, "size": FONT["size"] * font_scale}, "template": "plotly_white",
+        "margin": {"l": 10, "r": 10, "t": round(MODEBAR_BAND + 1.4 * title_size) if title else 10, "b": 10},
+        # each class is a legend group of its own, and plotly's 10 px between groups made the legend's 13 entries
+        # taller than a projector's plot area
+        "uirevision": "features", "legend": {"itemsizing": "constant", "font": {"size": 16 * font_scale},
+                                             "tracegroupgap": 2},
+        "hoverlabel": {"font": {"size": 16 * font_scale}}, "paper_bgcolor": "white", "plot_bgcolor": "white"}
     if dim == 2:
         # ticks "" said outright: plotly.js in the live chart gets the template's name only, not its settings
         axis = {"range": [-extent, extent], "showgrid": False, "zeroline": False, "showticklabels": False, "ticks": ""}
@@ -295,7 +321,7 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
         axis = {"range": [-extent, extent], "showbackground": False, "showgrid": False, "zeroline": False,
                 "showticklabels": False, "showspikes": False, "title": {"text": ""}}
         layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
-                           "camera": {"eye": {"x": 0.95, "y": 0.95, "z": 0.6}}, "uirevision": "camera"}
+                           "camera": {"eye": dict(SCENE_EYE)}, "uirevision": "camera"}
     return {"data": traces, "layout": layout}
 
 

@@ -321,3 +321,25 @@ def test_every_page_explains_its_picture_with_the_readmes_figure(name):
     assert "**The grey gaps**" in text and "**The grey gaps**" in readme  # the README's own words
     assert "](docs/" not in text  # its links, which would point nowhere in the app, as plain text
     assert [c for c in help_box.children.values() if c.type == "image"], "the labelled figure"
+
+
+def test_a_projector_link_opens_the_projector_view_and_the_toggle_leaves_it():
+    def live_chart_args(at: AppTest) -> dict:
+        return next(a for a in (json.loads(e.proto.json_args) for e in at.get("component_instance"))
+                    if a.get("numbers"))
+
+    def chrome(at: AppTest) -> bool:
+        return any("stMainBlockContainer" in m.value for m in at.markdown)
+
+    normal = live_chart_args(page("train"))
+    at = page("train", {"projector": "true"})
+    assert at.session_state["projector"] is True and at.sidebar.toggle(key="projector").value
+    projected = live_chart_args(at)
+    assert projected["projector"] is True and not normal["projector"] and chrome(at)
+    size = {name: json.loads(args["figure"])["layout"]["title"]["font"]["size"]
+            for name, args in (("normal", normal), ("projected", projected))}
+    assert size["projected"] > size["normal"]
+    assert link_of(at)["projector"] == "true"
+    at.sidebar.toggle(key="projector").set_value(False).run()
+    assert not at.exception and not live_chart_args(at)["projector"] and not chrome(at)
+    assert link_of(at)["projector"] == "false"

@@ -310,3 +310,47 @@ def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, craft
             page.wait_for_timeout(500)
         assert step_count(page) >= 5
         page.close()
+
+
+def test_a_class_on_one_link_trains_the_run_once(server, browser):
+    """Issue #16: a second student presses Play on the link a first one is training: the second page
+    follows that training, says so, and holds no training slot; when the first pauses, the second takes
+    the run on from there. A third student, later, gets the whole run replayed."""
+    link = f"{server}/?loss=cosface&dim=2&seed=11"
+    first, second, third = (browser.new_context(viewport={"width": 1400, "height": 950}).new_page() for _ in range(3))
+    try:
+        for page in (first, second):
+            page.goto(link, wait_until="domcontentloaded")
+            live_frame(page)
+        first.get_by_role("button", name="Play").click()
+        deadline = time.time() + 60
+        while step_count(first) < 60 and time.time() < deadline:
+            first.wait_for_timeout(300)
+        second.get_by_role("button", name="Play").click()
+        expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
+        deadline = time.time() + 60
+        while step_count(second) < 100 and time.time() < deadline:
+            second.wait_for_timeout(300)
+        assert step_count(second) >= 100  # the first session's steps, shown on the second page
+        shot(second, "13-following-a-shared-run")
+        first.get_by_role("button", name="Pause").click()
+        paused_at = step_count(first)
+        expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=30_000)
+        deadline = time.time() + 60
+        while step_count(second) < paused_at + 50 and time.time() < deadline:
+            second.wait_for_timeout(300)
+        assert step_count(second) >= paused_at + 50  # the run goes on in the second session
+        second.get_by_role("button", name="Pause").click()
+        reached = step_count(second)
+        third.goto(link, wait_until="domcontentloaded")
+        live_frame(third)
+        third.get_by_role("button", name="Play").click()
+        expect(third.get_by_text("Replaying this run")).to_be_visible(timeout=30_000)
+        deadline = time.time() + 60
+        while step_count(third) < reached and time.time() < deadline:
+            third.wait_for_timeout(300)
+        assert step_count(third) >= reached
+        third.get_by_role("button", name="Pause").click()
+    finally:
+        for page in (first, second, third):
+            page.context.close()

@@ -1,6 +1,11 @@
 """pages/ui/live_chart.js in Chromium, without a server: 2-D traces land on the canvas at the pixels the axes put
 them (computed here by hand) and in figure order, legend clicks hide them, hover shows their text, and a figure
 with two panels keeps its lines in plotly's SVG."""
+import functools
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
 import numpy as np
 import pytest
 from appdriver import chromium
@@ -38,15 +43,15 @@ def figure():
         "layout": LAYOUT}
 
 
-def render(page, fig, numbers=None) -> None:
-    page.evaluate("([f, n]) => window.postMessage({type: 'streamlit:render', args: {figure: f, height: 400, name: 't',"
-                  " numbers: n}}, '*')", [to_json(fig), numbers])
+def render(page, fig, numbers=None, projector=False) -> None:
+    page.evaluate("([f, n, p]) => window.postMessage({type: 'streamlit:render', args: {figure: f, height: 400,"
+                  " name: 't', numbers: n, projector: p}}, '*')", [to_json(fig), numbers, projector])
 
 
-def show(browser, fig, wait: str = "() => window.drawnPoints === 3", numbers=None):
+def show(browser, fig, wait: str = "() => window.drawnPoints === 3", numbers=None, projector=False):
     page = browser.new_page(viewport={"width": 900, "height": 500})
     page.goto(write_files().as_uri())
-    render(page, fig, numbers)
+    render(page, fig, numbers, projector)
     page.wait_for_function(wait)
     return page
 
@@ -145,3 +150,62 @@ def test_numbers_are_shown_beside_the_chart_and_only_their_text_changes(browser)
     assert page.locator('[data-label="Step"] .help').get_attribute("title") == "epoch 0.02"
     render(page, figure())  # a chart without numbers (the history, Compare) has the whole width
     page.wait_for_function("() => getComputedStyle(document.getElementById('numbers')).display === 'none'")
+
+
+def test_the_projector_view_sets_the_numbers_large_in_two_columns(browser):
+    """Eleven numbers beside a chart one 720-px screen high: twice the type's size in one column would not fit."""
+    numbers = [{"label": "Step", "value": "120", "help": None}, {"label": "Loss", "value": "0.522", "help": None},
+               {"label": "Intra ° (test / train)", "value": "14.5 / 10.3", "help": None}]
+
+    def measure(projector: bool) -> dict:
+        page = show(browser, figure(), numbers=numbers, projector=projector)
+        box = {n["label"]: page.locator(f'[data-label="{n["label"]}"]').bounding_box() for n in numbers}
+        size = float(page.evaluate("() => getComputedStyle(document.querySelector('.value')).fontSize")[:-2])
+        panel = page.locator("#numbers").bounding_box()
+        page.close()
+        return {"box": box, "size": size, "panel": panel}
+
+    normal, large = measure(False), measure(True)
+    assert large["size"] > normal["size"]
+    step, loss, intra = (large["box"][n["label"]] for n in numbers)
+    assert step["y"] == loss["y"] and loss["x"] > step["x"] + step["width"]  # side by side
+    assert intra["y"] > step["y"] + step["height"] - 1 and intra["width"] > 1.8 * step["width"]  # its own row
+    assert large["panel"]["width"] / 900 == pytest.approx(1 / 3, abs=0.03)
+
+
+def test_in_the_projector_view_the_chart_reaches_the_bottom_of_the_window(browser, tmp_path):
+    """Inside a page that puts the chart 100 px down (as Streamlit does, under a notice or the Play button), served
+    from one origin like Streamlit's components, the frame asks for the window's height below it, less 12 px."""
+    shutil.copytree(write_files().parent, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "page.html").write_text(
+        '<body style="margin:0"><div style="height:100px"></div><iframe id="f" src="index.html" '
+        'style="border:0;width:900px;height:400px;display:block"></iframe><div style="height:2000px"></div>'
+        '<script>addEventListener("message", (e) => { if (e.data.type === "streamlit:setFrameHeight") '
+        'window.asked = e.data.height; });</script></body>')
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path))) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        page = browser.new_page(viewport={"width": 900, "height": 500})
+        try:
+            page.goto(f"http://127.0.0.1:{server.server_port}/page.html")
+            frame = page.frame_locator("#f").first
+            frame.locator("#chart").wait_for(state="attached")
+
+            def asked(projector: bool) -> int:
+                page.evaluate("() => { window.asked = null; }")
+                frame.locator("body").evaluate(
+                    "(body, [f, p]) => window.postMessage({type: 'streamlit:render', args: {figure: f, height: 400, "
+                    "name: 't', projector: p}}, '*')", [to_json(figure()), projector])
+                page.wait_for_function("() => window.asked !== null")
+                return page.evaluate("() => window.asked")
+
+            assert asked(True) == 500 - 100 - 12
+            page.evaluate("() => window.scrollTo(0, 60)")  # the page scrolled: the frame's place in it is the same
+            assert asked(True) == 500 - 100 - 12
+            assert asked(False) == 400
+        finally:
+            page.close()
+            server.shutdown()

@@ -169,3 +169,65 @@ def test_figure_title_names_the_values_the_boundaries_use():
         "SV-Softmax · m = 0.25 · s = 8 · t = 1.4 · step 0"
     assert figure_title(build_loss("softmax", 2, 10), 3) == "Softmax · step 3"
     assert figure_title(build_loss("arcface", 2, 10), 9, wrap=True) == "ArcFace<br>m = 0.15 · s = 16 · step 9"
+
+
+def test_projector_type_is_larger_everywhere():
+    """font_scale enlarges every text a room reads: title, legend, hover, W labels, in 2-D and 3-D."""
+    torch.manual_seed(0)
+    for dim in (2, 3):
+        loss = build_loss("arcface", dim, 10)
+        normal, large = (feature_figure(loss, *cloud(dim=dim), NAMES, title="ArcFace · step 1", font_scale=scale)
+                         for scale in (1.0, 1.3))
+        for path in (("title", "font"), ("legend", "font"), ("hoverlabel", "font"), ("font",)):
+            a, b = normal["layout"], large["layout"]
+            for key in path:
+                a, b = a[key], b[key]
+            assert b["size"] > a["size"], path
+        labels = [[t["textfont"]["size"] for t in fig["data"] if "W0" in list(t.get("text") or [])]
+                  for fig in (normal, large)]
+        assert labels[0] and all(b > a for a, b in zip(*labels))
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("scale", [1.0, 1.3])
+def test_the_title_starts_below_the_modebar(dim, scale):
+    """plotly.js draws its modebar 2 px below the figure's top with 22-px buttons (.modebar, .modebar-btn in its
+    CSS), ending 25 px down in Chromium, and shows it while the mouse is on the chart: a title hanging from
+    the top must start below that, and the top margin must hold it above the plot."""
+    torch.manual_seed(0)
+    fig = feature_figure(build_loss("a_softmax", dim, 10), *cloud(dim=dim), NAMES, font_scale=scale,
+                         title="A-Softmax (SphereFace) · m = 4 · λ = 1,000 · step 12,345")
+    title, layout = fig["layout"]["title"], fig["layout"]
+    assert (title["yref"], title["y"], title["yanchor"]) == ("container", 1, "top")
+    assert title["pad"]["t"] >= 25
+    assert layout["margin"]["t"] >= title["pad"]["t"] + 1.2 * title["font"]["size"]
+
+
+@pytest.mark.parametrize("name,radius", [("arcface", None), ("softmax", 6.0)])
+def test_w_labels_stay_in_view_whichever_way_the_sphere_is_turned(name, radius):
+    """plotly.js maps a cube scene's axis range onto [−0.5, 0.5] and looks at it from the camera's eye with a
+    45° vertical field of view (gl-plot3d: fovy π/4, the plot area's width / height as aspect). A point at
+    distance ρ from the centre is seen at most asin(ρ / |eye|) off the view's axis, sideways at the worst
+    turn; there it must land inside a plot area 0.72 as wide as high (the Train page's is 0.8 at 1400 px),
+    with 5% to spare for the label's own half-width."""
+    torch.manual_seed(0)
+    fig = feature_figure(build_loss(name, 3, 10), *cloud(dim=3), NAMES, radius=radius)
+    scene = fig["layout"]["scene"]
+    low, high = scene["xaxis"]["range"]
+    assert scene["aspectmode"] == "cube" and scene["yaxis"]["range"] == scene["zaxis"]["range"] == [low, high]
+    labels = next(t for t in fig["data"] if t.get("mode") == "text")
+    points = np.stack([labels["x"], labels["y"], labels["z"]], 1)
+    assert len(points) == 10 and (points > low).all() and (points < high).all()
+    rho = np.linalg.norm((points - (low + high) / 2) / (high - low), axis=1).max()
+    eye = np.linalg.norm([scene["camera"]["eye"][k] for k in "xyz"])
+    sideways = math.tan(math.asin(rho / eye)) / (math.tan(math.pi / 8) * 0.72)
+    assert sideways <= 0.95
+
+
+def test_3d_regions_show_their_own_colours():
+    """plotly.js lights a surface point with min(ambient + diffuse·cos, 1) of its colour plus specular and
+    fresnel highlights: ambient 1 with neither highlight leaves each region exactly its colourscale colour,
+    not greyed where the light falls away."""
+    fig = feature_figure(build_loss("cosface", 3, 10), *cloud(dim=3), NAMES)
+    light = traces(fig, kind="surface")[0]["lighting"]
+    assert light["ambient"] >= 1 and light["specular"] == 0 and light["fresnel"] == 0

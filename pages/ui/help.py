@@ -8,6 +8,7 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE = ROOT / "docs" / "img" / "anatomy.png"
+KEY = "what-am-i-looking-at"  # its container's, by which the projector view (pages/ui/projector.py) hides it
 
 
 @lru_cache(maxsize=1)
@@ -25,7 +26,7 @@ def explanation() -> str:
 
 def what_am_i_looking_at(first: str = "") -> None:
     """The folded help; `first`: what is particular to this page, said before the common picture."""
-    with st.expander("What am I looking at?", icon=":material/help:"):
+    with st.container(key=KEY), st.expander("What am I looking at?", icon=":material/help:"):
         if first:
             st.markdown(first)
         if FIGURE.exists():

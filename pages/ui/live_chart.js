@@ -200,14 +200,16 @@ chart.addEventListener("mouseleave", () => { tip.style.display = "none"; });
 // --- numbers beside the chart ----------------------------------------------------------------------
 // Made once per set of labels; a redraw changes only the values' text.
 const panel = document.getElementById("numbers");
-function showNumbers(numbers) {
-  panel.style.display = numbers ? "block" : "none";
+function showNumbers(numbers, projector) {
+  panel.style.display = !numbers ? "none" : projector ? "grid" : "block";
   if (!numbers) return;
   const labels = numbers.map((n) => n.label).join("\n");
   if (panel.dataset.labels !== labels) {
     panel.replaceChildren(...numbers.map((n) => {
       const row = document.createElement("div"), label = document.createElement("div");
       row.dataset.label = n.label;
+      // projector: two columns, but a long label (Intra, Inter, the criteria) comes with a long value: both
+      row.className = n.label.length > 14 ? "wide" : "";
       label.className = "label"; label.textContent = n.label;
       if (n.help) {
         const help = document.createElement("span");
@@ -229,27 +231,58 @@ function showNumbers(numbers) {
   });
 }
 
+// --- projector: the chart down to the window's bottom edge ---------------------------------------------
+// Wherever the chart starts (a notice above it moves it down), it ends just above the bottom of the window: the
+// room sees all of it without a scroll. The frame's place in the page is its place on screen plus every scroll above.
+let projected = null;  // the last render's arguments, while in the projector view
+function fitted(height) {
+  try {
+    const frame = window.frameElement;
+    if (!projected || !frame) return height;
+    let top = frame.getBoundingClientRect().top;
+    for (let el = frame.parentElement; el; el = el.parentElement) top += el.scrollTop;
+    return Math.max(360, Math.floor(window.parent.innerHeight - top - 12));
+  } catch (e) {
+    return height;  // a page of another origin around the frame: the height asked for
+  }
+}
+function refit() {
+  if (!projected) return;
+  const height = fitted(projected.height);
+  if (chart.style.height === height + "px") return;
+  chart.style.height = height + "px";
+  send("streamlit:setFrameHeight", {height});
+}
+try {
+  window.parent.addEventListener("resize", refit);
+} catch (e) { /* another origin: no resizes to follow */ }
+setInterval(refit, 500);  // a notice above the chart came or went after the last render had measured
+
 // --- Streamlit ------------------------------------------------------------------------------------
 window.renders = 0;
 window.addEventListener("message", (event) => {
   const msg = event.data;
   if (!msg || msg.type !== "streamlit:render") return;
-  const height = msg.args.height;
+  projected = msg.args.projector ? msg.args : null;
+  const height = fitted(msg.args.height);
+  chart.style.height = height + "px";  // before plotly sizes itself to it
   store = "live_chart:" + msg.args.name;
-  showNumbers(msg.args.numbers);
+  document.body.classList.toggle("projector", !!msg.args.projector);
+  showNumbers(msg.args.numbers, msg.args.projector);
   if (msg.args.figure !== window.lastFigure) {  // a busy server re-sends the last frame: nothing to draw
     window.lastFigure = msg.args.figure;
     const fig = JSON.parse(msg.args.figure);
     const view = fig.layout.scene && camera();
     if (view) fig.layout.scene.camera = view;
     takeShapes(fig);
+    const hoverFont = fig.layout.hoverlabel && fig.layout.hoverlabel.font;  // the canvas's hover text, as plotly's
+    tip.style.fontSize = (hoverFont && hoverFont.size || 16) + "px";
     const kind = fig.layout.scene ? "3-D" : "2-D";
     if (chart.dataset.kind && chart.dataset.kind !== kind) {  // a new plot: reacting from a 2-D one left 3-D drags dead
       Plotly.purge(chart);
       listening = false;
     }
     chart.dataset.kind = kind;
-    chart.style.height = height + "px";
     // no modebar snapshot: it would save plotly's SVG without the canvas (the page has its own downloads)
     const config = {responsive: true, displaylogo: false};
     if (shapes.length) config.modeBarButtonsToRemove = ["toImage"];

@@ -25,7 +25,10 @@ INDEX = """<!doctype html><html><head><meta charset="utf-8"><script src="plotly.
 #numbers{flex:1;display:none;padding-left:16px;color:#31333F;font-family:"Source Sans Pro","Source Sans 3",sans-serif}
 #numbers .label{font-size:14px;margin-top:12px}#numbers .value{font-size:30px;line-height:1.25}
 #numbers .help{display:inline-block;width:14px;height:14px;margin-left:6px;border:1px solid #999;border-radius:50%;
-font-size:10px;line-height:14px;text-align:center;color:#666;cursor:help}</style></head>
+font-size:10px;line-height:14px;text-align:center;color:#666;cursor:help}
+.projector #chart{flex:2}.projector #numbers{grid-template-columns:1fr 1fr;column-gap:16px;align-content:start}
+.projector #numbers .label{font-size:19px;margin-top:6px}.projector #numbers .value{font-size:34px;line-height:1.1}
+.projector #numbers .wide{grid-column:span 2}</style></head>
 <body><div id="row"><div id="chart"></div><div id="numbers"></div></div><script src="live_chart.js"></script>
 </body></html>"""
 SCRIPT = Path(__file__).with_suffix(".js")
@@ -52,8 +55,12 @@ def _component():
     return components.declare_component("live_chart", path=str(FOLDER))
 
 
-def live_chart(figure: dict | str, key: str, height: int = 640, numbers: list[dict] | None = None) -> None:
+def live_chart(figure: dict | str, key: str, height: int = 640, numbers: list[dict] | None = None,
+               projector: bool = False) -> None:
     """Draw (or redraw in place) a plotly.js figure: a dict, or its JSON already made (`plots.to_json`).
-    numbers: {label, value, help} shown beside it, a quarter of the width, like st.metric."""
+    numbers: {label, value, help} shown beside it, a quarter of the width, like st.metric. projector: the
+    chart reaches down to the bottom of the window (`height` where the page around it cannot be measured),
+    and the numbers, in large type, take two columns over a third of the width, so that all of them fit
+    beside it."""
     _component()(figure=figure if isinstance(figure, str) else to_json(figure), height=height, name=key, key=key,
-                 numbers=numbers, default=None)
+                 numbers=numbers, projector=projector, default=None)

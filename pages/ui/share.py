@@ -14,24 +14,27 @@ def query() -> dict:
     return st.query_params.to_dict()
 
 
+def _take(asked: dict, declared: dict, prefix: str) -> list[str]:
+    """The usable values of `asked` into session state (as prefix + key); the messages for the rest."""
+    values, said = links.read(asked, declared)
+    for key, value in values.items():
+        state[prefix + key] = value
+    return said
+
+
 def restore(page: str, declared: dict, prefix: str = "") -> None:
     """The first run of `page` in a session: the link's values into session state (as prefix + key), its
     unusable values into the messages `problems` shows."""
-    if state.get(f"link_read_{page}"):
-        return
-    state[f"link_read_{page}"] = True
-    values, state[f"link_problems_{page}"] = links.read(query(), declared)
-    for key, value in values.items():
-        state[prefix + key] = value
+    if not state.get(f"link_read_{page}"):
+        state[f"link_read_{page}"] = True
+        state[f"link_problems_{page}"] = _take(query(), declared, prefix)
 
 
 def restore_first(page: str, declared: dict, prefix: str = "") -> None:
     """Some settings decide what the others are (the loss decides its parameters): read them alone first,
     before restore() reads the rest. Their messages come with restore's."""
     if not state.get(f"link_read_{page}"):
-        values, _ = links.read({k: v for k, v in query().items() if k in declared}, declared)
-        for key, value in values.items():
-            state[prefix + key] = value
+        _take({k: v for k, v in query().items() if k in declared}, declared, prefix)
 
 
 def problems(page: str) -> None:
