@@ -36,7 +36,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from appdriver import app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402
 from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
@@ -55,9 +56,9 @@ def open_session(browser, url: str):
     return context, page
 
 
-def play(page) -> None:
+def play(page, timeout: float = 60_000) -> None:
     page.get_by_role("button", name="Play").click()
-    page.get_by_role("button", name="Pause").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Pause").wait_for(timeout=timeout)
 
 
 def measure(pages, seconds: float) -> list[tuple[float, float]]:
@@ -220,6 +221,16 @@ def sessions(url: str, browser, counts: list[int], pid: int) -> None:
         time.sleep(5)
 
 
+def shown_step(page) -> int:
+    """The step a Train page shows, or -1 while its chart is being drawn again (a busy browser may take
+    longer than a read waits)."""
+    try:
+        return int(page.frame_locator(LIVE_CHART).first.locator('[data-label="Step"] .value')
+                   .inner_text(timeout=5_000).replace(",", ""))
+    except PlaywrightTimeout:
+        return -1
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far (/proc), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -241,12 +252,12 @@ def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=
         pages = [p for _, p in opened]
         cpu, pressed, shown = cpu_seconds(pid), [], [None] * n
         for page in pages:
-            play(page)
+            play(page, timeout=300_000)  # 30 pages drawing on the server's own two cores answer slowly
             pressed.append(time.monotonic())
         deadline = time.monotonic() + 300
         while None in shown and time.monotonic() < deadline:
             for k, page in enumerate(pages):
-                if shown[k] is None and step_count(page) >= end:
+                if shown[k] is None and shown_step(page) >= end:
                     shown[k] = time.monotonic() - pressed[k]
         cpu = cpu_seconds(pid) - cpu
         done = [s for s in shown if s is not None]

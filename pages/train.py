@@ -249,7 +249,7 @@ def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[
 def show(view: dict) -> None:
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure, and training on digits in the app ran at 42–53 steps/s
-    # instead of 62–69 (README, "A classroom on one server").
+    # instead of 62–69 (docs/design.md, "Profiler findings").
     live_chart(view["figure"], key="live", height=640,
                numbers=numbers(view["status"], view["angles"], view.get("tested_step")), projector=state.projector)
     if view["history"]:

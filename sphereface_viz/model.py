@@ -18,7 +18,7 @@ def conv_block(c_in: int, c_out: int) -> nn.Sequential:
     """3×3 conv, batch norm, ReLU: batch norm lets a high learning rate converge in a few epochs.
 
     SphereFace's nets use PReLU; on the CPU its backward pass cost 13–16% of a training step here,
-    and swapping it for ReLU made steps ~20% faster at the same accuracy (bench/train.py, README).
+    and swapping it for ReLU made steps ~20% faster at the same accuracy (bench/train.py, docs/recipes.md).
     """
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 

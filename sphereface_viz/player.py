@@ -29,7 +29,8 @@ from .store import RunStore, pack, run_key, writer_id
 from .trainer import Snapshot, Trainer
 
 FOLLOW_EVERY = 0.25    # seconds between looks at the store while another session trains the run
-WRITE_EVERY = 1.0      # seconds between writes of a run to the store
+WRITE_EVERY = 1.0      # seconds between writes of a run other sessions follow
+WRITE_ALONE = 10.0     # ... of a run nobody follows (each write costs a snapshot and ~2 MB of arrays)
 REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
 PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
 
@@ -233,7 +234,7 @@ class Player:
                                 trainer.step(1)
                         if not self.unfinished():
                             self.wanted = False
-                self._write(every=WRITE_EVERY)
+                self._write()
         finally:
             self._write(every=0.0)
             self._release()
@@ -251,9 +252,9 @@ class Player:
             if not trainer.pristine or trainer.stopped:
                 self.following.discard(id(trainer))
                 continue
-            entry = self.store.get(key)
+            entry = self.store.get(key, beyond=trainer.step_count)
             end = trainer.total_steps if self.until_end else None
-            if entry is not None and entry.step > trainer.step_count and (end is None or entry.step <= end):
+            if entry is not None and (end is None or entry.step <= end):
                 self._adopt(trainer, entry)
             if end is not None and trainer.step_count >= end:
                 self.following.discard(id(trainer))
@@ -261,6 +262,7 @@ class Player:
                 self.following.discard(id(trainer))
             else:
                 self.following.add(id(trainer))
+                self.store.want(key)
 
     def _adopt(self, trainer: Trainer, entry) -> None:
         with self.lock:
@@ -271,16 +273,18 @@ class Player:
             trainer.resume(entry.state, entry.snapshots, entry.history)
             self._written[id(trainer)] = entry.step
 
-    def _write(self, every: float) -> None:
+    def _write(self, every: float | None = None) -> None:
         """Store the untouched runs this session trained further than the store has them, at most once
-        per `every` seconds per trainer."""
+        per `every` seconds per trainer (None: WRITE_EVERY if another session follows it, else WRITE_ALONE)."""
         if self.store is None:
             return
         now = time.monotonic()
         for trainer in self.trainers:
             if not trainer.pristine or trainer.stopped or trainer.step_count <= self._written.get(id(trainer), 0):
                 continue
-            if now - self._written_at.get(id(trainer), -float("inf")) < every:
+            wait = every if every is not None else (
+                WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
+            if now - self._written_at.get(id(trainer), -float("inf")) < wait:
                 continue
             with self.lock:
                 step, data = pack(trainer, self.writer)

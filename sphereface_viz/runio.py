@@ -91,7 +91,8 @@ def run_from_trainer(trainer, last_only: bool = False) -> Run:
         snapshot_metrics=[s.metrics for s in snaps])
 
 
-def run_to_bytes(run: Run) -> bytes:
+def run_to_bytes(run: Run, compress: bool = True) -> bytes:
+    """compress=False: twice the bytes in a tenth of the time, for the run store's frequent writes."""
     meta = {"format": FORMAT, "config": run.config, "history": run.history,
             "class_names": run.class_names, "snapshot_metrics": run.snapshot_metrics}
     arrays = {"meta": np.array(to_json(meta)), "eval_labels": run.eval_labels, "steps": run.steps,
@@ -99,7 +100,7 @@ def run_to_bytes(run: Run) -> bytes:
     if run.biases is not None:
         arrays["biases"] = run.biases.astype(np.float32)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 

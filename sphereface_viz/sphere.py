@@ -32,7 +32,7 @@ def fibonacci_sphere(n: int, dtype=torch.float32) -> torch.Tensor:
 def spread_directions(n: int, dim: int) -> torch.Tensor:
     """n unit vectors spread out: evenly on the circle (dim 2), a golden spiral on the sphere (dim 3),
     random otherwise. Class vectors that start apart cannot trap the features between them; from a
-    random start, 2-D fixed-scale losses often froze with classes out of order (README)."""
+    random start, 2-D fixed-scale losses often froze with classes out of order (docs/recipes.md)."""
     if dim == 2:
         return circle_points(n)[1]
     if dim == 3:

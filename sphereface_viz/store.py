@@ -10,6 +10,7 @@ step (to go on from, `Trainer.resume`).
   half of one. Two writers of a key take turns under a file lock and the longer run wins.
 - One session at a time trains a key: it holds the key's claim, a small file it touches while it
   trains; a claim untouched for `PATIENCE` seconds (a closed tab, a killed process) is free again.
+  Sessions following it touch another file: a run nobody follows is written less often.
 - The store is bounded: past `max_bytes` the least recently used entries go first.
 - An entry that cannot be read is deleted and trained again; it never reaches a page.
 - Nothing is unpickled: the run is runio's format, the state `torch.load(..., weights_only=True)`.
@@ -84,7 +85,7 @@ def pack(trainer: Trainer, writer: str) -> tuple[int, bytes]:
     torch.save(trainer.state(), state)
     meta = {"step": trainer.step_count, "writer": writer, "steps_per_epoch": trainer.steps_per_epoch}
     buffer = io.BytesIO()
-    np.savez(buffer, run=np.frombuffer(run_to_bytes(run_from_trainer(trainer)), np.uint8),
+    np.savez(buffer, run=np.frombuffer(run_to_bytes(run_from_trainer(trainer), compress=False), np.uint8),
              state=np.frombuffer(state.getvalue(), np.uint8), meta=np.array(json.dumps(meta)))
     return trainer.step_count, buffer.getvalue()
 
@@ -112,14 +113,16 @@ class RunStore:
     def __init__(self, root: str | os.PathLike, max_bytes: int):
         self.root, self.max_bytes = Path(root), int(max_bytes)
         self._cache: OrderedDict[str, tuple[tuple, Entry]] = OrderedDict()  # key → (file's stat, entry)
+        self._steps: dict[str, tuple[tuple, int]] = {}  # key → (file's stat, its step): a look costs no read
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
 
     # --- entries ---------------------------------------------------------------------------------
-    def get(self, key: str) -> Entry | None:
-        """The stored stretch of a run, or None. Parsed once per version of the file, and shared: every
-        session of this process replaying a key holds the same snapshots. A damaged entry is deleted."""
+    def get(self, key: str, beyond: int = -1) -> Entry | None:
+        """The stored stretch of a run if it goes beyond step `beyond`, else None. Parsed once per version
+        of the file, and shared: every session of this process replaying a key holds the same snapshots.
+        A damaged entry is deleted."""
         path = self.path(key)
         try:
             stat = path.stat()
@@ -127,6 +130,9 @@ class RunStore:
             self._cache.pop(key, None)
             return None
         version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        known = self._steps.get(key)
+        if known is not None and known[0] == version and known[1] <= beyond:
+            return None
         cached = self._cache.get(key)
         if cached and cached[0] == version:
             self._cache.move_to_end(key)
@@ -142,7 +148,7 @@ class RunStore:
             self._cache.pop(key, None)
             return None
         _used(path)
-        self._cache[key] = (version, entry)
+        self._cache[key], self._steps[key] = (version, entry), (version, entry.step)
         while len(self._cache) > 8:
             self._cache.popitem(last=False)
         return entry
@@ -151,10 +157,11 @@ class RunStore:
         """Store a run up to `step` (`pack`), unless the store already has as much of it. The file is
         written whole, then renamed into place; writers of one key take turns."""
         with self._locked(key):
-            stored = self.get(key)
-            if stored is not None and stored.step >= step:
+            if self.get(key, beyond=step - 1) is not None:  # as far or further already
                 return False
             atomic_write(self.path(key), data)
+            stat = self.path(key).stat()
+            self._steps[key] = ((stat.st_mtime_ns, stat.st_size, stat.st_ino), step)
         self.evict()
         return True
 
@@ -207,6 +214,22 @@ class RunStore:
             else:
                 atomic_write(path, who.encode())
             return True
+
+    def want(self, key: str) -> None:
+        """Say that a session is following `key`: its trainer then writes it often (`wanted`)."""
+        path = self.root / f"{key}.want"
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.touch()
+
+    def wanted(self, key: str) -> bool:
+        """Someone followed `key` within PATIENCE seconds."""
+        try:
+            return time.time() - (self.root / f"{key}.want").stat().st_mtime < PATIENCE
+        except FileNotFoundError:
+            return False
 
     def release(self, key: str, who: str) -> None:
         path = self.root / f"{key}.claim"

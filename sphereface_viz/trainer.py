@@ -20,7 +20,7 @@ from .data import Dataset, load_dataset
 from .losses import ScaledLoss, build_loss, loss_class
 from .model import FeatureNet, NetConfig
 
-# Defaults measured on digits, 2-D (README, "Training recipes"). Losses that normalise x with a fixed
+# Defaults measured on digits, 2-D (docs/recipes.md, "Training recipes"). Losses that normalise x with a fixed
 # scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
 # BN-normalised body, raising their effective step); the ‖x‖-scaled losses need both to generalise.
 # The fixed-scale losses also clip each step's gradient norm (see Trainer.step).
@@ -30,7 +30,7 @@ RECIPES = {
 }
 # A-Softmax in 2-D anneals λ over the first half of its run and needs a longer second half at the full
 # margin: at 15 epochs, m = 2 was barely tighter than m = 1 (test Intra 3.4° against 4.1°, seeds 0-2); at
-# 30, 2.6° against 3.4°. In 3-D 15 epochs already halve Intra from m = 1 to 4 (README, "The margin's effect").
+# 30, 2.6° against 3.4°. In 3-D 15 epochs already halve Intra from m = 1 to 4 (docs/recipes.md, "The margin's effect").
 RECIPES["a_softmax", 2] = {**RECIPES["norm"], "epochs": 30.0}
 REWARM_PEAK, REWARM_LENGTH = 0.3, 0.5
 # Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
@@ -355,12 +355,15 @@ class Trainer:
                               "train_seconds": self.train_seconds})
 
     def _restore(self, state: dict) -> None:
+        # a copy: the optimizer keeps the momentum tensors it is given, and training would then write into
+        # the last good state, or into a stored run every session replaying it shares
+        state = copy.deepcopy(state)
         self.step_count = int(state["step"])
         self.model.load_state_dict(state["model"])
         self.loss.load_state_dict(state["loss"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
-        self._order = state["order"].clone()
+        self._order = state["order"]
         if hasattr(self.loss, "iteration"):
             self.loss.iteration = int(state["iteration"])
         self.last = dict(state["last"])
@@ -394,8 +397,8 @@ class Trainer:
     def features(self, images: torch.Tensor, batch: int = 256,
                  model: torch.nn.Module | None = None) -> torch.Tensor:
         """Embed in chunks of 256: activations of 2,000 MNIST images at once (100 MB) overflow the CPU's
-        caches, and one chunk of 2,000 took twice as long as eight of 256 (README, "A classroom on one
-        server")."""
+        caches, and one chunk of 2,000 took twice as long as eight of 256 (docs/design.md, "Profiler
+        findings")."""
         model = model or self.model
         model.eval()
         return torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])

@@ -11,7 +11,7 @@ from sphereface_viz import data
 from sphereface_viz.data import FILES, DataError, load_dataset, read_idx
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-# MD5 of the decompressed files, from ../shared/data/README.md (the original distribution's bytes)
+# MD5 of the decompressed files, as published with the original distribution (its bytes, once decompressed)
 MNIST_MD5 = {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
              "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
              "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",

@@ -1,5 +1,6 @@
 """The run store (issue #16): a run trained once is replayed by every other session, on disk, bounded,
 atomic, safe with several processes, and a damaged entry is dropped and trained again."""
+import copy
 import multiprocessing
 import time
 
@@ -51,6 +52,25 @@ def test_a_run_taken_from_the_store_goes_on_bit_for_bit(tmp_path):
     straight.step(55)
     assert second.loss.lam == straight.loss.lam and same_weights(second, straight)
     assert torch.equal(second.features(second.eval_images), straight.features(straight.eval_images))
+
+
+def test_sessions_resuming_one_stored_run_do_not_write_into_it(tmp_path):
+    """Every session of a process shares the stored entry it resumed from; training one of them must leave
+    the entry (its momentum buffers included) as it was, so the next session resumes the same run."""
+    store = RunStore(tmp_path, 2**30)
+    first = trainer()
+    first.step(10)
+    stored(store, first)
+    entry = store.get(run_key(first))
+    before = copy.deepcopy(entry.state)
+    taker, later = trainer(), trainer()
+    taker.resume(entry.state, entry.snapshots, entry.history)
+    taker.step(5)
+    later.resume(entry.state, entry.snapshots, entry.history)
+    momentum = [v["momentum_buffer"] for v in entry.state["optimizer"]["state"].values()]
+    assert all(torch.equal(m, b["momentum_buffer"]) for m, b in zip(momentum, before["optimizer"]["state"].values()))
+    later.step(5)
+    assert same_weights(taker, later)
 
 
 def test_the_key_is_the_run_and_not_where_its_data_lives(tmp_path):
