@@ -136,6 +136,7 @@ class Player:
         if self._thread is not None:
             self._thread.join()
         self.slots.leave(self.who)
+        self.replays.clear()  # a paused page shows where the trainer is, not a replay's passing frame
 
     def heartbeat(self) -> None:
         """The page is alive: keep training (or resume it, after a reconnection)."""

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import socket
+import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -114,6 +115,7 @@ class RunStore:
         self.root, self.max_bytes = Path(root), int(max_bytes)
         self._cache: OrderedDict[str, tuple[tuple, Entry]] = OrderedDict()  # key → (file's stat, entry)
         self._steps: dict[str, tuple[tuple, int]] = {}  # key → (file's stat, its step): a look costs no read
+        self._guard = threading.Lock()  # every session's training thread looks through this one store
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -133,10 +135,11 @@ class RunStore:
         known = self._steps.get(key)
         if known is not None and known[0] == version and known[1] <= beyond:
             return None
-        cached = self._cache.get(key)
-        if cached and cached[0] == version:
-            self._cache.move_to_end(key)
-            return cached[1]
+        with self._guard:
+            cached = self._cache.get(key)
+            if cached and cached[0] == version:
+                self._cache.move_to_end(key)
+                return cached[1]
         try:
             if stat.st_size > MAX_ENTRY_BYTES:
                 raise ValueError(f"{stat.st_size:,} bytes")
@@ -148,9 +151,10 @@ class RunStore:
             self._cache.pop(key, None)
             return None
         _used(path)
-        self._cache[key], self._steps[key] = (version, entry), (version, entry.step)
-        while len(self._cache) > 8:
-            self._cache.popitem(last=False)
+        with self._guard:
+            self._cache[key], self._steps[key] = (version, entry), (version, entry.step)
+            while len(self._cache) > 8:
+                self._cache.popitem(last=False)
         return entry
 
     def put(self, key: str, step: int, data: bytes) -> bool:
