@@ -117,6 +117,14 @@ def step_count(page) -> int:
     return int(number(page, "Step").replace(",", ""))
 
 
+def reach(page, step: int, seconds: float = 60, poll: int = 300) -> int:
+    """Wait up to `seconds` for the Train page to show `step` or later; the step it shows then."""
+    deadline = time.time() + seconds
+    while step_count(page) < step and time.time() < deadline:
+        page.wait_for_timeout(poll)
+    return step_count(page)
+
+
 def shown_intra(page) -> float:
     """The Train page's Intra of the test images, in degrees."""
     return float(number(page, "Intra ° (test / train)").split(" / ")[0])

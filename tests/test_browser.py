@@ -6,8 +6,8 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, renders, rss_mb, server_log,
-                       settled, shown_intra, sidebar_slider, slide_to, step_count)
+from appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, reach, renders, rss_mb,
+                       server_log, settled, shown_intra, sidebar_slider, slide_to, step_count)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -171,9 +171,7 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     page.goto(server, wait_until="domcontentloaded")
     live_frame(page)
     page.get_by_role("button", name="Play").click()
-    deadline = time.time() + 60
-    while step_count(page) < 30 and time.time() < deadline:
-        page.wait_for_timeout(500)
+    reach(page, 30, poll=500)
     page.get_by_role("button", name="Pause").click()
     # A busy server may take seconds to handle the click, and training goes on until it does: read the
     # counter once the page says Play again and the run that click started has ended.
@@ -323,33 +321,22 @@ def test_a_class_on_one_link_trains_the_run_once(server, browser):
             page.goto(link, wait_until="domcontentloaded")
             live_frame(page)
         first.get_by_role("button", name="Play").click()
-        deadline = time.time() + 60
-        while step_count(first) < 60 and time.time() < deadline:
-            first.wait_for_timeout(300)
+        reach(first, 60)
         second.get_by_role("button", name="Play").click()
         expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
-        deadline = time.time() + 60
-        while step_count(second) < 100 and time.time() < deadline:
-            second.wait_for_timeout(300)
-        assert step_count(second) >= 100  # the first session's steps, shown on the second page
+        assert reach(second, 100) >= 100  # the first session's steps, shown on the second page
         shot(second, "13-following-a-shared-run")
         first.get_by_role("button", name="Pause").click()
         paused_at = step_count(first)
         expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=30_000)
-        deadline = time.time() + 60
-        while step_count(second) < paused_at + 50 and time.time() < deadline:
-            second.wait_for_timeout(300)
-        assert step_count(second) >= paused_at + 50  # the run goes on in the second session
+        assert reach(second, paused_at + 50) >= paused_at + 50  # the run goes on in the second session
         second.get_by_role("button", name="Pause").click()
         reached = step_count(second)
         third.goto(link, wait_until="domcontentloaded")
         live_frame(third)
         third.get_by_role("button", name="Play").click()
         expect(third.get_by_text("Replaying this run")).to_be_visible(timeout=30_000)
-        deadline = time.time() + 60
-        while step_count(third) < reached and time.time() < deadline:
-            third.wait_for_timeout(300)
-        assert step_count(third) >= reached
+        assert reach(third, reached) >= reached
         third.get_by_role("button", name="Pause").click()
     finally:
         for page in (first, second, third):
