@@ -30,6 +30,7 @@ through_router()
 TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
 TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
+SCORE_EVERY = 1.0  # seconds between scores of the training window while playing
 TEST, TRAINING = "test", "training"
 DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
@@ -68,7 +69,7 @@ def reset() -> None:
     if "player" in state:
         state.player.pause()
     state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE)
-    state.radius, state.curve = None, []
+    state.radius, state.curve, state.window_scored_at = None, [], -math.inf
     trainer.snapshot()
 
 
@@ -178,10 +179,15 @@ def frame(trainer: Trainer, player: Player) -> dict:
     window = state.drawn == TRAINING and not player.shares(trainer)
     # Drawing the training batches needs no forward pass; the test numbers beside them refresh every TEST_EVERY s.
     test = not window or time.monotonic() - state.get("tested_at", -math.inf) >= TEST_EVERY
-    moment = player.moment(trainer, test=test)
+    # the training window's own numbers refresh once a second, its picture at every tick
+    score_window = not player.wanted or time.monotonic() - state.window_scored_at >= SCORE_EVERY
+    began = time.monotonic()  # ticks come every TICK from their start, however long a frame takes
+    moment = player.moment(trainer, test=test, score_window=score_window)
     if test:
         state.tested_at = time.monotonic()
-    status, scores = moment.status, {**moment.scores, **moment.train_scores}
+    if score_window:
+        state.window_scored_at, state.window_scores = time.monotonic(), moment.train_scores
+    status, scores = moment.status, {**moment.scores, **state.window_scores}
     features = moment.window[0].numpy() if window else moment.snap.features
     radius = default_radius(features, state.project)
     # grow at once, shrink slowly: the axes stay still while the features settle
@@ -206,7 +212,7 @@ def frame(trainer: Trainer, player: Player) -> dict:
         history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
         history_at = time.monotonic()
     return {"figure": to_json(figure), "history": history, "history_at": history_at, "status": status,
-            "angles": scores, "tested_step": moment.snap.step, "drawn_at": time.monotonic()}
+            "angles": scores, "tested_step": moment.snap.step, "drawn_at": began}
 
 
 def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[dict]:

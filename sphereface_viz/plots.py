@@ -21,6 +21,7 @@ GAP_COLOUR = "#D4D4D4"
 INK = "#333333"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 18, "color": INK}
 RING_SAMPLES = 1440  # 0.25° per sample on the circle
+DRAW_STRIDE = 4      # of which the region arcs draw every 4th: 1°
 BREAK = complex(math.nan, math.nan)  # ends one piece of a trace drawn in several (x and y both NaN)
 MAX_POINTS = 2000    # features drawn per frame; more are subsampled evenly
 # plotly.js draws its modebar 2 px below the figure's top edge, buttons 22 px high (its CSS, .modebar and
@@ -129,8 +130,10 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
     # split by NaN: the browser's cost is per trace (~2.5 ms a redraw each), and margins make ten gaps.
     runs = {}
     for start, stop, who in runs_on_circle(torch.from_numpy(owner)):
-        idx = np.arange(start, stop + 1) % len(owner)
-        angles = phi.numpy()[idx] + np.where(np.arange(start, stop + 1) >= len(owner), 2 * math.pi, 0)
+        # drawn at 1° (the ends exact): a 1° chord is a hundredth of a pixel off the circle, and every
+        # sample drawn is sent to the browser at every redraw
+        k = np.r_[np.arange(start, stop, DRAW_STRIDE), stop]
+        angles = phi.numpy()[k % len(owner)] + np.where(k >= len(owner), 2 * math.pi, 0)
         runs.setdefault((who, 0 if who == GAP else start), []).append(angles)
     traces = []
     for (who, _), arcs in runs.items():
@@ -138,7 +141,7 @@ def figure_2d(loss, features, labels, class_names, seen, project, radius):
         label = "margin gap" if who == GAP else "owned by " + class_names[seen[who]]
         wedge = [np.r_[0, ring * np.exp(1j * a), 0, BREAK] for a in arcs]
         arc = [np.r_[ring * np.exp(1j * a), BREAK] for a in arcs]
-        wedge, arc = np.concatenate(wedge)[:-1], np.concatenate(arc)[:-1]
+        wedge, arc = np.concatenate(wedge)[:-1].astype(np.complex64), np.concatenate(arc)[:-1].astype(np.complex64)
         traces.append(dict(type="scatter", x=wedge.real, y=wedge.imag, mode="none", fill="toself",
                            fillcolor=rgba(colour, 0.10 if who != GAP else 0.35),
                            line={"width": 0}, hoverinfo="skip", showlegend=False))

@@ -458,15 +458,15 @@ class Trainer:
     @torch.no_grad()
     def snapshot(self) -> Snapshot:
         """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
+        self._checkpoint()  # after a rollback the weights are the good ones, and those are recorded
         return self.keep(self.pose(detached=False)())
 
     def pose(self, detached: bool = True) -> Callable[[], Snapshot]:
-        """Copy what a snapshot of this moment needs (and checkpoint it); the returned call embeds the
-        evaluation images. The forward pass is most of a snapshot's cost (136 ms for 1,000 MNIST
-        images on one thread, four training steps); `detached` embeds with a copy of the model, so
-        the call needs no lock and the live page runs it while training goes on
-        (player.Player.moment). A snapshot taken between steps (`snapshot`) skips the copy."""
-        self._checkpoint()  # after a rollback the weights are the good ones, and those are drawn
+        """Copy what a snapshot of this moment needs; the returned call embeds the evaluation images.
+        The forward pass is most of a snapshot's cost (136 ms for 1,000 MNIST images on one thread,
+        four training steps); `detached` embeds with a copy of the model, so the call needs no lock and
+        the live page runs it while training goes on (player.Player.moment). A snapshot taken between
+        steps (`snapshot`) skips the copy. Posing changes nothing: a redraw never alters training."""
         model = copy.deepcopy(self.model) if detached else self.model
         bias = getattr(self.loss, "bias", None)
         snap = Snapshot(self.step_count, self.epoch, np.empty((0, self.config.dim), np.float32),

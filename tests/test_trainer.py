@@ -94,6 +94,22 @@ def test_nan_loss_stops_with_reason_and_keeps_last_good_state():
     assert tr.step(3)["step"] == 10  # stays stopped
 
 
+def test_a_redraw_changes_nothing_in_training_not_even_where_a_nan_rolls_back_to():
+    """Posing a snapshot for the live page (between recorded snapshots) leaves training as if nobody
+    looked: the same weights after a NaN, rolled back to the same recorded step."""
+    looked, alone = Trainer(small()), Trainer(small())
+    for tr in (looked, alone):
+        tr.step(7)
+    looked.pose()()  # what Player.moment does at a redraw
+    for tr in (looked, alone):
+        real_forward = tr.model.forward
+        tr.model.forward = lambda x, f=real_forward: f(x) * float("nan")
+        tr.step(1)
+    assert looked.step_count == alone.step_count == 5  # the last recorded snapshot (snapshot_every 5)
+    for p, q in zip(looked.parameters(), alone.parameters()):
+        assert torch.equal(p, q)
+
+
 def test_diverging_learning_rate_stops_cleanly():
     tr = Trainer(small(loss="modified_softmax", lr=1e12, epochs=5))
     tr.run(eval_every=None)

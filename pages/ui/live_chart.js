@@ -38,6 +38,10 @@ function decode(a) {  // plotly.py sends numpy arrays as {dtype, bdata: base64}
   return new TYPED[a.dtype](bytes.buffer);
 }
 
+// One array for every placeholder, in every frame: Plotly.react takes an array it already has for unchanged data
+// (it compares arrays by identity), so a redraw whose legend is the same skips plotly's per-trace calc and plot.
+const MISSING = Object.freeze([null]);
+
 function takeShapes(fig) {
   const single = !Object.keys(fig.layout).some((k) => /^[xy]axis\d/.test(k));
   const kept = [], groups = {};
@@ -53,7 +57,7 @@ function takeShapes(fig) {
     if (t.showlegend === false) continue;  // nothing of it left for plotly to show
     shape.index = kept.length;
     if (t.legendgroup !== undefined) groups[t.legendgroup] = kept.length;
-    kept.push(Object.assign(t, {x: [null], y: [null], customdata: undefined, text: undefined}));
+    kept.push(Object.assign(t, {x: MISSING, y: MISSING, customdata: undefined, text: undefined}));
   }
   for (const s of shapes) if (s.index === undefined && s.group in groups) s.index = groups[s.group];
   fig.data = kept;
@@ -259,6 +263,9 @@ try {
 setInterval(refit, 500);  // a notice above the chart came or went after the last render had measured
 
 // --- Streamlit ------------------------------------------------------------------------------------
+// no modebar snapshot with a canvas: it would save plotly's SVG without it (the page has its own downloads)
+const CONFIG = {responsive: true, displaylogo: false};
+const CANVAS_CONFIG = Object.assign({modeBarButtonsToRemove: ["toImage"]}, CONFIG);
 window.renders = 0;
 window.addEventListener("message", (event) => {
   const msg = event.data;
@@ -283,10 +290,7 @@ window.addEventListener("message", (event) => {
       listening = false;
     }
     chart.dataset.kind = kind;
-    // no modebar snapshot: it would save plotly's SVG without the canvas (the page has its own downloads)
-    const config = {responsive: true, displaylogo: false};
-    if (shapes.length) config.modeBarButtonsToRemove = ["toImage"];
-    Plotly.react(chart, fig.data, fig.layout, config).then(() => {
+    Plotly.react(chart, fig.data, fig.layout, shapes.length ? CANVAS_CONFIG : CONFIG).then(() => {
       if (!listening) {
         chart.on("plotly_relayout", keep);  // the end of each drag or zoom
         chart.on("plotly_afterplot", schedule);  // zooms, resizes and legend clicks move or hide points
