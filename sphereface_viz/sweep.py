@@ -3,16 +3,15 @@ same seed (so the same initial CNN, batches and evaluation images); only the mar
 
 The swept parameter and its default grid are the loss's own declaration (`MarginLoss.swept`): m for
 A-Softmax, CosFace and ArcFace, t for SV-Softmax. The app trains the values side by side in one thread
-(pages/sweep.py); `run_sweep` trains them in worker processes, one per core, for the CLI.
+(pages/sweep.py); `run_sweep` trains them in worker threads, one per core, for the CLI.
 """
 from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
-from multiprocessing import get_context
 
 import numpy as np
 
@@ -60,45 +59,29 @@ class Result:
 
 
 def train_one(config, dataset=None) -> tuple[dict, Run]:
-    """Train one config to the end of its schedule (a worker process's job)."""
-    import torch
-
+    """Train one config to the end of its schedule."""
     from .runio import run_from_trainer
     from .trainer import Trainer
 
-    torch.set_num_threads(1)
     trainer = Trainer(config, dataset)
     metrics = trainer.run(eval_every=None)
     return metrics, run_from_trainer(trainer, last_only=True)
 
 
-def _ready() -> None:
-    """A worker's first job, while the parent loads the data: import torch and the trainer (~2.5 s on an
-    Intel Xeon 2.0 GHz), and torch._dynamo, which a process's first optimizer imports (~2 s more)."""
-    import torch._dynamo  # noqa: F401
-
-    from . import trainer  # noqa: F401
-
-
 def run_sweep(loss: str, values, dim: int = 2, seed: int = 0, workers: int | None = None, **common) -> list[Result]:
-    """Train every value to the end, `workers` processes at once (default: one per core). The parent loads
-    the data once (a bad data folder fails here, before any training) and lends it to the workers: torch
-    passes tensors between processes through shared memory, and the workers skip scikit-learn's import."""
+    """Train every value to the end, `workers` at once (default: one per core), in threads of this process.
+    torch runs each step's kernels without the GIL, so two threads train nearly as fast as two processes,
+    and they start at once and share the data: worker processes each spent ~4 s importing torch (spawn)
+    before their first step (a digits 3-D four-value sweep took 20.3 s in processes, 17.2 s in threads,
+    docs/benchmarks.md). The data is loaded first: a bad data folder fails here, before any training."""
     from .data import load_dataset
 
     jobs = configs(loss, values, dim, seed, threads=1, snapshot_every=10**9, **common)
     first = next(iter(jobs.values()))
+    dataset = load_dataset(first.dataset, first.data_dir, first.download)
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    if workers == 1:
-        dataset = load_dataset(first.dataset, first.data_dir, first.download)
-        done = [train_one(c, dataset) for c in jobs.values()]
-    else:
-        # spawn, not fork: a forked child of a process that has run torch's thread pool can hang
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            warming = [pool.submit(_ready) for _ in range(workers)]
-            dataset = load_dataset(first.dataset, first.data_dir, first.download)
-            wait(warming)
-            done = list(pool.map(train_one, jobs.values(), repeat(dataset)))
+    with ThreadPoolExecutor(workers) as pool:
+        done = list(pool.map(train_one, jobs.values(), repeat(dataset)))
     return [Result(v, metrics, run) for v, (metrics, run) in zip(jobs, done)]
 
 
