@@ -142,17 +142,11 @@ def test_a_browser_that_reconnects_finds_its_training(server, browser):
         page.goto(f"http://127.0.0.1:{proxy.port}", wait_until="domcontentloaded")
         live_frame(page)
         page.get_by_role("button", name="Play").click()
-        deadline = time.time() + 60  # a busy machine may take a while to start
-        while step_count(page) < 20 and time.time() < deadline:
-            page.wait_for_timeout(500)
-        before = step_count(page)
+        before = reach(page, 20, poll=500)  # a busy machine may take a while to start
         assert before > 0
         assert proxy.cut() >= 1  # every connection of this page, websocket included
         page.wait_for_timeout(6000)  # the page notices, reconnects through the proxy
-        deadline = time.time() + 30
-        while step_count(page) <= before and time.time() < deadline:
-            page.wait_for_timeout(500)
-        after = step_count(page)
+        after = reach(page, before + 1, seconds=30, poll=500)
         assert after > before  # the same session: its trainer kept its steps and goes on
         shot(page, "07-train-after-reconnect")
         page.get_by_role("button", name="Pause").click()
@@ -260,9 +254,7 @@ def test_a_live_margin_compresses_the_features_after_the_schedule(server, browse
         page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
         live_frame(page)
         page.get_by_role("button", name="Play").click()
-        deadline = time.time() + 300
-        while step_count(page) < 560 and time.time() < deadline:  # 25 epochs of 22 steps: 550
-            page.wait_for_timeout(1000)
+        reach(page, 560, seconds=300, poll=1000)  # 25 epochs of 22 steps: 550
         page.get_by_role("button", name="Pause").click()
         settled(page)
         assert step_count(page) >= 560
@@ -303,10 +295,7 @@ def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, craft
         shot(page, "10-crafted-run-refused")
         assert grown < 100, f"the server's peak memory grew by {grown:.0f} MB"
         page.get_by_role("button", name="Play").click()  # the page keeps working
-        deadline = time.time() + 60
-        while step_count(page) < 5 and time.time() < deadline:
-            page.wait_for_timeout(500)
-        assert step_count(page) >= 5
+        assert reach(page, 5, poll=500) >= 5
         page.close()
 
 

@@ -1,14 +1,15 @@
 """Datasets: digits bundled, real MNIST from ../shared, and every kind of bad file named clearly."""
 import gzip
 import hashlib
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sphereface_viz import data
-from sphereface_viz.data import FILES, DataError, load_dataset, read_idx
+from sphereface_viz.data import DataError, load_dataset, read_idx
+
+from idxfiles import corrupt, idx_bytes, write_set
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 # MD5 of the decompressed files, as published with the original distribution (its bytes, once decompressed)
@@ -16,22 +17,6 @@ MNIST_MD5 = {"train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
              "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
              "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
              "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637"}
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    return struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape) + \
-        array.astype(np.uint8).tobytes()
-
-
-def write_set(folder: Path, n_train=20, n_test=10, size=28, labels=None, compress=True):
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    arrays = [rng.integers(0, 255, (n_train, size, size)), rng.integers(0, 10, n_train) if labels is None else labels,
-              rng.integers(0, 255, (n_test, size, size)), rng.integers(0, 10, n_test)]
-    for stem, array in zip(FILES, arrays):
-        raw = idx_bytes(np.asarray(array))
-        (folder / (stem + (".gz" if compress else ""))).write_bytes(gzip.compress(raw) if compress else raw)
-    return arrays
 
 
 def test_digits_is_bundled_standardised_and_split():
@@ -55,26 +40,6 @@ def test_raw_and_gzip_files_read_alike(tmp_path):
     a = data.load_idx_dataset("mnist", tmp_path / "gz", download=False)
     b = data.load_idx_dataset("mnist", tmp_path / "raw", download=False)
     assert np.array_equal(a.y_train.numpy(), arrays[1]) and np.allclose(a.x_test, b.x_test)
-
-
-def corrupt(folder: Path, how: str) -> Path:
-    path = folder / "train-images-idx3-ubyte.gz"
-    raw = gzip.decompress(path.read_bytes())
-    if how == "truncated":
-        path.write_bytes(gzip.compress(raw[:-100]))
-    elif how == "not-gzip-not-idx":
-        path.write_bytes(b"<html>404 Not Found</html>")
-    elif how == "broken-gzip":
-        path.write_bytes(path.read_bytes()[:40])
-    elif how == "wrong-magic":
-        path.write_bytes(gzip.compress(b"\x00\x00\x09\x03" + raw[4:]))
-    elif how == "wrong-dimension":
-        path.write_bytes(gzip.compress(b"\x00\x00\x08\x02" + raw[4:]))
-    elif how == "trailing":
-        path.write_bytes(gzip.compress(raw + b"\0" * 10))
-    elif how == "empty":
-        path.write_bytes(b"")
-    return path
 
 
 @pytest.mark.parametrize("how,message", [
