@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from appdriver import (app_server, chromium, choose, live_frame, number, shown_intra,  # noqa: E402
-                       sidebar_slider, slide_to, step_count)
+sys.path.insert(0, str(ROOT))
+from devtools.appdriver import (app_server, chromium, choose, live_frame, number, shown_intra,  # noqa: E402
+                                sidebar_slider, slide_to, step_count)
 from bench.train import machine  # noqa: E402
 
 CASES = (  # loss title, small m, large m, steps in the schedule

@@ -35,8 +35,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-from appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from devtools.appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402

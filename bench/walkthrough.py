@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, step_count  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from devtools.appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, step_count  # noqa: E402
 
 SHOTS = ROOT / "artifacts" / "walkthrough"
 

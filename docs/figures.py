@@ -20,8 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-from appdriver import app_server, chromium  # noqa: E402 - one way to start the app, shared with the tests
+from devtools.appdriver import app_server, chromium  # noqa: E402 - one way to start the app, shared with the tests
 from sphereface_viz import animation  # noqa: E402
 from sphereface_viz.export import snapshot_figure  # noqa: E402
 from sphereface_viz.plots import INK  # noqa: E402

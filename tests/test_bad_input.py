@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-from idxfiles import corrupt, write_set
+from devtools.idxfiles import corrupt, write_set
 
 from sphereface_viz.runio import load_run
 

@@ -6,8 +6,8 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, reach, renders, rss_mb,
-                       server_log, settled, shown_intra, sidebar_slider, slide_to, step_count)
+from devtools.appdriver import (ROOT, TcpProxy, app_server, chromium, choose, live_frame, number, reach, renders,
+                                rss_mb, server_log, settled, shown_intra, sidebar_slider, slide_to, step_count)
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 

@@ -9,7 +9,7 @@ import pytest
 from sphereface_viz import data
 from sphereface_viz.data import DataError, load_dataset, read_idx
 
-from idxfiles import corrupt, idx_bytes, write_set
+from devtools.idxfiles import corrupt, idx_bytes, write_set
 
 MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 # MD5 of the decompressed files, as published with the original distribution (its bytes, once decompressed)

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import weakref
 
-from appdriver import ROOT
+from devtools.appdriver import ROOT
 
 from sphereface_viz import housekeeping
 

@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-from appdriver import chromium
+from devtools.appdriver import chromium
 
 from pages.ui.live_chart import write_files
 from sphereface_viz.plots import to_json
