@@ -103,7 +103,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--values", type=finite_float, nargs="+", help="the values to sweep (default: the loss's own "
                    "grid, e.g. m = 1 2 3 4 for A-Softmax)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=None, help="runs training at once, one thread each (default: one per core)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="runs training at once, one thread each (default: one per core)")
     p.add_argument("--no-png", action="store_true", help="skip the PNGs (they need Chromium)")
     p.add_argument("--animation", action="store_true", help="also write OUT/sweep.gif and OUT/sweep.mp4, one "
                    "value after another, for slides (they need Chromium)")

@@ -70,10 +70,10 @@ def train_one(config, dataset=None) -> tuple[dict, Run]:
 
 def run_sweep(loss: str, values, dim: int = 2, seed: int = 0, workers: int | None = None, **common) -> list[Result]:
     """Train every value to the end, `workers` at once (default: one per core), in threads of this process.
-    torch runs each step's kernels without the GIL, so two threads train nearly as fast as two processes,
-    and they start at once and share the data: worker processes each spent ~4 s importing torch (spawn)
-    before their first step (a digits 3-D four-value sweep took 20.3 s in processes, 17.2 s in threads,
-    docs/benchmarks.md). The data is loaded first: a bad data folder fails here, before any training."""
+    torch runs each step's kernels without the GIL, so two threads train as fast as two processes, and
+    they start at once and share the data: spawned worker processes each spent ~6 s starting Python,
+    torch and torch._dynamo before their first step (docs/benchmarks.md, "A sweep's cost"). The data is
+    loaded first: a bad data folder fails here, before any training."""
     from .data import load_dataset
 
     jobs = configs(loss, values, dim, seed, threads=1, snapshot_every=10**9, **common)
