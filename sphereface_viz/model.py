@@ -52,3 +52,13 @@ class FeatureNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(images))
+
+
+def decay_groups(model: FeatureNet, classifier: list[nn.Parameter], weight_decay: float) -> list[dict]:
+    """Optimizer groups: weight decay on the CNN's body only, never on the feature layer or the loss's
+    classifier W. Decay shrinks ‖x‖, and for losses that normalise x the angular step grows as 1/‖x‖²,
+    which made the fixed-scale losses diverge in 2-D."""
+    feature_layer = set(model.head[-1].parameters())
+    body = [p for p in model.parameters() if p not in feature_layer]
+    return [{"params": body, "weight_decay": weight_decay},
+            {"params": list(feature_layer) + list(classifier), "weight_decay": 0.0}]

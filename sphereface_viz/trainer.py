@@ -18,7 +18,7 @@ from . import limits
 from .compactness import compactness
 from .data import Dataset, load_dataset
 from .losses import ScaledLoss, build_loss, loss_class
-from .model import FeatureNet, NetConfig
+from .model import FeatureNet, NetConfig, decay_groups
 
 # Defaults measured on digits, 2-D (docs/recipes.md, "Training recipes"). Losses that normalise x with a fixed
 # scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
@@ -172,17 +172,10 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(int(config.threads))
         self.data = dataset or load_dataset(config.dataset, config.data_dir, config.download)
-        self.seen = [c for c in range(self.data.num_classes) if c not in config.holdout]
+        self.seen, self.remap, (self.x_train, self.y_train), (self.x_test, self.y_test) = \
+            self.data.without(config.holdout)
         if len(self.seen) < 2:
             raise ValueError("holdout leaves fewer than two classes to train on")
-        remap = torch.full((self.data.num_classes,), -1, dtype=torch.long)
-        remap[self.seen] = torch.arange(len(self.seen))
-        # Ready tensors, channels-last: the CPU conv kernels are fastest on that layout (one-channel images
-        # already are). Without a holdout they are the shared dataset's own: a copy per session was 219 MB
-        # of MNIST for every student.
-        self.x_train, self.y_train = self._seen_only(self.data.x_train, self.data.y_train, remap)
-        self.x_test, self.y_test = self._seen_only(self.data.x_test, self.data.y_test, remap)
-        self.remap = remap
 
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
@@ -192,13 +185,8 @@ class Trainer:
             pick = torch.randperm(len(self.data.y_test))[: config.eval_size].sort().values
         self.eval_images = self.data.x_test[pick].contiguous(memory_format=torch.channels_last)
         self.eval_labels = self.data.y_test[pick]          # original class ids, unseen ones included
-        # No weight decay on the feature layer or W: decay shrinks ‖x‖, and for losses that normalise
-        # x the angular step grows as 1/‖x‖², which made fixed-scale losses diverge in 2-D.
-        feature_layer = set(self.model.head[-1].parameters())
-        body = [p for p in self.model.parameters() if p not in feature_layer]
         self.optimizer = torch.optim.SGD(
-            [{"params": body, "weight_decay": config.weight_decay},
-             {"params": list(feature_layer) + list(self.loss.parameters()), "weight_decay": 0.0}],
+            decay_groups(self.model, list(self.loss.parameters()), config.weight_decay),
             lr=config.lr, momentum=0.9, nesterov=True, foreach=True)  # foreach: one kernel per group, ~7% faster steps
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
@@ -226,13 +214,6 @@ class Trainer:
         self.snapshots: deque[Snapshot] = deque(maxlen=config.max_snapshots)
         self._order = torch.empty(0, dtype=torch.long)
         self._good = self.state()
-
-    @staticmethod
-    def _seen_only(images: torch.Tensor, labels: torch.Tensor, remap: torch.Tensor):
-        keep = remap[labels] >= 0
-        if not keep.all():
-            images, labels = images[keep], labels[keep]
-        return images.contiguous(memory_format=torch.channels_last), remap[labels]
 
     # --- live parameters -------------------------------------------------------------------------
     def set_live(self, **params) -> None:

@@ -4,6 +4,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 from sphereface_viz import data
@@ -116,3 +117,15 @@ def test_read_idx_labels_shape(tmp_path):
     path = tmp_path / "labels"
     path.write_bytes(idx_bytes(np.arange(7)))
     assert read_idx(path, 1).tolist() == list(range(7))
+
+
+def test_a_holdout_keeps_the_seen_classes_only_and_numbers_them_in_order():
+    images = torch.arange(6, dtype=torch.float32).reshape(6, 1, 1, 1)
+    labels = torch.tensor([0, 1, 2, 1, 2, 0])
+    d = data.Dataset("toy", images, labels, images[:3], labels[:3], ("a", "b", "c"))
+    seen, remap, (x_train, y_train), (x_test, y_test) = d.without((1,))
+    assert seen == [0, 2] and remap.tolist() == [0, -1, 1]
+    assert x_train.flatten().tolist() == [0, 2, 4, 5] and y_train.tolist() == [0, 1, 1, 0]
+    assert x_test.flatten().tolist() == [0, 2] and y_test.tolist() == [0, 1]
+    _, _, (whole, _), _ = d.without()
+    assert whole.data_ptr() == images.data_ptr()  # no holdout: the dataset's own tensor, not a copy
