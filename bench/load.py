@@ -35,7 +35,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from devtools.appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from devtools.appdriver import app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402
@@ -224,8 +224,7 @@ def shown_step(page) -> int:
     """The step a Train page shows, or -1 while its chart is being drawn again (a busy browser may take
     longer than a read waits)."""
     try:
-        return int(page.frame_locator(LIVE_CHART).first.locator('[data-label="Step"] .value')
-                   .inner_text(timeout=5_000).replace(",", ""))
+        return step_count(page, timeout=5_000)
     except PlaywrightTimeout:
         return -1
 

@@ -1,6 +1,6 @@
 """Driving the real app: start `streamlit run app.py`, launch Debian's Chromium through Playwright (never a
 downloaded browser), read the live numbers off a page, and cut connections with a small TCP proxy.
-Shared by the browser tests and the load benchmark (bench/load.py)."""
+Shared by the browser tests, the benchmarks in bench/ and docs/figures.py."""
 from __future__ import annotations
 
 import os
@@ -107,14 +107,14 @@ def settled(page, timeout: float = 60_000) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
 
 
-def number(page, label: str) -> str:
-    """One of the numbers beside the Train page's live chart, as shown."""
-    return page.frame_locator(LIVE_CHART).first.locator(f'[data-label="{label}"] .value').inner_text()
+def number(page, label: str, timeout: float | None = None) -> str:
+    """One of the numbers beside the Train page's live chart, as shown (timeout in ms; None: Playwright's)."""
+    return page.frame_locator(LIVE_CHART).first.locator(f'[data-label="{label}"] .value').inner_text(timeout=timeout)
 
 
-def step_count(page) -> int:
+def step_count(page, timeout: float | None = None) -> int:
     """The Train page's step, as the numbers beside its live chart show it."""
-    return int(number(page, "Step").replace(",", ""))
+    return int(number(page, "Step", timeout).replace(",", ""))
 
 
 def reach(page, step: int, seconds: float = 60, poll: int = 300) -> int:

@@ -129,9 +129,9 @@ class RunStore:
         try:
             stat = path.stat()
         except FileNotFoundError:
-            self._cache.pop(key, None)
+            self._forget(key)
             return None
-        version = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        version = _version(stat)
         known = self._steps.get(key)
         if known is not None and known[0] == version and known[1] <= beyond:
             return None
@@ -148,7 +148,7 @@ class RunStore:
             return None
         except Exception:  # noqa: BLE001 - whatever a damaged file raises, it is dropped and trained again
             path.unlink(missing_ok=True)
-            self._cache.pop(key, None)
+            self._forget(key)
             return None
         _used(path)
         with self._guard:
@@ -157,6 +157,10 @@ class RunStore:
                 self._cache.popitem(last=False)
         return entry
 
+    def _forget(self, key: str) -> None:
+        with self._guard:  # under the guard: a pop between another thread's get and move_to_end would raise
+            self._cache.pop(key, None)
+
     def put(self, key: str, step: int, data: bytes) -> bool:
         """Store a run up to `step` (`pack`), unless the store already has as much of it. The file is
         written whole, then renamed into place; writers of one key take turns."""
@@ -164,8 +168,7 @@ class RunStore:
             if self.get(key, beyond=step - 1) is not None:  # as far or further already
                 return False
             atomic_write(self.path(key), data)
-            stat = self.path(key).stat()
-            self._steps[key] = ((stat.st_mtime_ns, stat.st_size, stat.st_ino), step)
+            self._steps[key] = (_version(self.path(key).stat()), step)
         self.evict()
         return True
 
@@ -243,6 +246,11 @@ class RunStore:
                     path.unlink()
             except (FileNotFoundError, UnicodeDecodeError):
                 pass
+
+
+def _version(stat: os.stat_result) -> tuple:
+    """Which version of an entry's file this is: a rename into place changes the inode, a rewrite the rest."""
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
 def _used(path: Path) -> None:
