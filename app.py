@@ -15,7 +15,7 @@ closed_sessions.seen()
 
 routing.mark_routed()
 st.set_page_config(page_title="sphereface-viz", page_icon=":material/public:", layout="wide")
-# The live view reruns four times a second; Streamlit's grey "stale" fade would make it flicker.
+# The live view reruns several times a second; Streamlit's grey "stale" fade would make it flicker.
 st.markdown("<style>[data-stale='true']{opacity:1 !important;transition:none !important}</style>",
             unsafe_allow_html=True)
 st.navigation([

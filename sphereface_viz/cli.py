@@ -76,8 +76,8 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     p = sub.add_parser("train", help="train and write the run and its figures to OUT",
                        description="Train one model. Writes OUT/metrics.json (accuracy, angular metrics, "
-                                   "hyper-parameters, per-epoch history), OUT/run.npz (snapshots, final "
-                                   "features and weights as plain arrays), OUT/figure.html (opens offline), "
+                                   "hyper-parameters, per-epoch history), OUT/run.npz (snapshots of the "
+                                   "features and W, the last at the final step, as plain arrays), OUT/figure.html (opens offline), "
                                    "OUT/figure.png and OUT/replay.html (steps through the snapshots).")
     model_flags(p)
     p.add_argument("--lr", type=positive_float, default=None, help="peak learning rate (default: the loss "

@@ -2,7 +2,7 @@
 
 Training and drawing are kept apart, as in TensorFlow Playground: a redraw (snapshot, figure, its
 JSON, the browser) costs tens of milliseconds, and training only between redraws would leave the
-CPU idle for that long four times a second. Here training goes on while the page draws; `lock`
+CPU idle for that long at every redraw. Here training goes on while the page draws; `lock`
 makes every read of a trainer see it between two steps.
 
 The thread trains only while it holds a training slot (sphereface_viz.slots), in bursts, and only

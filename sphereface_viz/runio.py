@@ -1,8 +1,8 @@
 """Run files: `metrics.json` and `run.npz` of plain arrays, written atomically, read without pickle.
 
 A run file is what the CLI writes and the app downloads or uploads: the configuration, the history,
-the snapshots (features of the evaluation images and W at each recorded step) and the final
-test-set features. `np.load(..., allow_pickle=False)` refuses object arrays, so a file carrying
+the snapshots (features of the evaluation images and W at each recorded step, the last one at the
+run's final step). `np.load(..., allow_pickle=False)` refuses object arrays, so a file carrying
 code can never run it.
 """
 from __future__ import annotations
