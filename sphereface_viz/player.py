@@ -234,7 +234,7 @@ class Player:
                     while granted and time.monotonic() < end and self._alive() and self._mine():
                         with self.lock.between_steps():
                             for trainer in self._mine():
-                                trainer.step(1)
+                                trainer.advance(1)
                         if not self.unfinished():
                             self.wanted = False
                 self._write()

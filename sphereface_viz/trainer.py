@@ -262,14 +262,14 @@ class Trainer:
         return random_shift(self.x_train[idx], self.config.shift, self.generator), self.y_train[idx]
 
     def step(self, n: int = 1) -> dict:
-        """Train n steps (fewer if stopped); returns the latest numbers."""
+        """Train n steps (fewer if stopped); returns the latest numbers. It records nothing: `advance`
+        decides when to take a snapshot."""
         started = time.perf_counter()
+        self.model.train()  # a snapshot or a test since the last call left it in eval mode
+        self.loss.train()
         for _ in range(int(n)):
             if self.stopped:
                 break
-            # every step: a snapshot inside this loop switches the model to eval mode
-            self.model.train()
-            self.loss.train()
             images, labels = self._batch()
             for group in self.optimizer.param_groups:
                 group["lr"] = self.lr
@@ -290,13 +290,17 @@ class Trainer:
                 accuracy = (self.loss.logits(features).argmax(1) == labels).float().mean().item()
             self.last = {"loss": loss.item(), "train_accuracy": accuracy}
             self.recent.append((features.detach(), labels))
-            if self.step_count % self.snapshot_every == 0:
-                self.train_seconds += time.perf_counter() - started
-                started = time.perf_counter()
-                self.snapshot()
-                if self.stopped:
-                    break
         self.train_seconds += time.perf_counter() - started
+        return self.status()
+
+    def advance(self, n: int = 1) -> dict:
+        """Train n steps as a run records them: a snapshot (and good state) at every multiple of
+        `snapshot_every`, for the replay and the fall-back from a non-finite loss."""
+        target = self.step_count + int(n)
+        while self.step_count < target and not self.stopped:
+            self.step(min(target - self.step_count, self.snapshot_every - self.step_count % self.snapshot_every))
+            if self.step_count % self.snapshot_every == 0 and not self.stopped:
+                self.snapshot()
         return self.status()
 
     def run(self, epochs: float | None = None, max_seconds: float | None = None,
@@ -309,7 +313,7 @@ class Trainer:
         while self.step_count < target and not self.stopped:
             if max_seconds is not None and self.train_seconds >= max_seconds:
                 break
-            self.step(min(self.snapshot_every, target - self.step_count, next_eval - self.step_count))
+            self.advance(min(target - self.step_count, next_eval - self.step_count))
             if every and self.step_count >= next_eval:
                 self.record()
                 next_eval += every

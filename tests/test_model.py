@@ -7,10 +7,17 @@ from sphereface_viz.model import FeatureNet, NetConfig, decay_groups
 
 @pytest.mark.parametrize("dim,size", [(2, 8), (3, 28)])
 def test_the_net_maps_images_to_features_of_its_dimension(dim, size):
+    torch.manual_seed(0)
     net = FeatureNet(NetConfig(dim=dim, width=4, image_size=size)).eval()
-    features = net(torch.randn(5, 1, size, size))
+    images = torch.randn(5, 1, size, size)
+    features = net(images)
     assert features.shape == (5, dim)
-    assert (features < 0).any()  # a linear feature layer: every direction is reachable
+    # nothing after the feature layer: flipping its sign flips every feature, so every direction is
+    # reachable (a ReLU there would have kept the features in one corner of the sphere)
+    with torch.no_grad():
+        for p in net.head[-1].parameters():
+            p.neg_()
+    torch.testing.assert_close(net(images), -features)
 
 
 def test_weight_decay_reaches_the_body_but_not_the_feature_layer_or_w():

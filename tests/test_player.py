@@ -135,7 +135,7 @@ class BusyTrainer:
     def __init__(self):
         self.step_count = 0
 
-    def step(self, k):
+    def advance(self, k):
         end = time.perf_counter() + 0.002
         while time.perf_counter() < end:
             pass

@@ -21,7 +21,9 @@ def test_step_advances_and_reports():
     # 7 training forward passes of a 2-epoch run (44 steps) whose λ reaches its floor 0 at half of it
     p = 7 / 22
     assert status["lambda"] == pytest.approx(1000 * (1 - p) / (1 + 100 * p))
-    assert len(tr.snapshots) == 1 and tr.snapshots[0].features.shape == (100, 2)
+    assert not tr.snapshots  # step() only trains
+    tr.advance(8)  # a snapshot at every multiple of snapshot_every (5) on the way to step 15
+    assert [s.step for s in tr.snapshots] == [10, 15] and tr.snapshots[0].features.shape == (100, 2)
 
 
 def test_m_changes_live_without_reset_and_training_continues():
@@ -31,7 +33,7 @@ def test_m_changes_live_without_reset_and_training_continues():
     tr.set_live(m=2.5, lr=0.01)
     assert tr.loss.m == 2.5 and tr.config.hparams["m"] == 2.5 and tr.config.lr == 0.01
     assert torch.equal(tr.loss.weight, weight) and tr.step_count == 5
-    tr.step(5)
+    tr.advance(5)
     assert tr.step_count == 10 and tr.snapshots[-1].metrics["m"] == 2.5
 
 
@@ -82,7 +84,7 @@ def test_same_seed_same_weights_bit_identical():
 
 def test_nan_loss_stops_with_reason_and_keeps_last_good_state():
     tr = Trainer(small())
-    tr.step(10)  # a good state is recorded at every snapshot
+    tr.advance(10)  # a good state is recorded at every snapshot
     good = [p.detach().clone() for p in tr.parameters()]
     real_forward = tr.model.forward
     tr.model.forward = lambda x: real_forward(x) * float("nan")
@@ -99,7 +101,7 @@ def test_a_redraw_changes_nothing_in_training_not_even_where_a_nan_rolls_back_to
     looked: the same weights after a NaN, rolled back to the same recorded step."""
     looked, alone = Trainer(small()), Trainer(small())
     for tr in (looked, alone):
-        tr.step(7)
+        tr.advance(7)
     looked.pose()()  # what Player.moment does at a redraw
     for tr in (looked, alone):
         real_forward = tr.model.forward
@@ -120,7 +122,7 @@ def test_diverging_learning_rate_stops_cleanly():
 
 def test_snapshots_are_bounded():
     tr = Trainer(small(snapshot_every=1, max_snapshots=4))
-    tr.step(10)
+    tr.advance(10)
     assert len(tr.snapshots) == 4 and [s.step for s in tr.snapshots] == [7, 8, 9, 10]
 
 
@@ -204,8 +206,8 @@ def test_snapshots_do_not_change_training():
     """A snapshot evaluates in eval mode; the steps after it must still train in train mode."""
     a = Trainer(small(seed=5, snapshot_every=3))
     b = Trainer(small(seed=5, snapshot_every=1000))
-    a.step(9)
-    b.step(9)
+    a.advance(9)
+    b.advance(9)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     assert len(a.snapshots) == 3 and len(b.snapshots) == 0
