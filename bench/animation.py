@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 from bench.train import machine  # noqa: E402
 from sphereface_viz import animation  # noqa: E402
 from sphereface_viz.runio import run_from_trainer  # noqa: E402
-from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.trainer import Trainer  # noqa: E402
 
 
 def trained(dim: int):

@@ -39,7 +39,8 @@ from devtools.appdriver import app_server, chromium, live_frame, renders, rss_mb
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402
-from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.trainer import Trainer  # noqa: E402
 
 VIEW = {"width": 1400, "height": 950}
 JANITOR_PERIOD = 30.0  # sphereface_viz.housekeeping.start()

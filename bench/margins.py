@@ -5,7 +5,7 @@
     python bench/margins.py --only mnist         # MNIST 3-D A-Softmax, m = 1 against m = 4 (~6 min)
     python bench/margins.py --only sweep         # the CLI's four-value digits sweep, timed
 
-Every run uses the default recipe of its loss (sphereface_viz.trainer.RECIPES) and trains to the end of
+Every run uses the default recipe of its loss (sphereface_viz.recipe.RECIPES) and trains to the end of
 its schedule; Intra and Inter are measured on the test set (docs/math.md, "Measuring compactness"). Two
 worker processes train at once. Medians over seeds; the machine is printed first.
 """
@@ -64,7 +64,8 @@ def live(seeds) -> None:
     steps/s, so 800 steps is ~15-20 s)."""
     import torch
 
-    from sphereface_viz.trainer import TrainConfig, Trainer
+    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.trainer import Trainer
 
     torch.set_num_threads(1)
     for loss, small, large in (("cosface", 0.0, 0.35), ("arcface", 0.0, 0.5), ("a_softmax", 1.0, 4.0)):

@@ -24,7 +24,8 @@ from bench.train import MNIST, machine  # noqa: E402
 CHILD = """
 import ctypes, gc, json, sys, torch
 from sphereface_viz.data import load_dataset
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 def status(key):
     return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key))) / 1024
 torch.set_num_threads(1)

@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from sphereface_viz.compare import MISSION, configs  # noqa: E402
 from sphereface_viz.losses import LOSSES  # noqa: E402
-from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.trainer import Trainer  # noqa: E402
 
 MNIST = str(ROOT.parent / "shared" / "data" / "mnist")
 

@@ -25,7 +25,8 @@ from sphereface_viz import animation  # noqa: E402
 from sphereface_viz.export import snapshot_figure  # noqa: E402
 from sphereface_viz.plots import INK  # noqa: E402
 from sphereface_viz.runio import atomic_write, run_from_trainer  # noqa: E402
-from sphereface_viz.trainer import TrainConfig, Trainer  # noqa: E402
+from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.trainer import Trainer  # noqa: E402
 
 GIF_SIZE = (768, 576)      # smaller than the slides' frames: the README loads it on every visit
 SCREEN = (1280, 800)

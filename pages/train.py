@@ -23,7 +23,8 @@ from sphereface_viz.plots import default_radius, history_figure, to_figure, to_j
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 
 through_router()
 

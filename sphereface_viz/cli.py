@@ -127,7 +127,7 @@ def model_flags(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args):
-    from .trainer import TrainConfig
+    from .recipe import TrainConfig
 
     given = {k: v for k, v in vars(args).items() if v is not None}
     keys = ("dataset", "data_dir", "loss", "dim", "lr", "batch_size", "width", "epochs", "seed", "threads", "holdout")

@@ -3,7 +3,7 @@ for every loss, and one shared slider per kind of margin."""
 from __future__ import annotations
 
 from .losses import default_hparams
-from .trainer import TrainConfig
+from .recipe import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
 ANGULAR_M, ADDITIVE_M = 4.0, 0.1  # the two sliders' starting values

@@ -25,7 +25,7 @@ def plotly_js() -> str:
 def run_loss(run: Run):
     """The loss a run trained (its declared hyper-parameters checked) and the classes it saw."""
     from .losses import build_loss
-    from .trainer import TrainConfig
+    from .recipe import TrainConfig
 
     config = TrainConfig.from_dict(run.config)
     seen = [c for c in range(len(run.class_names)) if c not in config.holdout]

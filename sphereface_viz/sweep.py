@@ -41,7 +41,7 @@ def check_values(loss: str, values) -> list[float]:
 
 def configs(loss: str, values, dim: int = 2, seed: int = 0, **common) -> dict:
     """{value: TrainConfig}: the same seed and settings for every value (pages and CLI alike)."""
-    from .trainer import TrainConfig
+    from .recipe import TrainConfig
 
     param, values = swept(loss), check_values(loss, values)
     hparams = dict(common.pop("hparams", {}))

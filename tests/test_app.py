@@ -237,7 +237,8 @@ def test_near_the_memory_budget_a_new_training_is_refused_with_a_message(monkeyp
 
 def test_an_uploaded_run_is_drawn_with_the_live_point_cap():
     from sphereface_viz.runio import run_from_trainer, run_to_bytes
-    from sphereface_viz.trainer import TrainConfig, Trainer
+    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.trainer import Trainer
 
     tr = Trainer(TrainConfig(dataset="mnist", data_dir=str(ROOT.parent / "shared" / "data" / "mnist"),
                              download=False, width=4, threads=1, eval_size=3000, snapshot_every=10**9))

@@ -9,7 +9,8 @@ import pytest
 
 from sphereface_viz.export import moment_figure, replay_html, snapshot_figure, write_figures, write_png
 from sphereface_viz.runio import run_from_trainer
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 
 
 @pytest.fixture(scope="module", params=[2, 3])

@@ -257,7 +257,8 @@ def test_a_seventh_loss_is_one_class_and_appears_everywhere():
     controls and the margin sweep read it from that declaration alone."""
     from sphereface_viz import losses
     from sphereface_viz.cli import parser
-    from sphereface_viz.trainer import TrainConfig, Trainer
+    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.trainer import Trainer
 
     class Shifted(losses.ScaledLoss):
         """f_y = s (cos θ_y − q²)."""

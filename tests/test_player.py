@@ -2,7 +2,8 @@ import time
 
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 
 
 def trainer(**kw):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from sphereface_viz import runio
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes, save_run
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 
 from conftest import declaring
 

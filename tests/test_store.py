@@ -10,7 +10,8 @@ from sphereface_viz import player as player_module
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
 from sphereface_viz.store import PATIENCE, RunStore, pack, run_key
-from sphereface_viz.trainer import TrainConfig, Trainer
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer
 
 SMALL = {"width": 4, "threads": 1, "eval_size": 50, "snapshot_every": 10**9, "max_snapshots": 300}
 

@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from sphereface_viz.trainer import RECIPES, TrainConfig, Trainer, one_cycle, random_shift
+from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.trainer import Trainer, random_shift
 
 
 def small(**kw):
@@ -142,27 +143,6 @@ def test_holdout_trains_on_seen_classes_and_keeps_unseen_for_display():
     assert math.isfinite(tr.evaluate()["test_accuracy"])
 
 
-def test_recipes_fill_only_what_is_not_given():
-    assert TrainConfig(loss="arcface").lr == RECIPES["scaled"]["lr"]
-    assert TrainConfig(loss="a_softmax").weight_decay == RECIPES["norm"]["weight_decay"]
-    assert TrainConfig(loss="arcface", lr=0.3).lr == 0.3
-
-
-@pytest.mark.parametrize("kw,message", [
-    ({"dim": 4}, "dim must be 2 or 3"), ({"epochs": 0}, "epochs must be"), ({"lr": -1}, "lr must be"),
-    ({"loss": "nope"}, "unknown loss"), ({"batch_size": 1}, "batch_size"), ({"lr": float("nan")}, "lr must be"),
-    ({"clip": -1}, "clip must be >= 0"), ({"clip": float("inf")}, "clip must be >= 0"),
-    # the caps of sphereface_viz.limits: a browser or URL can send any number
-    ({"width": 65}, "width must be a whole number from 1 to 64"), ({"batch_size": 1025}, "batch_size"),
-    ({"eval_size": 10_001}, "eval_size must be a whole number from 1 to 10,000"), ({"epochs": 200.5}, "at most 200"),
-    ({"max_snapshots": 401}, "max_snapshots"), ({"seed": -1}, "seed"), ({"seed": 2**32}, "seed"),
-    ({"width": 16.5}, "width must be a whole number"), ({"eval_size": True}, "eval_size"),
-])
-def test_impossible_configs(kw, message):
-    with pytest.raises(ValueError, match=message):
-        TrainConfig(**kw)
-
-
 def first_step_length(trainer: Trainer) -> float:
     """‖Δθ‖ of one step from rest: Nesterov SGD with momentum μ and no weight decay moves by lr (1 + μ) g."""
     before = torch.cat([p.detach().flatten().clone() for p in trainer.parameters()])
@@ -182,11 +162,6 @@ def test_sv_softmax_on_the_circle_reaches_97_percent():
     run at 95.3% (and at 20% with two threads); clipped at the recipe's 5, 98.3%."""
     trainer = Trainer(TrainConfig(loss="sv_softmax", dim=2, seed=1, threads=1, snapshot_every=10**9))
     assert trainer.run(eval_every=None)["test_accuracy"] >= 0.97
-
-
-def test_one_cycle_shape():
-    assert one_cycle(0) == pytest.approx(0.1) and one_cycle(0.15) == pytest.approx(1.0)
-    assert one_cycle(1.0) == pytest.approx(0.02) and one_cycle(3.0) == pytest.approx(0.02)
 
 
 def test_random_shift_moves_pixels_within_radius():
