@@ -176,7 +176,8 @@ class Player:
         copy of the model, so training does not wait for it. test=False skips that forward pass (the
         page draws the training window) and scores the latest snapshot there is. score_window=False
         skips the window's scores (2,000 points' pair angles, ~13 ms): train_scores is empty. During a
-        replay, the recorded snapshot due now, drawn with the loss of its own step."""
+        replay, the recorded snapshot due now, drawn with the loss of its own step, with the training window's
+        scores it recorded."""
         shown = self.replaying(trainer)
         if shown is not None:
             with self.lock:
@@ -184,7 +185,8 @@ class Player:
                 loss = trainer.loss.at(snap.weight, snap.bias, snap.metrics)
                 status = trainer.recorded_status(snap)
             window = torch.empty(0, trainer.config.dim), torch.empty(0, dtype=torch.long)
-            return Frame(snap, self._scores(trainer, snap, loss), window, {}, status, loss, replayed=True)
+            return Frame(snap, self._scores(trainer, snap, loss), window, trainer.recorded_train_scores(snap),
+                         status, loss, replayed=True)
         with self.lock:
             latest = trainer.snapshots[-1] if trainer.snapshots else None
             if latest is not None and (latest.step == trainer.step_count or not test):
@@ -196,8 +198,10 @@ class Player:
             snap = take()
             with self.lock:
                 trainer.keep(snap)
-        return Frame(snap, self._scores(trainer, snap, loss), window,
-                     trainer.train_scores(window) if score_window else {}, status, loss)
+        # following another session's training, this one has no window: the latest snapshot's record of it
+        recorded = trainer.recorded_train_scores(latest) if latest is not None else {}
+        train_scores = (trainer.train_scores(window) or recorded) if score_window else {}
+        return Frame(snap, self._scores(trainer, snap, loss), window, train_scores, status, loss)
 
     @staticmethod
     def _scores(trainer: Trainer, snap: Snapshot, loss) -> dict:

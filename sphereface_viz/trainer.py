@@ -22,6 +22,9 @@ from .recipe import TrainConfig, one_cycle, rewarm
 
 # Model construction draws from torch's global RNG; the lock keeps two sessions' seeds apart.
 _INIT_LOCK = threading.Lock()
+# What a recorded snapshot keeps of its training window's scores (the "train" numbers beside the live
+# chart): a session that replays or follows a stored run has no training window of its own.
+RECORDED_TRAIN_SCORES = ("train_intra", "train_afs")
 
 
 @dataclass
@@ -330,7 +333,15 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
         self._checkpoint()  # after a rollback the weights are the good ones, and those are recorded
-        return self.keep(self.pose(detached=False)())
+        snap = self.pose(detached=False)()
+        window = self.train_scores()
+        snap.metrics.update({key: window[key] for key in RECORDED_TRAIN_SCORES if key in window})
+        return self.keep(snap)
+
+    @staticmethod
+    def recorded_train_scores(snap: Snapshot) -> dict:
+        """The training window's scores as a recorded snapshot kept them (`snapshot`); {} for a posed one."""
+        return {key: snap.metrics[key] for key in RECORDED_TRAIN_SCORES if key in snap.metrics}
 
     def pose(self, detached: bool = True) -> Callable[[], Snapshot]:
         """Copy what a snapshot of this moment needs; the returned call embeds the evaluation images.

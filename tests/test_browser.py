@@ -314,6 +314,8 @@ def test_a_class_on_one_link_trains_the_run_once(server, browser):
         second.get_by_role("button", name="Play").click()
         expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
         assert reach(second, 100) >= 100  # the first session's steps, shown on the second page
+        # and its training batches' numbers, recorded with the first session's snapshots
+        assert float(number(second, "Intra ° (test / train)").split(" / ")[1]) > 0
         shot(second, "13-following-a-shared-run")
         first.get_by_role("button", name="Pause").click()
         paused_at = step_count(first)

@@ -105,6 +105,9 @@ def test_a_hit_replays_the_stored_run_without_training(tmp_path, monkeypatch):
         while player.replaying(second) is not None:
             frame = player.moment(second)
             assert frame.replayed and frame.status["step"] == frame.snap.step
+            # the training batches' numbers too, as the first session measured them at that step
+            recorded = next(snap for snap in first.snapshots if snap.step == frame.snap.step)
+            assert frame.train_scores["train_intra"] == recorded.metrics["train_intra"] > 0
             shown.append(frame.snap.step)
             player.heartbeat()
             time.sleep(0.05)

@@ -27,6 +27,16 @@ def test_step_advances_and_reports():
     assert [s.step for s in tr.snapshots] == [10, 15] and tr.snapshots[0].features.shape == (100, 2)
 
 
+def test_a_recorded_snapshot_keeps_its_training_windows_scores():
+    """For sessions that replay or follow the run and have no training window of their own."""
+    tr = Trainer(small())
+    tr.advance(5)
+    window = tr.train_scores()
+    assert tr.snapshots[-1].metrics["train_intra"] == window["train_intra"] > 0
+    assert Trainer.recorded_train_scores(tr.snapshots[-1]) == {k: window[k] for k in ("train_intra", "train_afs")}
+    assert Trainer.recorded_train_scores(tr.pose()()) == {}  # a redraw's pose records nothing
+
+
 def test_m_changes_live_without_reset_and_training_continues():
     tr = Trainer(small(loss="a_softmax"))
     tr.step(5)
