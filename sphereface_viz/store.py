@@ -39,6 +39,7 @@ from .trainer import Snapshot, Trainer
 PATIENCE = 5.0           # seconds a claim holds without being touched
 DEFAULT_MB = 512         # $SPHEREFACE_VIZ_RUNS_MB; 0 turns the store off
 MAX_ENTRY_BYTES = 80 * 2**20  # a run file's bound (runio) and a state's: nothing larger is read back
+SIDE_FILES = (".claim", ".want", ".lock")  # beside an entry: who trains it, who follows it, its lock
 
 
 @functools.cache
@@ -173,7 +174,8 @@ class RunStore:
         return True
 
     def evict(self) -> None:
-        """Delete the least recently used entries until the store fits in max_bytes."""
+        """Delete the least recently used entries until the store fits in max_bytes, and the side files
+        (claim, want, lock) of keys that have no entry and nobody training or following them."""
         entries = []
         for path in self.root.glob("*.npz"):
             try:
@@ -187,22 +189,50 @@ class RunStore:
                 break
             path.unlink(missing_ok=True)
             total -= size
+        for key in {path.stem for suffix in SIDE_FILES for path in self.root.glob(f"*{suffix}")}:
+            if not self.path(key).exists():
+                self._tidy(key)
+
+    def _tidy(self, key: str) -> None:
+        """Remove a key's stale claim and want files, and its lock file once nothing else of it is left."""
+        with self._locked(key) as lock:
+            for suffix in (".claim", ".want"):
+                path = self.root / f"{key}{suffix}"
+                try:
+                    if time.time() - path.stat().st_mtime >= PATIENCE:
+                        path.unlink()
+                except FileNotFoundError:
+                    pass
+            if lock is not None and not any((self.root / f"{key}{suffix}").exists()
+                                            for suffix in (".npz", ".claim", ".want")):
+                lock.unlink(missing_ok=True)  # while holding it: a waiter sees the file gone and locks anew
 
     @contextmanager
     def _locked(self, key: str):
-        """An exclusive lock of the key across processes (fcntl; where there is none, the rename alone)."""
+        """An exclusive lock of the key across processes (fcntl; where there is none, the rename alone);
+        yields the lock file's path (None without fcntl). `_tidy` may delete the file while holding the
+        lock, so a lock taken on a file no longer at that path is dropped and taken again."""
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             import fcntl
         except ImportError:
-            yield
+            yield None
             return
-        with open(self.root / f"{key}.lock", "a") as handle:
+        path = self.root / f"{key}.lock"
+        while True:
+            handle = open(path, "a")
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                if os.path.samestat(os.fstat(handle.fileno()), path.stat()):
+                    break
+            except FileNotFoundError:
+                pass
+            handle.close()
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
     # --- claims: who trains a key now --------------------------------------------------------------
     def claim(self, key: str, who: str) -> bool:

@@ -2,11 +2,13 @@
 atomic, safe with several processes, and a damaged entry is dropped and trained again."""
 import copy
 import multiprocessing
+import threading
 import time
 
 import torch
 
 from sphereface_viz import player as player_module
+from sphereface_viz import store as store_module
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
 from sphereface_viz.store import PATIENCE, RunStore, pack, run_key
@@ -213,3 +215,56 @@ def test_the_store_keeps_to_its_size_and_drops_the_least_recently_used(tmp_path)
     kept = {tr.config.seed for tr in runs if store.path(run_key(tr)).exists()}
     assert kept == {0, 2}
     assert sum(p.stat().st_size for p in tmp_path.glob("*.npz")) <= store.max_bytes
+
+
+def test_side_files_go_with_their_entry_and_stale_ones_with_nobody(tmp_path, monkeypatch):
+    """Claims, wants and locks of keys without an entry do not pile up in a long-lived store; a claim
+    somebody holds now stays."""
+    first, second = trainer(seed=0), trainer(seed=1)
+    for tr in (first, second):
+        tr.step(3)
+    store = RunStore(tmp_path, int(1.5 * len(pack(first, "test")[1])))  # room for one entry
+    gone, held = run_key(first), "trained-now"
+    store.claim(gone, "a"), store.want(gone)
+    stored(store, first)
+    assert store.claim(held, "b")
+    monkeypatch.setattr(store_module, "PATIENCE", 0.0)  # every claim and want is stale now...
+    stored(store, second)  # ...and this put evicts the first entry
+    assert not list(tmp_path.glob(f"{gone}*")), list(tmp_path.glob(f"{gone}*"))
+    assert not list(tmp_path.glob(f"{held}*"))  # nobody touched it for PATIENCE: free, and tidied
+    monkeypatch.setattr(store_module, "PATIENCE", 60.0)
+    assert store.claim(held, "b")
+    store.evict()
+    assert (tmp_path / f"{held}.claim").exists()  # held: kept
+    assert {p.suffix for p in tmp_path.glob(f"{run_key(second)}*")} == {".npz", ".lock"}
+
+
+def test_a_lock_file_removed_while_someone_waits_is_locked_anew(tmp_path):
+    """_tidy deletes a lock file while holding it. A session that was waiting on that file must lock the
+    file now at its path, or a third session would create a new one and hold the key at the same time."""
+    store = RunStore(tmp_path, 2**30)
+    inside, b_in, b_go = [], threading.Event(), threading.Event()
+
+    def b():
+        with store._locked("k"):
+            inside.append("b in")
+            b_in.set()
+            b_go.wait(5)
+            inside.append("b out")
+
+    def c():
+        with store._locked("k"):
+            inside.append("c in")
+
+    with store._locked("k") as lock:
+        first = threading.Thread(target=b)
+        first.start()
+        time.sleep(0.2)  # b waits on the file
+        lock.unlink()  # what _tidy does
+    assert b_in.wait(5)
+    second = threading.Thread(target=c)
+    second.start()
+    time.sleep(0.3)  # c must wait for b
+    b_go.set()
+    first.join(5), second.join(5)
+    assert inside == ["b in", "b out", "c in"]
