@@ -261,8 +261,10 @@ def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=
         cpu = cpu_seconds(pid) - cpu
         done = [s for s in shown if s is not None]
         errors = sum(p.get_by_test_id("stException").count() for p in pages)
-        print(f"  {label}: {len(done)} of {n} sessions showed step {end:,}; seconds from Play: median "
-              f"{statistics.median(done):.1f}, max {max(done):.1f}; {errors} errors; server CPU {cpu:.1f} s "
+        timing = (f"median {statistics.median(done):.1f}, max {max(done):.1f}" if done else
+                  f"none within {deadline - min(pressed):.0f} s of the first Play")
+        print(f"  {label}: {len(done)} of {n} sessions showed step {end:,}; seconds from Play: {timing}; "
+              f"{errors} errors; server CPU {cpu:.1f} s "
               f"({cpu / alone:.1f}× one training); server memory {rss_mb(pid):.0f} MB", flush=True)
         for context, _ in opened:
             context.close()
