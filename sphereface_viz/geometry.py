@@ -1,7 +1,10 @@
 """Decision regions, derived from a loss module's own logits (docs/math.md, "Decision boundaries (Table 1)")."""
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
@@ -12,11 +15,61 @@ from .sphere import circle_points, fibonacci_sphere, sphere_points  # noqa: F401
 GAP = -1  # label of the margin gap: directions no class claims with its margin
 
 
-@torch.no_grad()
+CACHE_BYTES = 16 * 2**20  # remembered regions, two bytes a point
+_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+_computing: dict[bytes, threading.Event] = {}
+_cache_lock = threading.Lock()
+
+
+def fingerprint(loss: MarginLoss, points: torch.Tensor) -> bytes:
+    """A digest of everything `margin_logits` at these points depends on: the loss's class, every plain
+    attribute (its hyper-parameters, A-Softmax's λ counter) and every tensor (W, the bias)."""
+    digest = hashlib.blake2b(type(loss).__qualname__.encode(), digest_size=20)
+    plain = sorted((k, v) for k, v in vars(loss).items()
+                   if k != "training" and isinstance(v, (bool, int, float, str)))
+    digest.update(repr(plain).encode())
+    for name, tensor in loss.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(repr((points.dtype, tuple(points.shape))).encode())
+    digest.update(points.detach().cpu().contiguous().numpy().tobytes())
+    return digest.digest()
+
+
 def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     """For each point x, the class i whose target logit beats every other class's logit at x when
-    i is taken as the label (`loss.margin_logits(x, i)`), or GAP (−1) where no class does."""
+    i is taken as the label (`loss.margin_logits(x, i)`), or GAP (−1) where no class does.
+
+    Computed once per content (`fingerprint`), by the first thread to ask; the others wait for it. A room
+    of students on one link draws the same W at the same step, and thirty sessions each computing the same
+    regions at once took most of the server's CPU (bench/load.py, the room)."""
     points = torch.as_tensor(points, dtype=loss.weight.dtype)
+    key = fingerprint(loss, points)
+    while True:
+        with _cache_lock:
+            owner = _cache.get(key)
+            if owner is not None:
+                _cache.move_to_end(key)
+                return owner.long()
+            computing = _computing.get(key)
+            if computing is None:
+                computing = _computing[key] = threading.Event()
+                break
+        computing.wait()  # then look again: found, unless it failed or was evicted meanwhile
+    try:
+        owner = _owners(loss, points)
+        with _cache_lock:
+            _cache[key] = owner.short()  # class labels, and GAP
+            while sum(o.nbytes for o in _cache.values()) > CACHE_BYTES:
+                _cache.popitem(last=False)
+        return owner
+    finally:
+        with _cache_lock:
+            _computing.pop(key).set()
+
+
+@torch.no_grad()
+def _owners(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     owner = torch.full((points.shape[0],), GAP, dtype=torch.long)
     for i in range(loss.num_classes):
         labels = torch.full_like(owner, i)

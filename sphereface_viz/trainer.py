@@ -68,14 +68,15 @@ class Trainer:
 
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.model = FeatureNet(NetConfig(config.dim, config.width, self.data.image_size))
-            self.model = self.model.to(memory_format=torch.channels_last)
+            self._model = FeatureNet(NetConfig(config.dim, config.width, self.data.image_size))
+            self._model = self._model.to(memory_format=torch.channels_last)
             self.loss = build_loss(config.loss, config.dim, len(self.seen), **config.hparams)
             pick = torch.randperm(len(self.data.y_test))[: config.eval_size].sort().values
         self.eval_images = self.data.x_test[pick].contiguous(memory_format=torch.channels_last)
         self.eval_labels = self.data.y_test[pick]          # original class ids, unseen ones included
-        self.optimizer = torch.optim.SGD(
-            decay_groups(self.model, list(self.loss.parameters()), config.weight_decay),
+        self._unloaded: dict | None = None  # a restored state whose network is not loaded yet (`_restore`)
+        self._optimizer = torch.optim.SGD(
+            decay_groups(self._model, list(self.loss.parameters()), config.weight_decay),
             lr=config.lr, momentum=0.9, nesterov=True, foreach=True)  # foreach: one kernel per group, ~7% faster steps
         self.generator = torch.Generator().manual_seed(config.seed)
         self.steps_per_epoch = max(1, len(self.y_train) // config.batch_size)
@@ -228,16 +229,34 @@ class Trainer:
                               "iteration": getattr(self.loss, "iteration", 0), "last": dict(self.last),
                               "train_seconds": self.train_seconds})
 
+    @property
+    def model(self) -> FeatureNet:
+        self._load_network()
+        return self._model
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        self._load_network()
+        return self._optimizer
+
+    def _load_network(self) -> None:
+        """Load the network and its momentum of the last restored state, when first used. A session following
+        another's run takes every new stored version of it, but only draws its snapshots; thirty of them
+        each loading every version cost the server as much CPU as the training they watched (bench/load.py)."""
+        state, self._unloaded = self._unloaded, None
+        if state is not None:
+            self._model.load_state_dict(state["model"])  # copied into the parameters
+            # a copy: the optimizer keeps the momentum tensors it is given and would train them in place
+            self._optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
+
     def _restore(self, state: dict) -> None:
-        # a copy: the optimizer keeps the momentum tensors it is given, and training would then write into
-        # the last good state, or into a stored run every session replaying it shares
-        state = copy.deepcopy(state)
+        """Take a state without ever writing to it: it may be the last good state, or a stored run every
+        session replaying it shares. The loss (W, λ's counter) at once, for drawing; the network lazily."""
         self.step_count = int(state["step"])
-        self.model.load_state_dict(state["model"])
         self.loss.load_state_dict(state["loss"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self._unloaded = state
         self.generator.set_state(state["generator"])
-        self._order = state["order"]
+        self._order = state["order"]  # only ever sliced into new tensors
         if hasattr(self.loss, "iteration"):
             self.loss.iteration = int(state["iteration"])
         self.last = dict(state["last"])
@@ -250,7 +269,7 @@ class Trainer:
         self.snapshots = deque(snapshots, maxlen=self.config.max_snapshots)
         self.history = list(history)
         self.recent.clear()
-        self.stopped, self._good = None, self.state()
+        self.stopped, self._good = None, state  # `_restore` never writes to it: no copy needed
 
     def _checkpoint(self) -> bool:
         """Keep the current state as the last good one if every weight is finite; else stop."""

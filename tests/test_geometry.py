@@ -110,3 +110,53 @@ def test_gap_fraction_of_a_softmax_on_the_circle():
     with torch.no_grad():
         loss.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
     assert gap_fraction(loss) == pytest.approx(1 / 3, abs=1e-3)
+
+
+def test_remembered_regions_follow_every_change_of_the_loss():
+    # decision_regions remembers results by content: each change below must give the closed form's gap again,
+    # never the regions remembered from before it (the gap is (m − 1)/(m + 1)·90° between W's 90° apart).
+    loss = two_classes("a_softmax", m=2, lambda_base=0, lambda_min=0)
+    gap = lambda: (lambda hi0, lo1: lo1 - hi0)(*boundaries_between(loss))  # noqa: E731
+    assert gap() == pytest.approx(30, abs=0.03)
+    loss.m = 3  # a hyper-parameter
+    assert gap() == pytest.approx(45, abs=0.03)
+    loss.lambda_min = 5.0  # λ: at m = 3, λ = 5 leaves about a third of the gap
+    assert gap() < 25
+    loss.lambda_min = 0.0
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor([[1.0, 0.0], [0.5, 0.75 ** 0.5]]))  # W moved in place: 60° apart
+    assert gap() == pytest.approx(30, abs=0.03)
+    annealing = two_classes("a_softmax", m=4)  # λ from 1000, the run schedule over 1,650 forward passes
+    before = decision_regions(annealing, circle_points(360)[1])
+    annealing.iteration = 1650  # the counter alone moves λ to its floor, 0: the full margin's gaps open
+    after = decision_regions(annealing, circle_points(360)[1])
+    assert (before == -1).sum() < 5 and (after == -1).sum() > 50  # 1° samples
+
+
+def test_threads_asking_for_the_same_regions_at_once_compute_them_once(monkeypatch):
+    import threading
+    import time
+
+    from sphereface_viz import geometry
+
+    computed, real = [], geometry._owners
+
+    def slow_owners(loss, points):
+        computed.append(1)
+        time.sleep(0.2)  # long enough for every thread to ask while the first computes
+        return real(loss, points)
+
+    monkeypatch.setattr(geometry, "_owners", slow_owners)
+    loss, points = build_loss("cosface", 2, 10, m=0.123), circle_points(720)[1]
+    results = [None] * 8
+
+    def ask(k):
+        results[k] = decision_regions(loss, points)
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1
+    assert all(torch.equal(r, real(loss, points)) for r in results)
