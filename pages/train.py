@@ -174,6 +174,17 @@ def redraw_interval() -> float:
     return TICK * max(1.0, playing() / SLOTS.capacity)
 
 
+def tick() -> float | None:
+    """How often the browser reruns the live view (None: not at all, while paused). A rerun that draws
+    nothing new still costs the server's Python a few milliseconds, so it comes only as often as a redraw
+    may: thirty students ticking every 0.2 s held the GIL so often that the one session training their
+    shared run made 0.3 steps/s (bench/load.py, the room)."""
+    if not state.player.wanted:
+        return None
+    state.tick = redraw_interval()
+    return state.tick
+
+
 def frame(trainer: Trainer, player: Player) -> dict:
     """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
     # a run shared through the store has no training batches of this session's own
@@ -282,6 +293,8 @@ def live_view() -> None:
     if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
         state.shown_stop = trainer.stopped
         st.rerun(scope="app")  # the Play button and the message live outside this fragment
+    if player.wanted and not 0.5 < redraw_interval() / state.get("tick", TICK) < 2:
+        st.rerun(scope="app")  # twice or half as many students play now: only a full run sets the interval
     view = state.get("view")
     # Under load, ticks between redraws show the last frame again (the browser skips an unchanged
     # figure); a paused or stepped trainer is always drawn fresh.
@@ -391,5 +404,5 @@ if state.get("trainer") is not None:
         st.error(f"{state.trainer.stopped}. Change the learning rate (or another live setting) to go on from "
                  "there, or export it below.", icon="🛑")
     controls(state.trainer, state.player)
-    st.fragment(live_view, run_every=TICK if state.player.wanted else None)()
+    st.fragment(live_view, run_every=tick())()
     history_and_replay(state.trainer, state.player)
