@@ -1,7 +1,8 @@
 """Benchmark of the app under a classroom's load (issues #5 and #6), in headless Chromium via Playwright.
 
     python bench/load.py                          # every part (~15 min on 2 cores)
-    python bench/load.py --only render single     # render, single, sessions, cycles, proxy
+    python bench/load.py --only render single     # render, single, sessions, room, cycles, proxy
+    python bench/load.py --only room --clients protocol
 
 render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real MNIST run as fast as it
           draws them: redraws/s and the browser's CPU per redraw (every Chromium process), against the
@@ -12,7 +13,9 @@ sessions  N students at once, each pressing Play on a run of its own (seeds 0..N
           per session, server memory
 room      30 students open the same teacher link and press Play (issue #16): seconds until each shows the
           whole run, errors, the server's CPU against one headless training of that run, memory; first
-          with the run store empty (one session trains, the rest follow), then again once it holds the run
+          with the run store empty (one session trains, the rest follow), then again once it holds the run.
+          --clients protocol: the sessions speak Streamlit's websocket protocol and draw nothing
+          (devtools/streamclient.py), so the figures are the server's alone
 cycles    50 open → train → close cycles: server memory before and after (sessions must be freed)
 proxy     deploy/nginx.conf in front of two app processes: every session trains and stays on one process
 
@@ -22,6 +25,7 @@ takes CPU from the training it is showing. Figures are medians over the sessions
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import statistics
@@ -29,13 +33,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from devtools.appdriver import app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from devtools.streamclient import StreamClient  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402
@@ -236,8 +243,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=2&seed=7") -> None:
-    """n sessions open one link; each presses Play; seconds from its Play until it shows the run's last step."""
+def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=2&seed=7",
+         protocol: bool = False) -> None:
+    """n sessions open one link; each presses Play; seconds from its Play until it shows the run's last step.
+    protocol: the sessions are devtools.streamclient's clients, which draw nothing, in place of Chromium pages."""
     config = TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, loss="a_softmax", dim=2, seed=7)
     trainer = Trainer(config)
     torch.set_num_threads(1)
@@ -247,28 +256,57 @@ def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=
     end = trainer.total_steps
     print(f"  the link's run: {end:,} steps; trained headless on one thread in {alone:.1f} s of CPU", flush=True)
     for label in ("store empty: one session trains, the others follow it", "store holding the run: replayed"):
-        opened = [open_session(browser, url + link) for _ in range(n)]
-        pages = [p for _, p in opened]
-        cpu, pressed, shown = cpu_seconds(pid), [], [None] * n
-        for page in pages:
-            play(page, timeout=300_000)  # 30 pages drawing on the server's own two cores answer slowly
-            pressed.append(time.monotonic())
-        deadline = time.monotonic() + 300
-        while None in shown and time.monotonic() < deadline:
-            for k, page in enumerate(pages):
-                if shown[k] is None and shown_step(page) >= end:
-                    shown[k] = time.monotonic() - pressed[k]
-        cpu = cpu_seconds(pid) - cpu
+        if protocol:
+            with ThreadPoolExecutor(1) as thread:  # Playwright's sync API already runs a loop in this one
+                shown, errors, cpu, pressed = thread.submit(asyncio.run, protocol_room(url, link, n, end, pid)).result()
+        else:
+            shown, errors, cpu, pressed = browser_room(url + link, browser, n, end, pid)
         done = [s for s in shown if s is not None]
-        errors = sum(p.get_by_test_id("stException").count() for p in pages)
         timing = (f"median {statistics.median(done):.1f}, max {max(done):.1f}" if done else
-                  f"none within {deadline - min(pressed):.0f} s of the first Play")
+                  f"none within {time.monotonic() - pressed:.0f} s of the first Play")
         print(f"  {label}: {len(done)} of {n} sessions showed step {end:,}; seconds from Play: {timing}; "
               f"{errors} errors; server CPU {cpu:.1f} s "
               f"({cpu / alone:.1f}× one training); server memory {rss_mb(pid):.0f} MB", flush=True)
-        for context, _ in opened:
-            context.close()
         time.sleep(5)
+
+
+def browser_room(url: str, browser, n: int, end: int, pid: int, seconds: float = 300):
+    """n Chromium pages: (seconds each took to show step `end`, or None), errors, server CPU, first Play."""
+    opened = [open_session(browser, url) for _ in range(n)]
+    pages = [p for _, p in opened]
+    cpu, pressed, shown = cpu_seconds(pid), [], [None] * n
+    for page in pages:
+        play(page, timeout=300_000)  # 30 pages drawing on the server's own two cores answer slowly
+        pressed.append(time.monotonic())
+    deadline = time.monotonic() + seconds
+    while None in shown and time.monotonic() < deadline:
+        for k, page in enumerate(pages):
+            if shown[k] is None and shown_step(page) >= end:
+                shown[k] = time.monotonic() - pressed[k]
+    cpu = cpu_seconds(pid) - cpu
+    errors = sum(p.get_by_test_id("stException").count() for p in pages)
+    for context, _ in opened:
+        context.close()
+    return shown, errors, cpu, pressed[0]
+
+
+async def protocol_room(url: str, link: str, n: int, end: int, pid: int, seconds: float = 300):
+    """As browser_room, with n clients of Streamlit's protocol (devtools.streamclient): the step counts
+    when the frame carrying it arrives, as a student's laptop would receive it, before drawing it."""
+    clients = [StreamClient(url) for _ in range(n)]
+    await asyncio.gather(*(client.open(urlsplit(link).query) for client in clients))
+    cpu, pressed = cpu_seconds(pid), []
+    for client in clients:
+        await client.press("Play")
+        pressed.append(time.monotonic())
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(client.reached(end) is None for client in clients):
+        await asyncio.sleep(0.25)
+    cpu = cpu_seconds(pid) - cpu
+    shown = [None if c.reached(end) is None else c.reached(end) - p for c, p in zip(clients, pressed)]
+    errors = sum(client.errors for client in clients)
+    await asyncio.gather(*(client.close() for client in clients))
+    return shown, errors, cpu, pressed[0]
 
 
 def cycles(url: str, browser, pid: int, count: int, ttl: float) -> None:
@@ -336,6 +374,9 @@ def main() -> None:
     p.add_argument("--only", nargs="*", choices=parts, default=parts)
     p.add_argument("--sessions", nargs="*", type=int, default=[1, 5, 10, 15])
     p.add_argument("--room", type=int, default=30)
+    p.add_argument("--clients", choices=["chromium", "protocol"], default="chromium",
+                   help="the room's sessions: Chromium pages on this machine, or clients of Streamlit's protocol "
+                        "that draw nothing (a class's laptops draw for themselves)")
     p.add_argument("--cycles", type=int, default=50)
     args = p.parse_args()
     ttl = 30.0
@@ -353,7 +394,7 @@ def main() -> None:
             sessions(url, browser, args.sessions, server.pid)
         if "room" in args.only:
             print(f"\n## a class on one link: {args.room} sessions open it and press Play")
-            room(url, browser, server.pid, args.room)
+            room(url, browser, server.pid, args.room, protocol=args.clients == "protocol")
         if "cycles" in args.only:
             print(f"\n## {args.cycles} open-train-close cycles (disconnectedSessionTTL {ttl:.0f} s)")
             cycles(url, browser, server.pid, args.cycles, ttl)

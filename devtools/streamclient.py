@@ -1,0 +1,124 @@
+"""A student's browser without the browser: a client of Streamlit's websocket protocol that opens a Train
+link, presses Play and reads the step each live frame carries, drawing nothing.
+
+The room benchmark (bench/load.py --only room --clients protocol) runs thirty of these in one asyncio loop, so
+what it measures is the server: on a 2-core machine, thirty Chromium pages beside the server measure the pages
+(their drawing took both cores), while in a class they run on thirty laptops. What a client does is what
+Streamlit's frontend does: send `rerun_script` with the URL's query string, a trigger value for a button, and
+rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+
+def live_step(element) -> int | None:
+    """The step a live_chart component carries in its numbers (pages/ui/live_chart.py), or None."""
+    if element.WhichOneof("type") != "component_instance" or not element.component_instance.component_name.endswith(
+            "live_chart"):
+        return None
+    for number in json.loads(element.component_instance.json_args).get("numbers") or ():
+        if number["label"] == "Step":
+            return int(number["value"].replace(",", ""))
+    return None
+
+
+class StreamClient:
+    """One session: `await client.open(query)`, `await client.press("Play")`, then `client.step` and
+    `client.reached(step)` as frames arrive; `client.errors` counts exception elements."""
+
+    def __init__(self, url: str):
+        self.url = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+        self.query, self.page = "", ""
+        self.buttons: dict[str, str] = {}  # label → widget id
+        self.step, self.errors, self.frames = -1, 0, 0
+        self.reached_at: dict[int, float] = {}
+        self._timers: dict[str, asyncio.Task] = {}  # fragment id → its rerun task
+        self._intervals: dict[str, float] = {}
+        self._finished = asyncio.Event()
+        self._cached: dict[str, ForwardMsg] = {}
+
+    async def open(self, query: str, timeout: float = 300) -> None:
+        self.query = query
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
+        self._reader = asyncio.create_task(self._read())
+        await self._rerun()
+        await asyncio.wait_for(self._finished.wait(), timeout)
+
+    async def press(self, label: str) -> None:
+        await self._rerun(trigger=self.buttons[label])
+
+    def reached(self, step: int) -> float | None:
+        """When (time.monotonic) a frame at `step` or later arrived, or None."""
+        return next((t for s, t in sorted(self.reached_at.items()) if s >= step), None)
+
+    async def close(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._reader.cancel()
+        await self.ws.close()
+
+    async def _rerun(self, trigger: str | None = None, fragment: str = "") -> None:
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string, state.page_script_hash = self.query, self.page
+        if fragment:
+            state.fragment_id, state.is_auto_rerun = fragment, True
+        if trigger:
+            widget = state.widget_states.widgets.add()
+            widget.id, widget.trigger_value = trigger, True
+        self._finished.clear()
+        await self.ws.send(message.SerializeToString())
+
+    def _stop(self, fragment: str) -> None:
+        if fragment in self._timers:
+            self._timers.pop(fragment).cancel()
+            del self._intervals[fragment]
+
+    async def _every(self, fragment: str, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self._rerun(fragment=fragment)
+
+    async def _read(self) -> None:
+        async for data in self.ws:
+            message = ForwardMsg()
+            message.ParseFromString(data)
+            if message.WhichOneof("type") == "ref_hash":
+                message = self._cached[message.ref_hash]
+            elif message.metadata.cacheable:
+                self._cached[message.hash] = message
+            self._handle(message)
+
+    def _handle(self, message: ForwardMsg) -> None:
+        kind = message.WhichOneof("type")
+        if kind == "navigation":
+            self.page = message.navigation.page_script_hash
+        elif kind == "script_finished":
+            self._finished.set()
+        elif kind == "auto_rerun":  # as the frontend does: a new interval replaces the old, the same one stays
+            rerun = message.auto_rerun
+            if self._intervals.get(rerun.fragment_id) != rerun.interval:
+                self._stop(rerun.fragment_id)
+                self._intervals[rerun.fragment_id] = rerun.interval
+                self._timers[rerun.fragment_id] = asyncio.create_task(self._every(rerun.fragment_id, rerun.interval))
+        elif kind == "stop_auto_rerun":
+            for fragment in message.stop_auto_rerun.fragment_ids:
+                self._stop(fragment)
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "button":
+                self.buttons[element.button.label] = element.button.id
+            elif element.WhichOneof("type") == "exception":
+                self.errors += 1
+            step = live_step(element)
+            if step is not None:
+                self.frames += 1
+                self.step = step
+                self.reached_at.setdefault(step, time.monotonic())
