@@ -195,7 +195,8 @@ class Player:
                 snap, take = None, trainer.pose()
             status, loss, window = trainer.status(), copy.deepcopy(trainer.loss), trainer.train_window()
         if take is not None:
-            snap = take()
+            # recorded for replay like any snapshot: a follower whose latest snapshot was taken here showed "—"
+            snap = trainer.record_window(take(), window)
             with self.lock:
                 trainer.keep(snap)
         # following another session's training, this one has no window: the latest snapshot's record of it

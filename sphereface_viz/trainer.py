@@ -355,14 +355,18 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
         self._checkpoint()  # after a rollback the weights are the good ones, and those are recorded
-        snap = self.pose(detached=False)()
-        window = self.train_scores(pairs=False)  # at every snapshot, in the training thread
-        snap.metrics.update({key: window[key] for key in RECORDED_TRAIN_SCORES if key in window})
-        return self.keep(snap)
+        return self.keep(self.record_window(self.pose(detached=False)()))
+
+    def record_window(self, snap: Snapshot, window: tuple[torch.Tensor, torch.Tensor] | None = None) -> Snapshot:
+        """Keep the training window's Intra and Fisher score in a snapshot to be recorded: a session that
+        replays or follows the run has no window of its own and shows these."""
+        scores = self.train_scores(window, pairs=False)
+        snap.metrics.update({key: scores[key] for key in RECORDED_TRAIN_SCORES if key in scores})
+        return snap
 
     @staticmethod
     def recorded_train_scores(snap: Snapshot) -> dict:
-        """The training window's scores as a recorded snapshot kept them (`snapshot`); {} for a posed one."""
+        """The training window's scores as a recorded snapshot kept them (`record_window`); {} for a bare pose."""
         return {key: snap.metrics[key] for key in RECORDED_TRAIN_SCORES if key in snap.metrics}
 
     def pose(self, detached: bool = True) -> Callable[[], Snapshot]:

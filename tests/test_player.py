@@ -192,3 +192,14 @@ def test_drawing_the_training_window_scores_the_latest_test_snapshot_with_its_ow
     assert drawn.scores["test_accuracy"] != tr.score_snapshot(tested.snap, drawn.loss)["test_accuracy"]
     assert drawn.train_scores == tr.train_scores(tr.train_window())
     assert player.moment(tr).snap.step == 7  # a test moment takes a new snapshot and scores it anew
+
+
+def test_a_snapshot_a_redraw_takes_is_recorded_with_its_training_numbers():
+    """The live page's own snapshots go into the recorded run too, so they carry the training window's
+    Intra and Fisher score: a session following the run shows them (issue #16)."""
+    tr = trainer()
+    tr.step(3)  # not at a snapshot's step: the redraw poses one
+    window = tr.train_scores(tr.train_window())
+    frame = Player([tr], TrainingSlots(1), "me").moment(tr)
+    assert tr.snapshots[-1] is frame.snap and frame.snap.step == 3
+    assert Trainer.recorded_train_scores(frame.snap) == {k: window[k] for k in ("train_intra", "train_afs")}
