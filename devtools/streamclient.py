@@ -30,14 +30,14 @@ def live_step(element) -> int | None:
 
 
 class StreamClient:
-    """One session: `await client.open(query)`, `await client.press("Play")`, then `client.step` and
-    `client.reached(step)` as frames arrive; `client.errors` counts exception elements."""
+    """One session: `await client.open(query)`, `await client.press("Play")`, then `client.reached(step)`
+    as frames arrive; `client.errors` counts exception elements."""
 
     def __init__(self, url: str):
         self.url = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.query, self.page = "", ""
         self.buttons: dict[str, str] = {}  # label → widget id
-        self.step, self.errors, self.frames = -1, 0, 0
+        self.errors = 0
         self.reached_at: dict[int, float] = {}
         self._timers: dict[str, asyncio.Task] = {}  # fragment id → its rerun task
         self._intervals: dict[str, float] = {}
@@ -119,6 +119,4 @@ class StreamClient:
                 self.errors += 1
             step = live_step(element)
             if step is not None:
-                self.frames += 1
-                self.step = step
                 self.reached_at.setdefault(step, time.monotonic())

@@ -17,6 +17,7 @@ GAP = -1  # label of the margin gap: directions no class claims with its margin
 
 CACHE_BYTES = 16 * 2**20  # remembered regions, two bytes a point
 _cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+_cached_bytes = 0  # kept beside _cache: a live run adds an entry at every redraw, thousands fit
 _computing: dict[bytes, threading.Event] = {}
 _cache_lock = threading.Lock()
 
@@ -43,6 +44,7 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     Computed once per content (`fingerprint`), by the first thread to ask; the others wait for it. A room
     of students on one link draws the same W at the same step, and thirty sessions each computing the same
     regions at once took most of the server's CPU (bench/load.py, the room)."""
+    global _cached_bytes
     points = torch.as_tensor(points, dtype=loss.weight.dtype)
     key = fingerprint(loss, points)
     while True:
@@ -60,8 +62,9 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
         owner = _owners(loss, points)
         with _cache_lock:
             _cache[key] = owner.short()  # class labels, and GAP
-            while sum(o.nbytes for o in _cache.values()) > CACHE_BYTES:
-                _cache.popitem(last=False)
+            _cached_bytes += _cache[key].nbytes
+            while _cached_bytes > CACHE_BYTES:
+                _cached_bytes -= _cache.popitem(last=False)[1].nbytes
         return owner
     finally:
         with _cache_lock:

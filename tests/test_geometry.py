@@ -160,3 +160,16 @@ def test_threads_asking_for_the_same_regions_at_once_compute_them_once(monkeypat
         thread.join()
     assert len(computed) == 1
     assert all(torch.equal(r, real(loss, points)) for r in results)
+
+
+def test_remembered_regions_stay_within_their_bound(monkeypatch):
+    from sphereface_viz import geometry
+
+    monkeypatch.setattr(geometry, "CACHE_BYTES", 3 * 720 * 2)  # three 720-point circles, two bytes a point
+    loss, points = build_loss("cosface", 2, 10), circle_points(720)[1]
+    for m in (0.11, 0.12, 0.13, 0.14, 0.15):
+        loss.m = m
+        decision_regions(loss, points)
+    assert geometry._cached_bytes == sum(o.nbytes for o in geometry._cache.values()) <= 3 * 720 * 2
+    loss.m = 0.15  # the latest is still remembered, and right
+    assert torch.equal(decision_regions(loss, points), geometry._owners(loss, points))
