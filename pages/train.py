@@ -154,17 +154,14 @@ def defaults() -> None:
 
 def controls(trainer: Trainer, player: Player) -> None:
     play, step, restart, _ = st.columns([1, 1, 1, 4])
-    if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch",
-                   disabled=bool(trainer.stopped)):
-        player.pause() if player.wanted else player.play()
-        st.rerun()
+    # callbacks, not `if button: ...; st.rerun()`: the press costs one run of the page, not one and a half
+    play.button("Pause" if player.wanted else "Play", type="primary", width="stretch", disabled=bool(trainer.stopped),
+                on_click=player.pause if player.wanted else player.play)
     if step.button("Step", width="stretch", disabled=player.wanted or bool(trainer.stopped)):
         with player.lock:
             trainer.step(1)
             trainer.snapshot()
-    if restart.button("Reset", width="stretch"):
-        reset()
-        st.rerun()
+    restart.button("Reset", width="stretch", on_click=reset)
 
 
 def redraw_interval() -> float:
@@ -313,8 +310,13 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
         run = latest_run()
         return snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
 
+    # drawn only when opened: the replay's figure cost a fifth of every run of this page, and thirty students
+    # pressing Play at once wait for thirty runs (bench/load.py, the room)
+    panel = st.expander("Replay, downloads and runs", key="replay_panel", on_change="rerun")
+    if not panel.open:
+        return
     run, curve = latest_run(), state.curve
-    with st.expander("Replay, downloads and runs"):
+    with panel:
         if len(run.steps) > 1:
             steps = run.steps.tolist()
             pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])

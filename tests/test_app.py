@@ -10,6 +10,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.help import OPEN
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,6 +28,15 @@ def live_numbers(at: AppTest) -> list[dict]:
     """The numbers the Train page sends to its live chart (pages/ui/live_chart.js shows them beside it)."""
     charts = [json.loads(e.proto.json_args) for e in at.get("component_instance")]
     return next(c["numbers"] for c in charts if c.get("numbers"))
+
+
+def opened(at: AppTest, *expanders: str) -> AppTest:
+    """The page again with these expanders (by key) open: their content runs only then."""
+    for key in expanders:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 def button(at: AppTest, label: str):
@@ -243,7 +254,7 @@ def test_an_uploaded_run_is_drawn_with_the_live_point_cap():
     tr = Trainer(TrainConfig(dataset="mnist", data_dir=str(ROOT.parent / "shared" / "data" / "mnist"),
                              download=False, width=4, threads=1, eval_size=3000, snapshot_every=10**9))
     tr.step(2)
-    at = page("train")
+    at = opened(page("train"), "replay_panel")
     at.file_uploader[0].set_value(("run.npz", run_to_bytes(run_from_trainer(tr)), "application/octet-stream")).run()
     assert not at.exception
     figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
@@ -307,6 +318,7 @@ def test_the_replay_animation_is_prepared_on_the_train_page():
     at = page("train")
     for _ in range(3):
         button(at, "Step").click().run()
+    opened(at, "replay_panel")
     button(at, "Prepare animation (GIF and MP4)").click().run()
     assert not at.exception and not at.warning
     labels = [e.proto.label for e in at.get("download_button")]
@@ -315,7 +327,7 @@ def test_the_replay_animation_is_prepared_on_the_train_page():
 
 @pytest.mark.parametrize("name", ["train", "compare", "sweep", "geometry"])
 def test_every_page_explains_its_picture_with_the_readmes_figure(name):
-    at = page(name)
+    at = opened(page(name), OPEN)
     help_box = next(e for e in at.expander if e.label == "What am I looking at?")
     text = " ".join(m.value for m in help_box.markdown)
     readme = (ROOT / "README.md").read_text()
@@ -344,3 +356,13 @@ def test_a_projector_link_opens_the_projector_view_and_the_toggle_leaves_it():
     at.sidebar.toggle(key="projector").set_value(False).run()
     assert not at.exception and not live_chart_args(at)["projector"] and not chrome(at)
     assert link_of(at)["projector"] == "false"
+
+
+def test_folded_panels_cost_a_run_nothing_until_opened():
+    """Thirty students pressing Play wait for thirty runs of the page: the replay's figure, the uploader and the
+    help's image are drawn only while their panel is open."""
+    at = page("train")
+    button(at, "Step").click().run()
+    assert not at.get("plotly_chart") and not at.file_uploader and not at.get("image")
+    opened(at, "replay_panel", OPEN)
+    assert at.get("plotly_chart") and at.file_uploader and at.get("image")

@@ -104,6 +104,8 @@ def evil_pickle(marker: Path) -> bytes:
 
 def test_app_refuses_bad_run_files_and_runs_no_code(tmp_path, crafted_run_file):
     at = train_page()
+    at.session_state["replay_panel"] = True  # the uploader is in it, drawn only when it is open
+    at.run()
     marker = tmp_path / "pwned"
     good = io.BytesIO()
     np.savez(good, x=np.zeros(3))

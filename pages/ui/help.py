@@ -9,6 +9,7 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE = ROOT / "docs" / "img" / "anatomy.png"
 KEY = "what-am-i-looking-at"  # its container's, by which the projector view (pages/ui/projector.py) hides it
+OPEN = "what-am-i-looking-at-open"  # the expander's: True while it is open
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +27,12 @@ def explanation() -> str:
 
 def what_am_i_looking_at(first: str = "") -> None:
     """The folded help; `first`: what is particular to this page, said before the common picture."""
-    with st.container(key=KEY), st.expander("What am I looking at?", icon=":material/help:"):
+    with st.container(key=KEY):
+        # drawn only when opened: a page's every run (thirty students pressing Play at once) skips the figure
+        box = st.expander("What am I looking at?", icon=":material/help:", key=OPEN, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         if first:
             st.markdown(first)
         if FIGURE.exists():
