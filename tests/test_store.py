@@ -168,6 +168,21 @@ def test_a_session_follows_the_one_training_the_same_run(tmp_path):
         student.pause()
 
 
+def test_followers_asking_for_a_held_claim_never_wait_for_its_lock(tmp_path):
+    """Thirty followers asked for the claim four times a second each, under the key's lock, and the one
+    session training the run queued behind them between its bursts. A held claim is refused at a look."""
+    store = RunStore(tmp_path, 2**30)
+    key = "k" * 16
+    assert store.claim(key, "teacher")
+    refused = []
+    with store._locked(key):  # the holder (or a writer) busy with the key
+        asker = threading.Thread(target=lambda: refused.append(not store.claim(key, "student")))
+        asker.start()
+        asker.join(timeout=5)
+        assert refused == [True], "a follower waited for the lock"
+    assert store.claim(key, "teacher") and not store.claim(key, "student")
+
+
 def test_a_live_change_leaves_the_shared_run(tmp_path):
     store = RunStore(tmp_path, 2**30)
     tr = trainer(loss="cosface")
