@@ -293,10 +293,13 @@ def live_view() -> None:
     if player.wanted and not 0.5 < redraw_interval() / state.get("tick", TICK) < 2:
         st.rerun(scope="app")  # twice or half as many students play now: only a full run sets the interval
     view = state.get("view")
-    # Under load, ticks between redraws show the last frame again (the browser skips an unchanged
-    # figure); a paused or stepped trainer is always drawn fresh.
+    # Until a full run re-registers the tick, ticks may come up to twice as often as redraws should, and
+    # those in between show the last frame again (the browser skips an unchanged figure). Half an interval,
+    # not all of it: a room's first frame is drawn late in the run that registers the tick, and the next
+    # tick, early for it, was skipped, leaving students a whole interval (3 s) behind. A paused or stepped
+    # trainer is always drawn fresh.
     if (view is None or not player.wanted or view["status"]["step"] != trainer.step_count and
-            time.monotonic() - view["drawn_at"] >= redraw_interval() - TICK / 2):
+            time.monotonic() - view["drawn_at"] >= redraw_interval() / 2):
         view = state.view = frame(trainer, player)
     show(view)
 
