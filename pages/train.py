@@ -294,12 +294,12 @@ def live_view() -> None:
         st.rerun(scope="app")  # twice or half as many students play now: only a full run sets the interval
     view = state.get("view")
     # Until a full run re-registers the tick, ticks may come up to twice as often as redraws should, and
-    # those in between show the last frame again (the browser skips an unchanged figure). Half an interval,
-    # not all of it: a room's first frame is drawn late in the run that registers the tick, and the next
-    # tick, early for it, was skipped, leaving students a whole interval (3 s) behind. A paused or stepped
-    # trainer is always drawn fresh.
+    # those in between show the last frame again (the browser skips an unchanged figure). A frame is due
+    # half a tick early: a room's first frame is drawn late in the run that registers the tick, and the next
+    # tick, a little early for it, was skipped, leaving students a whole interval (3 s) behind. A paused or
+    # stepped trainer is always drawn fresh.
     if (view is None or not player.wanted or view["status"]["step"] != trainer.step_count and
-            time.monotonic() - view["drawn_at"] >= redraw_interval() / 2):
+            time.monotonic() - view["drawn_at"] >= redraw_interval() - state.get("tick", TICK) / 2):
         view = state.view = frame(trainer, player)
     show(view)
 
