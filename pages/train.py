@@ -290,7 +290,8 @@ def live_view() -> None:
     if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
         state.shown_stop = trainer.stopped
         st.rerun(scope="app")  # the Play button and the message live outside this fragment
-    if player.wanted and not 0.5 < redraw_interval() / state.get("tick", TICK) < 2:
+    interval, registered = redraw_interval(), state.get("tick", TICK)
+    if player.wanted and not 0.5 < interval / registered < 2:
         st.rerun(scope="app")  # twice or half as many students play now: only a full run sets the interval
     view = state.get("view")
     # Until a full run re-registers the tick, ticks may come up to twice as often as redraws should, and
@@ -299,7 +300,7 @@ def live_view() -> None:
     # tick, a little early for it, was skipped, leaving students a whole interval (3 s) behind. A paused or
     # stepped trainer is always drawn fresh.
     if (view is None or not player.wanted or view["status"]["step"] != trainer.step_count and
-            time.monotonic() - view["drawn_at"] >= redraw_interval() - state.get("tick", TICK) / 2):
+            time.monotonic() - view["drawn_at"] >= interval - registered / 2):
         view = state.view = frame(trainer, player)
     show(view)
 
