@@ -10,6 +10,8 @@ import pytest
 
 from sphereface_viz.animation import FRAMES, FPS, encode, render, turned
 
+pytestmark = pytest.mark.browser
+
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 

@@ -11,6 +11,8 @@ from devtools.appdriver import (ROOT, TcpProxy, app_server, chromium, choose, li
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+pytestmark = pytest.mark.browser
+
 SHOTS = ROOT / "artifacts" / "screenshots"
 
 

@@ -18,6 +18,7 @@ def cli(*args, timeout=600):
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_a_softmax_m4_on_digits_reaches_97_percent(tmp_path):
     """The engine issue's bar: the default recipe, seed 0, 2-D features."""
     result = cli("train", "--dataset", "digits", "--loss", "a_softmax", "--m", "4", "--dim", "2",
@@ -78,6 +79,7 @@ def test_bad_arguments_give_one_readable_line(tmp_path, args, message):
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_sweep_writes_its_table_and_figures_and_the_margin_compresses(tmp_path):
     """3-D CosFace at m = 0 and 0.35, two worker processes: the summary holds each value's measures, and
     the larger margin gives the tighter classes (the claim the sweep exists to show)."""

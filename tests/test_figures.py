@@ -5,6 +5,9 @@ import sys
 from pathlib import Path
 
 import imageio.v3 as iio
+import pytest
+
+pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,6 +13,8 @@ from devtools.appdriver import chromium
 from pages.ui.live_chart import write_files
 from sphereface_viz.plots import to_json
 
+pytestmark = pytest.mark.browser
+
 SIZE = 400  # the figure's pixels, margins 0: data (x, y) in [−1, 1]² sits at ((x + 1)·200, (1 − y)·200)
 RED, BLUE, INK = "#ff0000", "#0000ff", "#333333"
 AXIS = {"range": [-1, 1], "showgrid": False, "zeroline": False, "showticklabels": False}
