@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import OrderedDict
 
+import cachetools
 import torch
 import torch.nn.functional as F
 
@@ -16,10 +16,9 @@ GAP = -1  # label of the margin gap: directions no class claims with its margin
 
 
 CACHE_BYTES = 16 * 2**20  # remembered regions, two bytes a point
-_cache: OrderedDict[bytes, torch.Tensor] = OrderedDict()
-_cached_bytes = 0  # kept beside _cache: a live run adds an entry at every redraw, thousands fit
+_cache = cachetools.LRUCache(maxsize=CACHE_BYTES, getsizeof=lambda t: t.nbytes)
 _computing: dict[bytes, threading.Event] = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.Lock()  # for _cache and _computing: cachetools caches are not thread safe
 
 
 def fingerprint(loss: MarginLoss, points: torch.Tensor) -> bytes:
@@ -44,14 +43,12 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     Computed once per content (`fingerprint`), by the first thread to ask; the others wait for it. A room
     of students on one link draws the same W at the same step, and thirty sessions each computing the same
     regions at once took most of the server's CPU (bench/load.py, the room)."""
-    global _cached_bytes
     points = torch.as_tensor(points, dtype=loss.weight.dtype)
     key = fingerprint(loss, points)
     while True:
         with _cache_lock:
-            owner = _cache.get(key)
+            owner = _cache.get(key)  # a hit is now the most recently used
             if owner is not None:
-                _cache.move_to_end(key)
                 return owner.long()
             computing = _computing.get(key)
             if computing is None:
@@ -60,11 +57,10 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
         computing.wait()  # then look again: found, unless it failed or was evicted meanwhile
     try:
         owner = _owners(loss, points)
+        labels = owner.short()  # class labels, and GAP
         with _cache_lock:
-            _cache[key] = owner.short()  # class labels, and GAP
-            _cached_bytes += _cache[key].nbytes
-            while _cached_bytes > CACHE_BYTES:
-                _cached_bytes -= _cache.popitem(last=False)[1].nbytes
+            if labels.nbytes <= _cache.maxsize:  # cachetools refuses a value larger than the whole cache
+                _cache[key] = labels
         return owner
     finally:
         with _cache_lock:

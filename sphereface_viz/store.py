@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 import numpy as np
 import torch
 
@@ -204,36 +205,24 @@ class RunStore:
                 path = self.root / f"{key}{suffix}"
                 if _age(path) >= PATIENCE:
                     path.unlink(missing_ok=True)
-            if lock is not None and not any((self.root / f"{key}{suffix}").exists()
-                                            for suffix in (".npz", ".claim", ".want")):
-                lock.unlink(missing_ok=True)  # while holding it: a waiter sees the file gone and locks anew
+            # Only flock's lock file outlives its lock: filelock's Windows and soft locks delete theirs on release.
+            if filelock.FileLock is filelock.UnixFileLock and not any(
+                    (self.root / f"{key}{suffix}").exists() for suffix in (".npz", ".claim", ".want")):
+                lock.unlink(missing_ok=True)  # while holding it: a waiter that then gets it locks the new file
 
     @contextmanager
     def _locked(self, key: str):
-        """An exclusive lock of the key across processes (fcntl; where there is none, the rename alone);
-        yields the lock file's path (None without fcntl). `_tidy` may delete the file while holding the
-        lock, so a lock taken on a file no longer at that path is dropped and taken again."""
+        """An exclusive lock of the key across threads and processes; yields the lock file's path.
+
+        A new FileLock each time, neither singleton nor shared: each opens its own descriptor, so this
+        process's threads wait for each other as other processes do (a FileLock shared by threads with
+        thread_local=False would let them all in at once). `_tidy` deletes the lock file while holding
+        it; filelock (3.29.5 on) drops a lock it gets on a file no longer linked and locks the one at the
+        path, and keeps the file on release."""
         self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            import fcntl
-        except ImportError:
-            yield None
-            return
         path = self.root / f"{key}.lock"
-        while True:
-            handle = open(path, "a")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                if os.path.samestat(os.fstat(handle.fileno()), path.stat()):
-                    break
-            except FileNotFoundError:
-                pass
-            handle.close()
-        try:
+        with filelock.FileLock(path):
             yield path
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
 
     # --- claims: who trains a key now --------------------------------------------------------------
     def claim(self, key: str, who: str) -> bool:

@@ -182,10 +182,24 @@ def test_sweep_page_same_start_each_value_its_own_margin():
     assert not player.running
 
 
-def test_router_runs():
+def test_router_opens_the_train_page_with_one_torch_thread(monkeypatch):
+    import sys
+
+    # torch's thread count is set per thread (the script's, not this one's): record who asks for what
+    asked, set_threads = [], torch.set_num_threads
+
+    def recorded(n):
+        asked.append((Path(sys._getframe(1).f_code.co_filename).name, n))
+        set_threads(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", recorded)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    assert not at.exception
+    assert not at.exception, at.exception
+    assert ("app.py", 1) in asked and at.session_state["routed"] is True
+    assert {b.label for b in at.button} >= {"Play", "Step", "Reset"}  # the default page, Train
+    assert at.session_state["trainer"].step_count == 0 and "cmp" not in at.session_state
+    assert any("[data-stale='true']" in m.value for m in at.markdown)  # no grey fade on a live rerun
 
 
 def test_a_full_server_queues_training_and_says_so():

@@ -133,43 +133,104 @@ def test_remembered_regions_follow_every_change_of_the_loss():
     assert (before == -1).sum() < 5 and (after == -1).sum() > 50  # 1° samples
 
 
-def test_threads_asking_for_the_same_regions_at_once_compute_them_once(monkeypatch):
+def fresh_cache(monkeypatch, max_bytes):
+    """An empty regions cache of this many bytes, counted as the app's cache counts them."""
+    from cachetools import LRUCache
+
+    from sphereface_viz import geometry
+
+    cache = LRUCache(maxsize=max_bytes, getsizeof=geometry._cache.getsizeof)
+    monkeypatch.setattr(geometry, "_cache", cache)
+    return cache
+
+
+def counted_owners(monkeypatch, delay=None):
+    """Record each computation of regions (the loss's m); `delay(...)` runs before it computes."""
+    from sphereface_viz import geometry
+
+    computed, real = [], geometry._owners
+
+    def owners(loss, points):
+        computed.append(loss.m)
+        if delay is not None:
+            delay()
+        return real(loss, points)
+
+    monkeypatch.setattr(geometry, "_owners", owners)
+    return computed, real
+
+
+def test_the_app_bounds_its_remembered_regions_in_bytes():
+    from sphereface_viz import geometry
+
+    assert geometry._cache.maxsize == geometry.CACHE_BYTES == 16 * 2**20
+    assert geometry._cache.getsizeof(torch.zeros(720, dtype=torch.int16)) == 1440  # bytes, not entries
+
+
+def test_threads_asking_for_the_same_new_regions_compute_them_once(monkeypatch):
     import threading
     import time
 
     from sphereface_viz import geometry
 
-    computed, real = [], geometry._owners
+    fresh_cache(monkeypatch, 2**20)  # nothing remembered: the regions are new
+    asked = threading.Semaphore(0)  # one release per thread that has its key and is about to look
+    fingerprint = geometry.fingerprint
 
-    def slow_owners(loss, points):
-        computed.append(1)
-        time.sleep(0.2)  # long enough for every thread to ask while the first computes
-        return real(loss, points)
+    def fingerprinted(loss, points):
+        key = fingerprint(loss, points)
+        asked.release()
+        return key
 
-    monkeypatch.setattr(geometry, "_owners", slow_owners)
+    def until_both_asked():
+        assert asked.acquire(timeout=10) and asked.acquire(timeout=10)
+        time.sleep(0.1)  # from its fingerprint to waiting for this computation is a few lines
+
+    monkeypatch.setattr(geometry, "fingerprint", fingerprinted)
+    computed, real = counted_owners(monkeypatch, until_both_asked)
     loss, points = build_loss("cosface", 2, 10, m=0.123), circle_points(720)[1]
-    results = [None] * 8
+    results = [None, None]
 
     def ask(k):
         results[k] = decision_regions(loss, points)
 
-    threads = [threading.Thread(target=ask, args=(k,)) for k in range(8)]
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert len(computed) == 1
-    assert all(torch.equal(r, real(loss, points)) for r in results)
+        thread.join(20)
+    assert computed == [0.123]
+    expected = real(loss, points)
+    assert all(torch.equal(r, expected) for r in results)
+    assert torch.equal(decision_regions(loss, points), expected) and computed == [0.123]  # remembered
 
 
-def test_remembered_regions_stay_within_their_bound(monkeypatch):
-    from sphereface_viz import geometry
-
-    monkeypatch.setattr(geometry, "CACHE_BYTES", 3 * 720 * 2)  # three 720-point circles, two bytes a point
+def test_remembered_regions_stay_within_their_bound_least_recently_used_first(monkeypatch):
+    cache = fresh_cache(monkeypatch, 3 * 720 * 2)  # three 720-point circles, two bytes a point
+    computed, real = counted_owners(monkeypatch)
     loss, points = build_loss("cosface", 2, 10), circle_points(720)[1]
-    for m in (0.11, 0.12, 0.13, 0.14, 0.15):
+
+    def regions(m):
         loss.m = m
-        decision_regions(loss, points)
-    assert geometry._cached_bytes == sum(o.nbytes for o in geometry._cache.values()) <= 3 * 720 * 2
-    loss.m = 0.15  # the latest is still remembered, and right
-    assert torch.equal(decision_regions(loss, points), geometry._owners(loss, points))
+        return decision_regions(loss, points)
+
+    for m in (0.11, 0.12, 0.13, 0.14, 0.15):
+        regions(m)
+        assert cache.currsize == sum(o.nbytes for o in cache.values()) <= 3 * 720 * 2
+    assert len(cache) == 3 and computed == [0.11, 0.12, 0.13, 0.14, 0.15]
+    regions(0.13)  # remembered: now the most recently used of 0.13, 0.14, 0.15
+    regions(0.16)  # drops 0.14
+    regions(0.13), regions(0.15)
+    assert computed[5:] == [0.16]
+    regions(0.14)
+    assert computed[5:] == [0.16, 0.14] and cache.currsize == 3 * 720 * 2
+    assert torch.equal(regions(0.15), real(loss, points))  # a remembered answer is the computed one
+
+
+def test_regions_larger_than_the_whole_cache_are_computed_and_not_kept(monkeypatch):
+    cache = fresh_cache(monkeypatch, 100)  # fewer bytes than 720 points take
+    computed, real = counted_owners(monkeypatch)
+    loss, points = build_loss("cosface", 2, 10, m=0.2), circle_points(720)[1]
+    for _ in range(2):
+        assert torch.equal(decision_regions(loss, points), real(loss, points))
+    assert computed == [0.2, 0.2] and len(cache) == 0

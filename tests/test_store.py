@@ -306,3 +306,30 @@ def test_a_lock_file_removed_while_someone_waits_is_locked_anew(tmp_path):
     b_go.set()
     first.join(5), second.join(5)
     assert inside == ["b in", "b out", "c in"]
+
+
+def test_threads_of_one_process_take_turns_with_a_key(tmp_path):
+    """Every session of a server is a thread of one process: the key's lock must keep them out of each
+    other's way as it keeps processes, and leave other keys free."""
+    store = RunStore(tmp_path, 2**30)
+    inside, seen = [], []
+
+    def hold(key):
+        for _ in range(5):
+            with store._locked(key):
+                inside.append(key)
+                seen.append(list(inside))
+                time.sleep(0.01)
+                inside.remove(key)
+
+    threads = [threading.Thread(target=hold, args=("k",)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen == [["k"]] * 15
+    with store._locked("k"):
+        other = threading.Thread(target=hold, args=("other",))
+        other.start()
+        other.join(5)
+        assert not other.is_alive() and len(seen) == 20  # another key's lock is not this one
