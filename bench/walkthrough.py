@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from devtools.appdriver import LIVE_CHART, app_server, chromium, live_frame, renders, step_count  # noqa: E402
+from devtools.appdriver import LIVE_VIEW, app_server, chromium, live_frame, renders, step_count  # noqa: E402
 
 SHOTS = ROOT / "artifacts" / "walkthrough"
 
@@ -69,7 +69,7 @@ def main() -> None:
         frame.locator("#scene").first.wait_for(state="attached", timeout=60_000)
         page.get_by_role("button", name="Play").click()
         page.wait_for_timeout(8000)
-        box = page.locator(LIVE_CHART).first.bounding_box()
+        box = page.locator(LIVE_VIEW).first.bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.35, steps=12)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-LIVE_CHART = 'iframe[title*="live_chart"]'
+LIVE_VIEW = 'iframe[title*="feature_view"]'  # the live feature view (pages/ui/feature_view.py)
 
 
 def free_port() -> int:
@@ -91,14 +91,23 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
 
 
 def live_frame(page, timeout: float = 60_000):
-    frame = page.frame_locator(LIVE_CHART).first
-    frame.locator(".main-svg").first.wait_for(timeout=timeout)
+    """The first live feature view of the page, once it has drawn a frame."""
+    frame = page.frame_locator(LIVE_VIEW).first
+    frame.locator("#scene").wait_for(state="attached", timeout=timeout)
+    frame.locator("body").evaluate("() => new Promise((done) => { const look = () => window.view.renders > 0 ? "
+                                   "done() : setTimeout(look, 50); look(); })", timeout=timeout)
     return frame
 
 
+def seen(page, what: str = "renders"):
+    """What the live feature view's page reports of itself (window.view: renders, id, step, drawnPoints,
+    rotation, header)."""
+    return page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(f"() => window.view.{what}")
+
+
 def renders(page) -> int:
-    """How many times the live chart has been drawn (pages/ui/live_chart.py counts them)."""
-    return int(page.frame_locator(LIVE_CHART).first.locator("body").get_attribute("data-renders") or 0)
+    """How many frames the live feature view has drawn."""
+    return int(seen(page, "renders"))
 
 
 def settled(page, timeout: float = 60_000) -> None:
@@ -109,7 +118,7 @@ def settled(page, timeout: float = 60_000) -> None:
 
 def number(page, label: str, timeout: float | None = None) -> str:
     """One of the numbers beside the Train page's live chart, as shown (timeout in ms; None: Playwright's)."""
-    return page.frame_locator(LIVE_CHART).first.locator(f'[data-label="{label}"] .value').inner_text(timeout=timeout)
+    return page.frame_locator(LIVE_VIEW).first.locator(f'[data-label="{label}"] .value').inner_text(timeout=timeout)
 
 
 def step_count(page, timeout: float | None = None) -> int:

@@ -8,16 +8,17 @@ import streamlit as st
 from pages.ui import share
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.live_chart import live_chart
+from pages.ui.feature_view import feature_view
+from pages.ui.notices import connected, notice
+from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
 from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
-from sphereface_viz.export import moment_figure
+from sphereface_viz import live
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.plots import default_radius
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 from sphereface_viz.trainer import Trainer
@@ -28,7 +29,7 @@ ANGULAR_RANGE, ADDITIVE_RANGE = (1.0, 6.0, 0.1), (0.0, 0.5, 0.01)  # the margin 
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
         "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE)}
-TICK = 1.0  # a redraw of five panels costs ~0.35 s; training goes on in between (sphereface_viz.player)
+PACE = 0.25  # seconds at least between frames of the panels: with the table, a rerun here costs several frames
 state = st.session_state
 
 
@@ -47,7 +48,10 @@ def build() -> None:
         return
     if "cmp_player" in state:
         state.cmp_player.pause()
-    state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session, store=STORE)
+    state.cmp, state.cmp_player = trainers, Player(list(trainers.values()), SLOTS, state.cmp_session, store=STORE,
+                                                     connected=connected())
+    # softmax, with its bias, is drawn in the plane; every other loss on the circle or sphere
+    state.cmp_views = {name: live.View(project=name != "softmax", wrap=True) for name in trainers}
 
 
 def apply_margins() -> None:
@@ -60,9 +64,10 @@ def apply_margins() -> None:
                 trainer.set_live(**values)
 
 
-def row(name: str, trainer: Trainer, frame) -> dict:
+def row(name: str, trainer: Trainer, view: live.View) -> dict:
     """The table's line for one loss, at the step its panel shows (training may be a step ahead)."""
-    test, train = frame.scores, frame.train_scores
+    frame = view.moment
+    test, train = frame.scores, view.window_scores
     return {"loss": LOSSES[name].title, "step": frame.snap.step, "test accuracy": f"{test['test_accuracy']:.1%}",
             "Intra (test)": f"{test['intra']:.1f}°", "Intra (training)": degrees(train.get("train_intra")),
             "Inter (mean / min)": f"{test['inter']:.0f}° / {test['inter_min']:.0f}°",
@@ -83,28 +88,20 @@ def yes_no(scores: dict, met: str, intra: str, inter: str) -> str:
 
 
 def grid() -> None:
-    trainers, player = state.cmp, state.cmp_player
+    trainers, player, views = state.cmp, state.cmp_player, state.cmp_views
     player.heartbeat()
-    notice = st.empty()  # a fixed place for the notice, so the charts below are never re-mounted
-    if player.waiting:
-        notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.cmp_session) or 1} in the "
-                "queue). Training goes on by itself.", icon="⏳")
+    notice(player, state.cmp_session, "Move a margin slider to go on from there, or press Reset.")
     with player.lock:  # every panel at the same step (so here the embeddings run under the lock too)
-        frames = {name: player.moment(trainer) for name, trainer in trainers.items()}
-    radius = max(default_radius(f.snap.features, False) for f in frames.values())  # one scale for every panel
-    rows = []
+        for name, trainer in trainers.items():
+            views[name].update(player, trainer)
     columns = st.columns(min(3, len(trainers)))
-    for k, (name, trainer) in enumerate(trainers.items()):
-        frame = frames[name]
-        figure = moment_figure(trainer, frame.snap, frame.loss, wrap=True,
-                               radius=radius if name == "softmax" else None, project=name != "softmax")
-        figure["layout"]["showlegend"] = False
-        figure["layout"]["title"]["font"]["size"] = 18
-        figure["layout"]["margin"]["t"] = 75  # two title lines
+    for k, (name, view) in enumerate(views.items()):
         with columns[k % len(columns)]:
-            live_chart(figure, key=f"cmp-{name}", height=380)
-        rows.append(row(name, trainer, frame))
-    st.dataframe(pd.DataFrame(rows).set_index("loss"), width="stretch")
+            # the first panel paces the page: its acknowledgement reruns this fragment for all of them
+            feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False,
+                         pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
+    st.dataframe(pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss"),
+                 width="stretch")
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
@@ -144,12 +141,6 @@ if "cmp" not in state or list(state.cmp) != list(state.cmp_losses):
 if state.get("cmp_error"):
     st.error(state.cmp_error)
     st.stop()
-play, restart, _ = st.columns([1, 1, 5])
 player = state.cmp_player
-if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch"):
-    player.pause() if player.wanted else player.play()
-    st.rerun()
-if restart.button("Reset", width="stretch"):
-    build()
-    st.rerun()
-st.fragment(grid, run_every=TICK if player.wanted else None)()
+play_bar(player, build)
+st.fragment(grid, run_every=live.NOTICE_EVERY if player.wanted else None)()

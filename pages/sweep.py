@@ -9,9 +9,12 @@ import streamlit as st
 from pages.ui import share
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
+from pages.ui.feature_view import feature_view
 from pages.ui.live_chart import live_chart
+from pages.ui.notices import connected, notice
+from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
-from sphereface_viz.export import moment_figure
+from sphereface_viz import live
 from sphereface_viz.limits import MAX_SEED, MAX_SWEEP_VALUES, no_room_for_a_session
 from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
@@ -24,7 +27,7 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-TICK = 1.0  # four panels and the chart per redraw; training goes on in between (sphereface_viz.player)
+PACE = 0.5  # seconds at least between frames: a rerun here draws the panels, the chart and the table
 SWEPT = {name: cls.swept() for name, cls in LOSSES.items() if cls.swept() is not None}
 state = st.session_state
 
@@ -58,52 +61,50 @@ def build() -> None:
     if "sw_player" in state:
         state.sw_player.pause()
     state.sw, state.sw_player = trainers, Player(list(trainers.values()), SLOTS, state.sw_session, until_end=True,
-                                                   store=STORE)
+                                                   store=STORE, connected=connected())
+    state.sw_views = {value: live.View(project=True) for value in trainers}
     state.sw_built = (state.sw_loss, tuple(sorted(state.sw_values)), state.sw_dim, state.sw_seed)
 
 
 def panels() -> None:
-    trainers, player, param = state.sw, state.sw_player, SWEPT[state.sw_loss]
+    trainers, player, views, param = state.sw, state.sw_player, state.sw_views, SWEPT[state.sw_loss]
     player.heartbeat()
-    notice = st.empty()  # a fixed place for the notice, so the charts below are never re-mounted
-    if player.waiting:
-        notice.info(f"Waiting for a free training slot (place {SLOTS.position(state.sw_session) or 1} in the "
-                    "queue). Training goes on by itself.", icon="⏳")
+    notice(player, state.sw_session)
     if not player.wanted and state.get("sw_playing"):
         state.sw_playing = False
         st.rerun(scope="app")  # training ended by itself: the Play button lives outside this fragment
     state.sw_playing = player.wanted
     with player.lock:  # every panel at the same step
-        frames = {value: player.moment(trainer) for value, trainer in trainers.items()}
+        for value, trainer in trainers.items():
+            views[value].update(player, trainer)
     done = sum(t.step_count for t in trainers.values()) / sum(t.total_steps for t in trainers.values())
     st.progress(min(done, 1.0), text=f"trained {done:.0%} of every value's schedule" if done < 1 else
                 "every value trained to the end of its schedule")
     columns = st.columns(len(trainers))
-    for column, (value, frame) in zip(columns, frames.items()):
-        figure = moment_figure(trainers[value], frame.snap, frame.loss, project=True)
-        figure["layout"]["title"]["text"] = f"{value_label(param, value)}<br>Intra {frame.scores['intra']:.1f}° · " \
-                                            f"{frame.scores['test_accuracy']:.1%}"
-        figure["layout"].update(showlegend=False, margin={"l": 0, "r": 0, "t": 75, "b": 0})
-        figure["layout"]["title"]["font"]["size"] = 17
-        with column:
-            live_chart(figure, key=f"sw-{value}", height=330)
-    values = list(frames)
-    metrics = [{**f.scores, **f.train_scores} for f in frames.values()]
+    for k, (column, (value, view)) in enumerate(zip(columns, views.items())):
+        scores = view.moment.scores
+        with column:  # the first panel paces the page: its acknowledgement reruns this fragment
+            feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False,
+                         title=f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · "
+                               f"{scores['test_accuracy']:.1%}",
+                         pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
+    values = list(views)
+    metrics = [view.scores for view in views.values()]
     live_chart(sweep_chart(values, metrics, param), key="sw-chart", height=420)
-    st.dataframe(pd.DataFrame([{param.name: value, "step": f.snap.step, "test accuracy": f"{m['test_accuracy']:.1%}",
+    st.dataframe(pd.DataFrame([{param.name: value, "step": v.moment.snap.step,
+                                "test accuracy": f"{m['test_accuracy']:.1%}",
                                 "Intra test / train": f"{m['intra']:.1f}° / {m.get('train_intra', math.nan):.1f}°",
                                 "Inter mean / min": f"{m['inter']:.0f}° / {m['inter_min']:.0f}°",
                                 "AFS": f"{m['afs']:.4f}",
                                 "robust criterion": "met" if m["robust_criterion_met"] else "not met"}
-                               for (value, f), m in zip(frames.items(), metrics)]).set_index(param.name),
+                               for (value, v), m in zip(views.items(), metrics)]).set_index(param.name),
                  width="stretch")
-    # One value large, picked with a slider: its trained features at once, no retraining; in 3-D the
-    # chart keeps its camera as the value changes (one chart key for every value).
+    # One value large, picked with a slider: its panel's own frame, no retraining; in 3-D the view keeps
+    # its turn as the value changes (one chart key for every value).
     pick = st.select_slider(f"Look closer: {param.name}", values, key="sw_pick")
-    frame = frames[pick]
-    big = moment_figure(trainers[pick], frame.snap, frame.loss, project=True)
-    big["layout"]["title"]["text"] = figure_title(frame.loss, frame.snap.step)
-    live_chart(big, key="sw-pick-chart", height=560)
+    view = views[pick]
+    feature_view(view.frame, view.id, key="sw-pick-chart", height=560,
+                 title=figure_title(view.moment.loss, view.moment.status["step"]))
 
 
 state.setdefault("sw_session", uuid.uuid4().hex)
@@ -143,13 +144,6 @@ if state.get("sw_error"):
     st.error(state.sw_error)
 if "sw" not in state:
     st.stop()
-play, restart, _ = st.columns([1, 1, 5])
 player = state.sw_player
-finished = not player.unfinished()
-if play.button("Pause" if player.wanted else "Play", type="primary", width="stretch", disabled=finished):
-    player.pause() if player.wanted else player.play()
-    st.rerun()
-if restart.button("Reset", width="stretch"):
-    build()
-    st.rerun()
-st.fragment(panels, run_every=TICK if player.wanted else None)()
+play_bar(player, build, done=not player.unfinished() or bool(player.stopped))
+st.fragment(panels, run_every=live.NOTICE_EVERY if player.wanted else None)()

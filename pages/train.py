@@ -9,17 +9,21 @@ import streamlit as st
 
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
+from pages.ui.feature_view import feature_view
 from pages.ui.live_chart import live_chart
+from pages.ui.notices import connected, notice
+from pages.ui.playbar import play_bar
 from pages.ui import projector, share
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
+from sphereface_viz import live
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import Choice, Number
-from sphereface_viz.export import moment_figure, run_loss, snapshot_figure
+from sphereface_viz.export import run_loss, snapshot_figure
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
-from sphereface_viz.player import Player, playing
-from sphereface_viz.plots import default_radius, history_figure, to_figure, to_json
+from sphereface_viz.player import Player
+from sphereface_viz.plots import history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
@@ -28,10 +32,7 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-TICK = 0.2  # seconds between redraws while playing; training runs on in between (sphereface_viz.player)
 HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
-TEST_EVERY = 2.0  # seconds between test snapshots while the training batches are drawn
-SCORE_EVERY = 1.0  # seconds between scores of the training window while playing
 TEST, TRAINING = "test", "training"
 DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
@@ -69,8 +70,8 @@ def reset() -> None:
         return
     if "player" in state:
         state.player.pause()
-    state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE)
-    state.radius, state.curve, state.window_scored_at = None, [], -math.inf
+    state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected())
+    state.view, state.curve, state.history = live.View(), [], None
     trainer.snapshot()
 
 
@@ -95,21 +96,22 @@ def sidebar() -> None:
     keep = {"persist_state": "session"}
     with st.sidebar:
         st.header("Data and model")
+        # No on_change=reset: a callback runs before this page sets the new loss's defaults and writes the URL,
+        # so it trained the old loss's m and held the address bar back; the run below resets after both.
         st.caption("Changing these resets training.")
-        st.selectbox("Dataset", DATASETS, key="dataset", on_change=reset, **keep)
-        st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, on_change=reset, **keep)
-        st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, on_change=reset,
-                     **keep)
+        st.selectbox("Dataset", DATASETS, key="dataset", **keep)
+        st.radio("Feature dimension", [2, 3], key="dim", horizontal=True, **keep)
+        st.selectbox("Loss", list(LOSSES), key="loss", format_func=lambda name: LOSSES[name].title, **keep)
         with st.expander("More"):
-            st.number_input("Seed", 0, MAX_SEED, key="seed", on_change=reset, **keep,
+            st.number_input("Seed", 0, MAX_SEED, key="seed", **keep,
                             help="another start: the same kind of picture, the classes in other places")
-            st.select_slider("Batch size", BATCH_SIZES, key="batch_size", on_change=reset, **keep,
+            st.select_slider("Batch size", BATCH_SIZES, key="batch_size", **keep,
                              help="images per step. Larger: calmer, slower steps; smaller: the dots jitter more")
-            st.select_slider("CNN width", WIDTHS, key="width", on_change=reset, **keep,
+            st.select_slider("CNN width", WIDTHS, key="width", **keep,
                              help="channels of the CNN's first stage. Wider: classes part in fewer steps, each "
                                   "step slower")
             # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
-            st.select_slider("Points drawn", POINTS, key="points", on_change=reset, **keep,
+            st.select_slider("Points drawn", POINTS, key="points", **keep,
                              help="test images, or features of the latest training batches")
         st.header("Live")
         st.caption("These change the loss while it trains.")
@@ -152,76 +154,37 @@ def defaults() -> None:
         state.defaults_for = state.loss
 
 
-def controls(trainer: Trainer, player: Player) -> None:
-    play, step, restart, _ = st.columns([1, 1, 1, 4])
-    # callbacks, not `if button: ...; st.rerun()`: the press costs one run of the page, not one and a half
-    play.button("Pause" if player.wanted else "Play", type="primary", width="stretch", disabled=bool(trainer.stopped),
-                on_click=player.pause if player.wanted else player.play)
-    if step.button("Step", width="stretch", disabled=player.wanted or bool(trainer.stopped)):
-        with player.lock:
-            trainer.step(1)
-            trainer.snapshot()
-    restart.button("Reset", width="stretch", on_click=reset)
+def step_once() -> None:
+    with state.player.lock:
+        state.trainer.step(1)
+        state.trainer.snapshot()
 
 
-def redraw_interval() -> float:
-    """TICK, stretched when the server has more playing sessions than cores: one process draws for every
-    student (those following a shared run too), and redraws that cannot keep up would starve the
-    training they show."""
-    return TICK * max(1.0, playing() / SLOTS.capacity)
-
-
-def tick() -> float | None:
-    """How often the browser reruns the live view (None: not at all, while paused). A rerun that draws
-    nothing new still costs the server's Python a few milliseconds, so it comes only as often as a redraw
-    may: thirty students ticking every 0.2 s held the GIL so often that the one session training their
-    shared run made 0.3 steps/s (bench/load.py, the room)."""
-    if not state.player.wanted:
-        return None
-    state.tick = redraw_interval()
-    return state.tick
-
-
-def frame(trainer: Trainer, player: Player) -> dict:
-    """Everything the live view shows, at one moment: the figure (as JSON), the numbers, the curves."""
-    # a run shared through the store has no training batches of this session's own
-    window = state.drawn == TRAINING and not player.shares(trainer)
-    # Drawing the training batches needs no forward pass; the test numbers beside them refresh every TEST_EVERY s.
-    test = not window or time.monotonic() - state.get("tested_at", -math.inf) >= TEST_EVERY
-    # the training window's own numbers refresh once a second, its picture at every tick
-    score_window = not player.wanted or time.monotonic() - state.window_scored_at >= SCORE_EVERY
-    began = time.monotonic()  # ticks come every TICK from their start, however long a frame takes
-    moment = player.moment(trainer, test=test, score_window=score_window)
-    if test:
-        state.tested_at = time.monotonic()
-    if score_window:
-        state.window_scored_at, state.window_scores = time.monotonic(), moment.train_scores
-    status, scores = moment.status, {**moment.scores, **state.window_scores}
-    features = moment.window[0].numpy() if window else moment.snap.features
-    radius = default_radius(features, state.project)
-    # grow at once, shrink slowly: the axes stay still while the features settle
-    state.radius = radius if state.radius is None else max(radius, state.radius * 0.98)
+def record_curve(moment) -> None:
+    """One row of the history charts per step drawn."""
+    status, scores = moment.status, {**moment.scores, **state.view.window_scores}
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
                             "test accuracy": scores["test_accuracy"], **{k: scores.get(k) for k in CURVE_ANGLES}})
-    figure = moment_figure(trainer, moment.snap, moment.loss, project=state.project, radius=state.radius,
-                           window=moment.window if window else None, step=status["step"] if window else None,
-                           font_scale=projector.FONT_SCALE if state.projector else 1.0)
-    curve, last = state.curve[-400:], state.get("view") or {}
-    history, history_at = last.get("history"), last.get("history_at", -math.inf)
-    # The curves move slowly: while playing they redraw once a second, not every tick (~30 ms of browser each)
+
+
+def history_chart(playing: bool) -> None:
+    """Loss, accuracy and angles against the step. The curves move slowly: while playing they are rebuilt
+    once a second, not at every frame (~30 ms of browser each)."""
+    curve = state.curve[-400:]
     if len(curve) < 2:
-        history = None
-    elif not player.wanted or time.monotonic() - history_at >= HISTORY_EVERY:
-        # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a tick
-        column = {key: [row[key] for row in curve] for key in curve[0]}
-        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-        angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
-        history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
-        history_at = time.monotonic()
-    return {"figure": to_json(figure), "history": history, "history_at": history_at, "status": status,
-            "angles": scores, "tested_step": moment.snap.step, "drawn_at": began}
+        return
+    if playing and time.monotonic() - state.get("history_at", -math.inf) < HISTORY_EVERY and state.get("history"):
+        live_chart(state.history, key="history", height=200)
+        return
+    # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a redraw
+    column = {key: [row[key] for row in curve] for key in curve[0]}
+    accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
+    angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
+    state.history, state.history_at = to_json(history_figure(column["step"], column["loss"], accuracies, angles)), \
+        time.monotonic()
+    live_chart(state.history, key="history", height=200)
 
 
 def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[dict]:
@@ -261,48 +224,24 @@ def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[
     return [{"label": label, "value": value, "help": help} for label, value, help in out]
 
 
-def show(view: dict) -> None:
-    # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
-    # the browser's CPU on them than on the figure, and training on digits in the app ran at 42–53 steps/s
-    # instead of 62–69 (docs/design.md, "Profiler findings").
-    live_chart(view["figure"], key="live", height=640,
-               numbers=numbers(view["status"], view["angles"], view.get("tested_step")), projector=state.projector)
-    if view["history"]:
-        live_chart(view["history"], key="history", height=200)
-
-
 def live_view() -> None:
-    trainer, player = state.trainer, state.player
+    trainer, player, view = state.trainer, state.player, state.view
     player.heartbeat()
-    # Always one element here, so the chart below keeps its place: an element that comes and goes
-    # above it would make Streamlit re-mount the chart's iframe (a full reload, the camera lost).
-    notice = st.empty()
-    sharing = player.sharing(trainer)
-    if sharing == "following":
-        notice.info("Another session is training this very run, so this one shows it as it goes, without "
-                    "training it twice. Moving a *Live* slider makes the run your own.", icon="👥")
-    elif sharing == "replaying":
-        notice.info("Replaying this run as another session trained it: trained once for the whole room.", icon="⏩")
-    elif player.waiting:
-        training, waiting = SLOTS.load()
-        notice.info(f"Waiting for a free training slot: place {SLOTS.position(state.session_id) or 1} of {waiting} "
-                    f"in the queue, {training} sessions training. Training goes on by itself.", icon="⏳")
+    notice(player, state.session_id, "Change the learning rate (or another live setting) to go on from there, or "
+                                     "export it below.")
     if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
         state.shown_stop = trainer.stopped
         st.rerun(scope="app")  # the Play button and the message live outside this fragment
-    interval, registered = redraw_interval(), state.get("tick", TICK)
-    if player.wanted and not 0.5 < interval / registered < 2:
-        st.rerun(scope="app")  # twice or half as many students play now: only a full run sets the interval
-    view = state.get("view")
-    # Until a full run re-registers the tick, ticks may come up to twice as often as redraws should, and
-    # those in between show the last frame again (the browser skips an unchanged figure). A frame is due
-    # half a tick early: a room's first frame is drawn late in the run that registers the tick, and the next
-    # tick, a little early for it, was skipped, leaving students a whole interval (3 s) behind. A paused or
-    # stepped trainer is always drawn fresh.
-    if (view is None or not player.wanted or view["status"]["step"] != trainer.step_count and
-            time.monotonic() - view["drawn_at"] >= interval - registered / 2):
-        view = state.view = frame(trainer, player)
-    show(view)
+    view.project, view.window = state.project, state.drawn == TRAINING
+    if view.update(player, trainer):
+        record_curve(view.moment)
+    moment = view.moment
+    # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
+    # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
+    feature_view(view.frame, view.id, key="live", height=640, projector=state.projector,
+                 numbers=numbers(moment.status, view.scores, moment.snap.step),
+                 pace=live.pace() if player.wanted else None)
+    history_chart(player.wanted)
 
 
 def history_and_replay(trainer: Trainer, player: Player) -> None:
@@ -324,7 +263,7 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
         if len(run.steps) > 1:
             steps = run.steps.tolist()
             pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
-            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.radius),
+            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.view.radius),
                             width="stretch")
         # Built when clicked, from the training as it is then: the HTML alone embeds 4.6 MB of plotly.js,
         # too much to rebuild on every rerun and to keep for every student (pages/ui/closed_sessions.py).
@@ -406,9 +345,8 @@ if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getat
 if state.error:
     st.error(state.error)
 if state.get("trainer") is not None:
-    if state.trainer.stopped:
-        st.error(f"{state.trainer.stopped}. Change the learning rate (or another live setting) to go on from "
-                 "there, or export it below.", icon="🛑")
-    controls(state.trainer, state.player)
-    st.fragment(live_view, run_every=tick())()
+    play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
+    # Frames are paced by the browser's acknowledgements (pages/ui/feature_view.py); the slow tick only
+    # keeps the notices above the chart fresh while nothing new is drawn (waiting for a slot or a writer).
+    st.fragment(live_view, run_every=live.NOTICE_EVERY if state.player.wanted else None)()
     history_and_replay(state.trainer, state.player)

@@ -20,6 +20,7 @@ import copy
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -99,10 +100,13 @@ class PageFirstLock:
 
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
-                 patience: float = 3.0, until_end: bool = False, store: RunStore | None = None):
+                 patience: float = 3.0, until_end: bool = False, store: RunStore | None = None,
+                 connected: Callable[[], bool] | None = None):
         """trainers: stepped round robin (the Compare page's losses get the same number of steps).
         until_end: each trainer stops at the end of its schedule (a sweep compares finished runs).
-        store: share untouched runs with every other session through it."""
+        store: share untouched runs with every other session through it.
+        connected: whether the page's browser is still connected. Given, training goes on for as long as
+        it is, however slowly the page draws; without it, for `patience` seconds after each heartbeat."""
         self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
         self.store, self.writer = store, writer_id(who)
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
@@ -110,7 +114,9 @@ class Player:
         self.replays: dict[int, Replay] = {}
         self._written: dict[int, int] = {}   # per trainer: the last step written to the store (or taken from it)
         self._written_at: dict[int, float] = {}
-        self.burst, self.patience = burst, patience
+        self.burst, self.patience, self.connected = burst, patience, connected
+        self.store_error: str | None = None  # the run store failed: training goes on without it
+        self.failed: str | None = None       # the training thread died, and why
         self.lock = PageFirstLock()  # re-entrant: a page may hold it around several moments
         self.wanted = False      # the user pressed Play
         self.waiting = False     # queued for a training slot
@@ -147,8 +153,12 @@ class Player:
 
     @property
     def alive(self) -> bool:
-        """Playing, with a page that still asks."""
-        return self.wanted and time.monotonic() - self._seen < self.patience
+        """Playing, with a page still there: connected, or (without a way to tell) one that still asks."""
+        if not self.wanted:
+            return False
+        if self.connected is not None:
+            return self.connected()
+        return time.monotonic() - self._seen < self.patience
 
     def shares(self, trainer: Trainer) -> bool:
         """The trainer shows another session's training, live or replayed: it has no batches of its own."""
@@ -228,7 +238,7 @@ class Player:
     def _train(self) -> None:
         try:
             while self._alive():
-                self._share()
+                self._guarded(self._share)
                 if not self._mine():
                     self.waiting = False
                     time.sleep(FOLLOW_EVERY)
@@ -242,15 +252,32 @@ class Player:
                                 trainer.advance(1)
                         if not self.unfinished():
                             self.wanted = False
-                self._write()
+                self._guarded(self._write)
+                if not granted:  # queued for a slot: a run nobody steps must not keep others following it
+                    self._guarded(self._release)
+        except Exception as err:  # a bug or a broken dataset: the page says what stopped training
+            self.failed, self.wanted = f"training stopped: {type(err).__name__}: {err}", False
+            raise
         finally:
-            self._write(every=0.0)
-            self._release()
+            self._guarded(self._write, every=0.0)
+            self._guarded(self._release)
         self.waiting = False
         if self.stopped:
             self.wanted = False
 
     # --- the run store ---------------------------------------------------------------------------
+    def _guarded(self, call, **options) -> None:
+        """A run-store call whose I/O error (a full disk, a vanished folder) ends sharing, not training:
+        the page says why (`store_error`)."""
+        if self.store is None:
+            return
+        try:
+            call(**options)
+        except OSError as err:
+            self.store_error = f"the run store failed ({type(err).__name__}: {err.strerror or err}); " \
+                               "training goes on without sharing"
+            self.store, self.following = None, set()
+
     def _share(self) -> None:
         """Take what the store has beyond each untouched trainer, and see who trains each one now."""
         if self.store is None:

@@ -20,6 +20,16 @@ def sphere_points(n_lat: int, n_lon: int, dtype=torch.float32) -> torch.Tensor:
     return xyz.to(dtype)
 
 
+def sphere_cells(n_lat: int, n_lon: int, dtype=torch.float32) -> torch.Tensor:
+    """The centres of an n_lat × n_lon latitude/longitude raster of the sphere, shape (n_lat, n_lon, 3):
+    latitude −90° + (i + ½)·180°/n_lat, longitude −180° + (j + ½)·360°/n_lon. A browser finds the cell
+    of any direction from its latitude and longitude alone."""
+    lat = ((torch.arange(n_lat, dtype=torch.float64) + 0.5) * (math.pi / n_lat) - math.pi / 2)[:, None]
+    lon = ((torch.arange(n_lon, dtype=torch.float64) + 0.5) * (2 * math.pi / n_lon) - math.pi)[None, :]
+    xyz = torch.stack(torch.broadcast_tensors(lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()), dim=-1)
+    return xyz.to(dtype)
+
+
 def fibonacci_sphere(n: int, dtype=torch.float32) -> torch.Tensor:
     """n nearly evenly spread unit vectors (golden-angle spiral): for area fractions on the sphere."""
     i = torch.arange(n, dtype=torch.float64) + 0.5

@@ -25,7 +25,7 @@ def page(name: str, link: dict | None = None) -> AppTest:
 
 
 def live_numbers(at: AppTest) -> list[dict]:
-    """The numbers the Train page sends to its live chart (pages/ui/live_chart.js shows them beside it)."""
+    """The numbers the Train page sends to its live view (pages/ui/feature_view.js shows them beside it)."""
     charts = [json.loads(e.proto.json_args) for e in at.get("component_instance")]
     return next(c["numbers"] for c in charts if c.get("numbers"))
 
@@ -68,13 +68,13 @@ def test_train_page_widgets_step_live_m_and_reset():
 
 def test_history_chart_follows_steps_and_a_reset_clears_it():
     at = page("train")
-    assert at.session_state["view"]["history"] is None  # one point is no curve
+    assert at.session_state["history"] is None  # one point is no curve
     button(at, "Step").click().run()
-    first = at.session_state["view"]["history"]
+    first = at.session_state["history"]
     button(at, "Step").click().run()
-    assert first is not None and at.session_state["view"]["history"] != first  # paused: every step redraws it
+    assert first is not None and at.session_state["history"] != first  # paused: every step redraws it
     button(at, "Reset").click().run()
-    assert at.session_state["view"]["history"] is None  # not the old run's curves
+    assert at.session_state["history"] is None  # not the old run's curves
 
 
 def test_test_images_drawn_resets_with_that_many_points():
@@ -363,9 +363,6 @@ def test_a_projector_link_opens_the_projector_view_and_the_toggle_leaves_it():
     assert at.session_state["projector"] is True and at.sidebar.toggle(key="projector").value
     projected = live_chart_args(at)
     assert projected["projector"] is True and not normal["projector"] and chrome(at)
-    size = {name: json.loads(args["figure"])["layout"]["title"]["font"]["size"]
-            for name, args in (("normal", normal), ("projected", projected))}
-    assert size["projected"] > size["normal"]
     assert link_of(at)["projector"] == "true"
     at.sidebar.toggle(key="projector").set_value(False).run()
     assert not at.exception and not live_chart_args(at)["projector"] and not chrome(at)

@@ -1,0 +1,158 @@
+"""Benchmark of the live view (issue #28): what a class feels while the Train page plays.
+
+    python bench/live_engine.py                      # both cases, 5 rounds each
+    python bench/live_engine.py --only mnist3d --rounds 3
+    python bench/live_engine.py --app /path/to/other/checkout   # the same figures of another version
+
+Cases: digits 2-D with 1,000 points, MNIST 3-D with 2,000 (MNIST from ../shared/data/mnist). For each, a
+fresh app server and a headless Chromium page on this machine, playing:
+- redraws/s and training steps/s over 10 s, beside the same trainer's steps/s headless (one thread);
+- slider step → chart: one key press on the Margin slider while playing, until the chart's title shows the
+  new m (median and max over the rounds' presses);
+- per frame, in-process: bytes on the wire (header JSON + arrays) and the server's CPU for a frame that
+  embeds nothing new, and for one that embeds the test images (at most once a second while playing).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.train import machine  # noqa: E402
+from devtools.appdriver import app_server, chromium, sidebar_slider  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+CASES = {"digits2d": {"dataset": "digits", "dim": 2, "points": 1000},
+         "mnist3d": {"dataset": "mnist", "dim": 3, "points": 2000}}
+# the live view of this version or an older one: its iframe, and how it counts its draws and shows its title
+VIEW = 'iframe[title*="feature_view"], iframe[title*="live_chart"]'
+RENDERS = "() => window.view ? window.view.renders : window.renders"
+TITLE = "() => (document.querySelector('#title') || document.querySelector('.gtitle') || {}).textContent || ''"
+STEP = "() => Number(document.querySelector('[data-label=\"Step\"] .value').textContent.replace(/,/g, ''))"
+
+
+def frame_of(page):
+    return next(f for f in page.frames if "feature_view" in f.url or "live_chart" in f.url)
+
+
+def in_browser(url: str, case: dict, presses: int) -> dict:
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(f"{url}/?dataset={case['dataset']}&dim={case['dim']}&points={case['points']}&loss=a_softmax",
+                  wait_until="domcontentloaded")
+        page.locator(VIEW).first.wait_for(timeout=120_000)
+        page.wait_for_function(f"() => document.querySelector('{VIEW.split(',')[0]}') || "
+                               f"document.querySelector('{VIEW.split(', ')[1]}')", timeout=120_000)
+        frame = None
+        deadline = time.time() + 120
+        while frame is None and time.time() < deadline:
+            try:
+                frame = frame_of(page)
+                frame.wait_for_function(RENDERS + " > 0", timeout=5_000)
+            except Exception:
+                frame = None
+                page.wait_for_timeout(500)
+        page.get_by_role("button", name="Play").click()
+        frame.wait_for_function(STEP + " > 20", timeout=120_000)
+        r0, s0, t0 = frame.evaluate(RENDERS), frame.evaluate(STEP), time.time()
+        page.wait_for_timeout(10_000)
+        r1, s1, t1 = frame.evaluate(RENDERS), frame.evaluate(STEP), time.time()
+        margin = sidebar_slider(page, "Margin m")
+        latencies = []
+        for k in range(presses):
+            value = float(margin.get_attribute("aria-valuenow"))
+            key, new = ("ArrowLeft", value - 0.1) if k % 2 == 0 else ("ArrowRight", value + 0.1)
+            margin.focus()
+            began = time.time()
+            margin.press(key)
+            try:
+                frame.wait_for_function(f"() => ({TITLE})().includes('m = {new:.3g}')", timeout=90_000, polling="raf")
+                latencies.append(time.time() - began)
+            except Exception:
+                latencies.append(float("inf"))
+            page.wait_for_timeout(1000)
+        page.get_by_role("button", name="Pause").click()
+        return {"redraws_per_s": (r1 - r0) / (t1 - t0), "steps_per_s": (s1 - s0) / (t1 - t0), "latencies": latencies}
+
+
+def headless_steps(case: dict, seconds: float = 8.0) -> float:
+    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.trainer import Trainer
+
+    trainer = Trainer(TrainConfig(dataset=case["dataset"], dim=case["dim"], loss="a_softmax", threads=1,
+                                  eval_size=case["points"], data_dir=str(DATA / case["dataset"])
+                                  if case["dataset"] != "digits" else None))
+    trainer.step(20)
+    began, steps = time.perf_counter(), 0
+    while time.perf_counter() - began < seconds:
+        trainer.step(10)
+        steps += 10
+    return steps / (time.perf_counter() - began)
+
+
+def per_frame(case: dict, frames_measured: int = 20) -> dict:
+    """A View's frames while the trainer steps between them, as the page's live fragment builds them."""
+    from sphereface_viz.live import View
+    from sphereface_viz.player import Player
+    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.slots import TrainingSlots
+    from sphereface_viz.trainer import Trainer
+
+    trainer = Trainer(TrainConfig(dataset=case["dataset"], dim=case["dim"], loss="a_softmax", threads=1,
+                                  eval_size=case["points"], data_dir=str(DATA / case["dataset"])
+                                  if case["dataset"] != "digits" else None))
+    player, view = Player([trainer], TrainingSlots(1), "bench"), View()
+    player.wanted = True  # frames as while playing: the test images embedded at most once a second
+    view.update(player, trainer)
+    cheap, embedding, sizes = [], [], []
+    for _ in range(frames_measured):
+        trainer.step(3)
+        embeds = time.monotonic() - view.embedded_at >= 1.0
+        began = time.thread_time()
+        view.update(player, trainer)
+        (embedding if embeds else cheap).append(time.thread_time() - began)
+        header, blob = view.frame
+        sizes.append(len(json.dumps(header)) + len(blob))
+        time.sleep(0.1)
+    return {"cpu_ms": statistics.median(cheap) * 1e3, "embed_cpu_ms": statistics.median(embedding or [float("nan")]) * 1e3,
+            "bytes": statistics.median(sizes)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=list(CASES), action="append")
+    parser.add_argument("--rounds", type=int, default=5, help="fresh servers per case (default 5)")
+    parser.add_argument("--presses", type=int, default=4, help="slider presses per round (default 4)")
+    parser.add_argument("--app", type=Path, default=ROOT, help="the checkout whose app.py is served")
+    args = parser.parse_args()
+    print(f"machine: {machine()}; app: {args.app}")
+    import devtools.appdriver as appdriver
+
+    appdriver.ROOT = args.app.resolve()  # app_server runs app.py of this checkout
+    for name in args.only or list(CASES):
+        case = CASES[name]
+        if args.app.resolve() == ROOT:
+            frame = per_frame(case)
+            print(f"{name}: per frame {frame['bytes'] / 1000:.1f} kB, server CPU {frame['cpu_ms']:.1f} ms "
+                  f"({frame['embed_cpu_ms']:.0f} ms when it embeds the test images)")
+        print(f"{name}: headless {headless_steps(case):.1f} steps/s")
+        rounds = []
+        for k in range(args.rounds):
+            with app_server(env={"SPHEREFACE_VIZ_DATA": str(DATA)}) as (url, _):
+                rounds.append(in_browser(url, case, args.presses))
+            r = rounds[-1]
+            print(f"  round {k + 1}: {r['redraws_per_s']:.2f} redraws/s, {r['steps_per_s']:.1f} steps/s, slider → "
+                  f"chart {', '.join(f'{x:.2f}' for x in r['latencies'])} s", flush=True)
+        latencies = [x for r in rounds for x in r["latencies"]]
+        print(f"{name}: median of {len(rounds)} rounds: {statistics.median(r['redraws_per_s'] for r in rounds):.2f} "
+              f"redraws/s, {statistics.median(r['steps_per_s'] for r in rounds):.1f} steps/s; slider → chart median "
+              f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s ({len(latencies)} presses)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The live feature view: one frame of plain arrays (sphereface_viz.frames) drawn on a canvas by the
+browser (feature_view.js), with its title, legend and the live numbers as real text.
+
+The page acknowledges each frame once it is on screen; the acknowledgement is this component's value,
+and in a fragment it reruns only that fragment, which builds the next frame. So frames go out as fast
+as the browser draws them and never queue (at most one per `pace` seconds)."""
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+import streamlit.components.v1 as components
+
+INDEX = """<!doctype html><html><head><meta charset="utf-8">
+<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden;color:#333;
+font-family:"Source Sans Pro","Source Sans 3",Inter,Helvetica,Arial,sans-serif}
+body{display:flex}#left{flex:3;min-width:0;display:flex;flex-direction:column}
+#title{font-size:22px;padding:2px 8px 4px}#legend{display:flex;flex-wrap:wrap;gap:2px 12px;padding:0 8px;font-size:15px}
+#legend .item{cursor:pointer;user-select:none;white-space:nowrap}#legend .off{opacity:.35}
+#legend i{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:4px;vertical-align:-1px}
+#stage{position:relative;flex:1;min-height:0}#scene{position:absolute;left:0;top:0}
+#tip{position:absolute;display:none;pointer-events:none;background:#fff;border:1px solid #888;padding:4px 8px;
+font-size:16px;white-space:nowrap;z-index:10}
+#numbers{flex:1;display:none;padding-left:16px;color:#31333F}
+#numbers .label{font-size:14px;margin-top:12px}#numbers .value{font-size:30px;line-height:1.25}
+#numbers .help{display:inline-block;width:14px;height:14px;margin-left:6px;border:1px solid #999;border-radius:50%;
+font-size:10px;line-height:14px;text-align:center;color:#666;cursor:help}
+.projector #title{font-size:29px}.projector #legend{font-size:20px}
+.projector #left{flex:2}.projector #numbers{grid-template-columns:1fr 1fr;column-gap:16px;align-content:start}
+.projector #numbers .label{font-size:19px;margin-top:6px}.projector #numbers .value{font-size:34px;line-height:1.1}
+.projector #numbers .wide{grid-column:span 2}</style></head>
+<body><div id="left"><div id="title"></div><div id="legend"></div><div id="stage"><canvas id="scene"></canvas>
+<div id="tip"></div></div></div><div id="numbers"></div><script src="feature_view.js"></script></body></html>"""
+SCRIPT = Path(__file__).with_suffix(".js")
+FOLDER = Path(tempfile.gettempdir()) / "sphereface-viz-feature-view"
+
+
+def write_files() -> Path:
+    """The component's page and script in FOLDER (the tests also load them on their own)."""
+    FOLDER.mkdir(exist_ok=True)
+    (FOLDER / "index.html").write_text(INDEX)
+    shutil.copyfile(SCRIPT, FOLDER / "feature_view.js")
+    return FOLDER / "index.html"
+
+
+@functools.lru_cache(maxsize=1)
+def _component():
+    write_files()
+    return components.declare_component("feature_view", path=str(FOLDER))
+
+
+def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
+                 numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
+                 legend: bool = True, title: str | None = None):
+    """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
+    title: instead of the frame's own (lines split by <br>).
+    pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
+    several views only one paces the rest). Returns the id of the last frame acknowledged."""
+    header, blob = frame
+    return _component()(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
+                        projector=projector, pace=pace, legend=legend, title=title, default=None)

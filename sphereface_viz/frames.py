@@ -1,0 +1,125 @@
+"""One frame of the live view as plain arrays, for the browser to draw (pages/ui/feature_view.js).
+
+A frame is a small JSON-able header and one binary blob of little-endian arrays, listed in the header
+by name, dtype, shape and byte offset. The browser does no loss math: every region label in a frame
+comes from `geometry.decision_regions`, so from the loss's own logits, and the title from
+`plots.figure_title`. Three kinds of picture:
+
+- "circle": a normalised loss (or projected features) in 2-D. `owner[k]` is the class claiming the
+  direction at angle (k + ½)·360°/RING, GAP (−1) where none does with its margin.
+- "sphere": 3-D. `owner[i, j]` labels the cell centre at latitude −90° + (i + ½)·180°/n_lat and
+  longitude −180° + (j + ½)·360°/n_lon (`sphere.sphere_cells`).
+- "plane": softmax with its bias in 2-D, whose regions live in the plane: `owner[i, j]` labels the point
+  (x_j, y_i) of a PLANE_CELLS² grid over [−radius, radius]², and `lines` holds the real boundary segments
+  (x, y rows, NaN rows between pieces).
+
+`dashed` (optional) labels the same samples under the comparison loss of `plots.comparison_losses`
+(A-Softmax at λ = 0, SV-Softmax's raised logits), drawn as a dashed boundary.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .geometry import decision_regions
+from .plots import (GAP_COLOUR, INK, MAX_POINTS, PALETTE, W_LENGTH, comparison_losses, default_radius,  # noqa: F401
+                    figure_title, softmax_lines, subsample, touching_pairs)
+from .sphere import circle_points, sphere_cells
+
+RING = 1440               # circle samples: 0.25° each
+SPHERE_GRID = (90, 180)   # 2° cells; the browser smooths their edges when it paints the sphere
+PLANE_CELLS = 121
+ORDER = "<"               # little-endian, as every browser's typed arrays
+QUANT = 32767             # features travel as int16 of ±scale: half the bytes of float32, exact to a pixel
+
+
+def _samples(kind: str, radius: float) -> torch.Tensor:
+    if kind == "circle":
+        return circle_points(RING, offset=0.5)[1]
+    if kind == "sphere":
+        return sphere_cells(*SPHERE_GRID).reshape(-1, 3) * radius
+    grid = torch.linspace(-radius, radius, PLANE_CELLS)
+    gy, gx = torch.meshgrid(grid, grid, indexing="ij")
+    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+
+
+def kind_of(loss, dim: int, project: bool) -> str:
+    if dim == 3:
+        return "sphere"
+    return "circle" if loss.normalised or project else "plane"
+
+
+def build(loss, features, labels, class_names, seen, *, step: int, project: bool = False,
+          radius: float | None = None, wrap: bool = False) -> tuple[dict, bytes]:
+    """The frame of `loss` (its W, bias and hyper-parameters) with these features (labels: the dataset's
+    classes; `seen`: those the loss was trained on, in the loss's class order). radius: the ring's radius
+    in feature units, kept from frame to frame so the picture stays still (ignored when the features are
+    projected, and on the unit sphere of a normalised 3-D loss)."""
+    features, labels = subsample(np.asarray(features, np.float32), np.asarray(labels))
+    dim = features.shape[1]
+    kind = kind_of(loss, dim, project)
+    unit = project or (dim == 3 and loss.normalised)
+    radius = 1.0 if unit else (radius or default_radius(features, project))
+    if unit:  # every point on the circle / sphere: only its direction is left
+        features = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12)
+    samples = _samples(kind, radius)
+    grid = {"circle": (RING,), "sphere": SPHERE_GRID, "plane": (PLANE_CELLS, PLANE_CELLS)}[kind]
+    owner = decision_regions(loss, samples).numpy()
+    scale = float(np.abs(features).max(initial=0.0)) or 1.0
+    arrays = {"points": np.round(features / scale * QUANT).astype(np.int16), "labels": labels.astype(np.uint8),
+              "weights": loss.weight.detach().float().numpy(), **runs("owner", owner)}
+    header = {"kind": kind, "dim": dim, "step": int(step), "title": figure_title(loss, step, wrap=wrap),
+              "radius": radius, "scale": scale, "grid": list(grid), "project": bool(project),
+              "classes": [str(c) for c in class_names], "seen": [int(c) for c in seen], "palette": list(PALETTE),
+              "gap": GAP_COLOUR, "ink": INK, "w_length": W_LENGTH}
+    compared = comparison_losses(loss)
+    if compared:
+        header["dashed"] = compared[0][0]
+        arrays.update(runs("dashed", decision_regions(compared[0][1], samples).numpy()))
+    if kind == "plane":
+        xs, ys = softmax_lines(loss, radius, touching_pairs(owner.reshape(grid)))
+        lines = np.array([xs, ys], dtype=np.float64).T.astype(np.float32)  # None → NaN
+        gap = np.isnan(lines[:, 0])
+        arrays["lines"] = lines[~(gap & np.r_[True, gap[:-1]])]  # one NaN row between two pieces
+    blob, header["arrays"] = pack(arrays)
+    return header, blob
+
+
+def runs(name: str, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Run-length code of a label raster in reading order: `name`_values (int8) and `name`_lengths (uint16).
+    Regions are a few large patches: 16,200 sphere cells are a few hundred runs."""
+    flat = np.asarray(labels).ravel()
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    lengths = np.diff(np.r_[starts, flat.size])
+    assert lengths.max(initial=0) < 2**16, "a run longer than uint16 holds"
+    return {name + "_values": flat[starts].astype(np.int8), name + "_lengths": lengths.astype(np.uint16)}
+
+
+def labels_of(arrays: dict[str, np.ndarray], name: str, grid) -> np.ndarray:
+    """A label raster back from its runs."""
+    return np.repeat(arrays[name + "_values"], arrays[name + "_lengths"]).reshape(grid)
+
+
+def points_of(header: dict, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The features as drawn, back from int16 (at most scale / 65,534 off: far below a pixel)."""
+    return arrays["points"].astype(np.float32) * (header["scale"] / QUANT)
+
+
+def pack(arrays: dict[str, np.ndarray]) -> tuple[bytes, dict]:
+    """The arrays end to end, each starting at a multiple of 8 bytes (a typed array's view must be aligned
+    to its element size), and their directory."""
+    parts, directory, offset = [], {}, 0
+    for name, array in arrays.items():
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(ORDER))
+        pad = -offset % 8
+        parts += [b"\0" * pad, array.tobytes()]
+        offset += pad
+        directory[name] = [array.dtype.str.lstrip("<|"), list(array.shape), offset]
+        offset += array.nbytes
+    return b"".join(parts), directory
+
+
+def unpack(header: dict, blob: bytes) -> dict[str, np.ndarray]:
+    """The arrays of a frame, as the browser reads them."""
+    return {name: np.frombuffer(blob, np.dtype(ORDER + dtype), int(np.prod(shape)), offset).reshape(shape)
+            for name, (dtype, shape, offset) in header["arrays"].items()}

@@ -1,0 +1,95 @@
+"""The live view's engine, shared by the Train, Compare and Sweep pages: which moment of training a
+redraw shows, how often, and its frame of plain arrays (sphereface_viz.frames). Pages lay out controls
+and hand values here.
+
+One frame, from training to the screen:
+1. The browser acknowledges the frame it has drawn (pages/ui/feature_view.js), which reruns the page's
+   live fragment.
+2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
+   loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
+   ~300 ms of a core for 2,000 MNIST images) at most once per EMBED_EVERY seconds while playing;
+   the frames between draw that embedding under the W of now.
+3. `frames.build` labels the regions with the loss's own logits (remembered by content) and packs the
+   arrays; nothing is built when nothing moved.
+4. The browser draws it, waits out `pace()`, and acknowledges it.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import frames
+from .player import Player, playing
+from .plots import default_radius
+from .slots import SLOTS
+from .trainer import Trainer
+
+FRAME_EVERY = 0.1   # seconds between a session's frames, while its server has a core for each playing session
+EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
+NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
+                    # its notices (waiting for a slot, following another session) stay true
+FRAME_IDS = itertools.count(1)
+SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~15 ms)
+
+
+def pace() -> float:
+    """Seconds between a session's frames: FRAME_EVERY, stretched when more sessions play than the server
+    has cores. One process draws for every student, and frames that cannot keep up would starve the
+    training they show."""
+    return FRAME_EVERY * max(1.0, playing() / SLOTS.capacity)
+
+
+@dataclass
+class View:
+    """What one picture of one trainer keeps from frame to frame."""
+
+    project: bool = False   # features moved onto the unit circle / sphere
+    window: bool = False    # draw the latest training batches instead of the test images
+    wrap: bool = False      # the title's values on a second line (small panels)
+    id: int = 0             # of the latest frame, unique in the process: a reset's new view must not repeat one
+    frame: tuple | None = None
+    moment: object = None   # player.Frame of the latest frame
+    radius: float | None = None
+    shown: tuple = ()       # what the latest frame was drawn from: a new frame only when it changes
+    embedded_at: float = -math.inf
+    scored_at: float = -math.inf
+    window_scores: dict = field(default_factory=dict)
+
+    def update(self, player: Player, trainer: Trainer, radius: float | None = None) -> bool:
+        """Build the next frame if anything it shows has moved; True if it did. radius: a ring radius
+        given by the page (one for several panels); by default the view's own, which grows at once
+        and shrinks slowly so the picture stays still while the features settle."""
+        window = self.window and not player.shares(trainer)  # a shared run has no batches of this session's
+        loss = trainer.loss
+        shown = (trainer.step_count, player.replaying(trainer), repr(loss.hparams()), getattr(loss, "lam", None),
+                 self.project, window, radius, trainer.stopped)
+        if self.frame is not None and shown == self.shown:
+            return False
+        now = time.monotonic()
+        embed = not player.wanted or now - self.embedded_at >= EMBED_EVERY
+        score_window = not player.wanted or now - self.scored_at >= SCORE_EVERY
+        moment = player.moment(trainer, test=embed, score_window=score_window)
+        if embed:
+            self.embedded_at = now
+        if score_window:
+            self.scored_at, self.window_scores = now, moment.train_scores
+        if window:
+            features, labels = moment.window[0].numpy(), np.asarray(trainer.seen)[moment.window[1].numpy()]
+        else:
+            features, labels = moment.snap.features, trainer.eval_labels.numpy()
+        if radius is None:
+            fit = default_radius(features, self.project)
+            radius = self.radius = fit if self.radius is None else max(fit, self.radius * 0.98)
+        self.frame = frames.build(moment.loss, features, labels, trainer.data.class_names, trainer.seen,
+                                  step=moment.status["step"], project=self.project, radius=radius, wrap=self.wrap)
+        self.moment, self.shown, self.id = moment, shown, next(FRAME_IDS)
+        return True
+
+    @property
+    def scores(self) -> dict:
+        """The test images' scores of the latest frame, with the training window's of the latest scoring."""
+        return {**self.moment.scores, **self.window_scores}

@@ -1,0 +1,285 @@
+"""pages/ui/feature_view.js in Chromium, without a server: the regions it paints are the frame's labels (on the
+circle at every ring sample, on the sphere at pixels whose direction is worked out here by hand), hover names a
+dot's class and its angles, frames are acknowledged once drawn, a turned sphere stays turned, and the numbers and
+the projector view are laid out as a room needs them."""
+import functools
+import math
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+import torch
+from devtools.appdriver import chromium
+
+from pages.ui.feature_view import write_files
+from sphereface_viz import frames
+from sphereface_viz.geometry import GAP
+from sphereface_viz.losses import build_loss
+from sphereface_viz.plots import GAP_COLOUR, PALETTE, pastel
+
+pytestmark = pytest.mark.browser
+CLASSES = [str(c) for c in range(10)]
+
+
+def render(page, frame, frame_id=1, numbers=None, projector=False, pace=None, height=600):
+    header, blob = frame
+    page.evaluate("([h, b, id, n, p, pace, height]) => window.postMessage({type: 'streamlit:render', args: {header: h, "
+                  "blob: new Uint8Array(b), id, height, name: 't', numbers: n, projector: p, pace}}, '*')",
+                  [header, list(blob), frame_id, numbers, projector, pace, height])
+    page.wait_for_function("(id) => window.view.id === id", arg=frame_id)
+
+
+def show(browser, frame, **options):
+    page = browser.new_page(viewport={"width": 900, "height": 640})
+    page.goto(write_files().as_uri())
+    render(page, frame, **options)
+    return page
+
+
+def known_loss(name: str, dim: int, seed: int = 3, **hparams):
+    """A loss whose class vectors are random unit vectors, not the evenly spread start."""
+    loss = build_loss(name, dim, 10, **hparams)
+    with torch.no_grad():
+        loss.weight.copy_(torch.nn.functional.normalize(torch.randn(10, dim, generator=torch.Generator().manual_seed(seed)),
+                                                        dim=1))
+    return loss
+
+
+def no_points(dim):
+    return np.zeros((0, dim), np.float32), np.zeros(0, np.int64)
+
+
+def geometry(page) -> dict:
+    """The stage's centre and scale, as the page lays them out."""
+    return page.evaluate("() => ({w: stage.clientWidth, h: stage.clientHeight})")
+
+
+def pixels(page, points):
+    return page.evaluate("(points) => { const ctx = canvas.getContext('2d');"
+                         " return points.map(([x, y]) => Array.from(ctx.getImageData(x, y, 1, 1).data)); }", points)
+
+
+def rgb(hex_colour):
+    return [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def test_the_ring_shows_each_samples_owner_in_its_colour(browser):
+    loss = known_loss("arcface", 2, m=0.05)
+    header, blob = frames.build(loss, *no_points(2), CLASSES, list(range(10)), step=0, project=True)
+    owner = frames.labels_of(frames.unpack(header, blob), "owner", header["grid"])
+    assert (owner == GAP).any() and len(set(owner.tolist())) > 5
+    page = show(browser, (header, blob))
+    size = geometry(page)
+    cx, cy, half = size["w"] / 2, size["h"] / 2, min(size["w"], size["h"]) / 2
+    ring = header["radius"] * 1.15 * half / (header["radius"] * 1.15 * 1.22)  # ring · scale, scale = half / extent
+    n, checked, wanted, at = len(owner), [], [], []
+    for k in range(0, n, 7):
+        if owner[(k - 2) % n] != owner[k] or owner[(k + 2) % n] != owner[k]:
+            continue  # within two samples of a boundary ray
+        phi = (k + 0.5) * 2 * math.pi / n
+        at.append([round(cx + ring * math.cos(phi) - 0.5), round(cy - ring * math.sin(phi) - 0.5)])
+        wanted.append(rgb(GAP_COLOUR if owner[k] == GAP else PALETTE[owner[k]]))
+        checked.append(k)
+    got = pixels(page, at)
+    assert len(checked) > 150
+    assert all(g[:3] == w and g[3] == 255 for g, w in zip(got, wanted)), \
+        [(k, g, w) for k, g, w in zip(checked, got, wanted) if g[:3] != w][:5]
+
+
+def test_the_sphere_shows_each_cells_owner_where_the_pixels_direction_falls(browser):
+    loss = known_loss("cosface", 3, m=0.05)
+    header, blob = frames.build(loss, *no_points(3), CLASSES, list(range(10)), step=0)
+    owner = frames.labels_of(frames.unpack(header, blob), "owner", header["grid"])
+    page = show(browser, (header, blob))
+    page.locator('#legend .item[data-key="W"]').click()  # no class vectors over the regions
+    page.wait_for_function("() => document.querySelector('#legend .item[data-key=\"W\"]').classList.contains('off')")
+    size = geometry(page)
+    cx, cy, half = size["w"] / 2, size["h"] / 2, min(size["w"], size["h"]) / 2
+    radius = header["radius"] * half / (header["radius"] * 1.5)
+    # the default camera (plots.SCENE_EYE): looking at the centre from (0.95, 0.95, 0.6), z up
+    back = np.array([0.95, 0.95, 0.6]) / np.linalg.norm([0.95, 0.95, 0.6])
+    right = np.cross([0, 0, 1], back)
+    right /= np.linalg.norm(right)
+    up = np.cross(back, right)
+    n_lat, n_lon = header["grid"]
+    rng = np.random.default_rng(0)
+    at, wanted = [], []
+    while len(at) < 300:
+        x, y = rng.uniform(cx - radius, cx + radius), rng.uniform(cy - radius, cy + radius)
+        X, Y = int(x), int(y)
+        u, v = (X + 0.5 - cx) / radius, (cy - Y - 0.5) / radius
+        if u * u + v * v > 0.9:
+            continue
+        d = u * right + v * up + math.sqrt(1 - u * u - v * v) * back
+        i = (math.asin(d[2]) + math.pi / 2) / math.pi * n_lat - 0.5
+        j = (math.atan2(d[1], d[0]) + math.pi) / (2 * math.pi) * n_lon - 0.5
+        around = {owner[min(n_lat - 1, max(0, int(i) + di)), (int(j) + dj) % n_lon] for di in (-1, 0, 1, 2)
+                  for dj in (-1, 0, 1, 2)}
+        if len(around) != 1:
+            continue  # near a boundary: the painted edge and its smoothing
+        who = around.pop()
+        colour = rgb(GAP_COLOUR) if who == GAP else rgb(pastel(PALETTE[who]))
+        wanted.append(colour + [round(0.92 * 255)])  # painted at 92% opacity, so what lies behind shows faintly
+        at.append([X, Y])
+    got = pixels(page, at)
+    off = [(p, g, w) for p, g, w in zip(at, got, wanted) if max(abs(a - b) for a, b in zip(g, w)) > 1]
+    assert not off, off[:5]
+    assert len({tuple(w) for w in wanted}) > 3  # several regions were checked
+
+
+def test_hover_names_the_class_and_its_angles_to_the_class_vectors(browser):
+    loss = known_loss("cosface", 2)
+    w = loss.weight.detach().numpy()
+    point = (2.0 * w[3] + 0.6 * w[5]).astype(np.float32)
+    header, blob = frames.build(loss, point[None], np.array([3]), CLASSES, list(range(10)), step=0, radius=2.0)
+    page = show(browser, (header, blob))
+    size = geometry(page)
+    scale = min(size["w"], size["h"]) / 2 / (header["radius"] * 1.04 * 1.22)
+    box = page.locator("#scene").bounding_box()
+    page.mouse.move(float(box["x"] + size["w"] / 2 + point[0] * scale + 1), float(box["y"] + size["h"] / 2 - point[1] * scale))
+    page.wait_for_function("() => tip.style.display === 'block'")
+    angles = np.degrees(np.arccos(np.clip(w @ point / np.linalg.norm(point), -1, 1)))
+    nearest = min((a, k) for k, a in enumerate(angles) if k != 3)
+    assert page.locator("#tip").inner_text() == (f"class 3\nangle to W3: {angles[3]:.1f}°\n"
+                                                  f"nearest other: W{nearest[1]} at {nearest[0]:.1f}°")
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.wait_for_function("() => tip.style.display === 'none'")
+
+
+def test_a_legend_click_hides_a_class_and_a_second_shows_it(browser):
+    loss = known_loss("arcface", 2)
+    labels = np.repeat(np.arange(10), 20)
+    features = (3 * loss.weight.detach().numpy()[labels]).astype(np.float32)
+    page = show(browser, frames.build(loss, features, labels, CLASSES, list(range(10)), step=0))
+    assert page.evaluate("() => window.view.drawnPoints") == 200
+    page.locator('#legend .item[data-key="class4"]').click()
+    page.wait_for_function("() => window.view.drawnPoints === 180")
+    page.locator('#legend .item[data-key="class4"]').click()
+    page.wait_for_function("() => window.view.drawnPoints === 200")
+
+
+def test_a_frame_is_acknowledged_once_drawn_and_a_frame_seen_before_is_not(browser):
+    loss = known_loss("a_softmax", 2)
+    frame = frames.build(loss, *no_points(2), CLASSES, list(range(10)), step=0)
+    page = browser.new_page()
+    page.goto(write_files().as_uri())
+    page.evaluate("() => { window.acks = []; addEventListener('message', (e) => { "
+                  "if (e.data.type === 'streamlit:setComponentValue') window.acks.push(e.data.value); }); }")
+    render(page, frame, frame_id=1, pace=0)
+    page.wait_for_function("() => window.acks.length === 1")
+    render(page, frame, frame_id=2, pace=0.3)
+    page.wait_for_timeout(150)
+    assert page.evaluate("() => window.acks") == [1]  # paced: not before 0.3 s after the last acknowledgement
+    page.wait_for_function("() => window.acks.length === 2")
+    page.evaluate("([h, b]) => window.postMessage({type: 'streamlit:render', args: {header: h, blob: new Uint8Array(b), "
+                  "id: 2, height: 600, name: 't', pace: 0}}, '*')", [frame[0], list(frame[1])])
+    render(page, frame, frame_id=3)  # no pace: a paused page acknowledges nothing
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => [window.acks, window.view.renders]") == [[1, 2], 2 + 1]
+
+
+def test_a_turned_sphere_stays_turned_through_new_frames_and_a_reload(browser):
+    loss = known_loss("arcface", 3)
+    page = show(browser, frames.build(loss, *no_points(3), CLASSES, list(range(10)), step=0))
+    before = page.evaluate("() => window.view.rotation")
+    box = page.locator("#scene").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 - 40, steps=8)
+    page.mouse.up()
+    page.wait_for_function("(before) => JSON.stringify(window.view.rotation) !== JSON.stringify(before)", arg=before)
+    turned = page.evaluate("() => window.view.rotation")
+    rows = np.array(turned)
+    assert np.allclose(rows @ rows.T, np.eye(3), atol=1e-9)  # still a rotation
+    render(page, frames.build(loss, *no_points(3), CLASSES, list(range(10)), step=1), frame_id=2)
+    assert np.allclose(page.evaluate("() => window.view.rotation"), turned)
+    page.reload()
+    render(page, frames.build(loss, *no_points(3), CLASSES, list(range(10)), step=2), frame_id=3)
+    assert np.allclose(page.evaluate("() => window.view.rotation"), turned)  # the tab's sessionStorage keeps it
+
+
+NUMBERS = [{"label": "Step", "value": "1", "help": "epoch 0.01"}, {"label": "Loss", "value": "2.303", "help": None},
+           {"label": "Intra ° (test / train)", "value": "14.5 / 10.3", "help": None}]
+
+
+def test_numbers_are_shown_beside_the_chart_and_only_their_text_changes(browser):
+    frame = frames.build(known_loss("cosface", 2), *no_points(2), CLASSES, list(range(10)), step=0)
+    page = show(browser, frame, numbers=NUMBERS)
+    assert page.locator("#numbers").inner_text() == "Step?\n1\nLoss\n2.303\nIntra ° (test / train)\n14.5 / 10.3"
+    assert page.locator('[data-label="Step"] .help').get_attribute("title") == "epoch 0.01"
+    chart, panel = (page.locator(f"#{name}").bounding_box() for name in ("left", "numbers"))
+    assert chart["x"] + chart["width"] <= panel["x"] and panel["width"] / 900 == pytest.approx(0.25, abs=0.03)
+    page.evaluate("() => { window.stepRow = document.querySelector('[data-label=\"Step\"]'); }")
+    render(page, frame, frame_id=2, numbers=[{**NUMBERS[0], "value": "2", "help": "epoch 0.02"}, *NUMBERS[1:]])
+    assert page.locator('[data-label="Step"] .value').inner_text() == "2"
+    assert page.evaluate("() => document.querySelector('[data-label=\"Step\"]') === window.stepRow")  # not rebuilt
+    assert page.locator('[data-label="Step"] .help').get_attribute("title") == "epoch 0.02"
+
+
+def test_the_projector_view_sets_title_and_numbers_large_the_numbers_in_two_columns(browser):
+    frame = frames.build(known_loss("cosface", 2), *no_points(2), CLASSES, list(range(10)), step=0)
+
+    def measure(projector: bool) -> dict:
+        page = show(browser, frame, numbers=NUMBERS, projector=projector)
+        box = {n["label"]: page.locator(f'[data-label="{n["label"]}"]').bounding_box() for n in NUMBERS}
+        size = {name: float(page.evaluate(f"() => getComputedStyle(document.querySelector('{css}')).fontSize")[:-2])
+                for name, css in (("value", ".value"), ("title", "#title"))}
+        panel = page.locator("#numbers").bounding_box()
+        page.close()
+        return {"box": box, "size": size, "panel": panel}
+
+    normal, large = measure(False), measure(True)
+    assert large["size"]["value"] > normal["size"]["value"] and large["size"]["title"] > normal["size"]["title"]
+    step, loss, intra = (large["box"][n["label"]] for n in NUMBERS)
+    assert step["y"] == loss["y"] and loss["x"] > step["x"] + step["width"]  # side by side
+    assert intra["y"] > step["y"] + step["height"] - 1 and intra["width"] > 1.8 * step["width"]  # its own row
+    assert large["panel"]["width"] / 900 == pytest.approx(1 / 3, abs=0.03)
+
+
+def test_in_the_projector_view_the_chart_reaches_the_bottom_of_the_window(browser, tmp_path):
+    """Inside a page that puts the chart 100 px down (as Streamlit does, under a notice or the Play button), served
+    from one origin like Streamlit's components, the frame asks for the window's height below it, less 12 px."""
+    shutil.copytree(write_files().parent, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "page.html").write_text(
+        '<body style="margin:0"><div style="height:100px"></div><iframe id="f" src="index.html" '
+        'style="border:0;width:900px;height:400px;display:block"></iframe><div style="height:2000px"></div>'
+        '<script>addEventListener("message", (e) => { if (e.data.type === "streamlit:setFrameHeight") '
+        'window.asked = e.data.height; });</script></body>')
+    frame = frames.build(known_loss("cosface", 2), *no_points(2), CLASSES, list(range(10)), step=0)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path))) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        page = browser.new_page(viewport={"width": 900, "height": 500})
+        try:
+            page.goto(f"http://127.0.0.1:{server.server_port}/page.html")
+            inner = page.frame_locator("#f").first
+            inner.locator("#scene").wait_for(state="attached")
+
+            def asked(projector: bool, frame_id: int) -> int:
+                page.evaluate("() => { window.asked = null; }")
+                inner.locator("body").evaluate(
+                    "(body, [h, b, p, id]) => window.postMessage({type: 'streamlit:render', args: {header: h, "
+                    "blob: new Uint8Array(b), id, height: 400, name: 't', projector: p}}, '*')",
+                    [frame[0], list(frame[1]), projector, frame_id])
+                page.wait_for_function("() => window.asked !== null")
+                return page.evaluate("() => window.asked")
+
+            assert asked(True, 1) == 500 - 100 - 12
+            page.evaluate("() => window.scrollTo(0, 60)")  # the page scrolled: the frame's place in it is the same
+            assert asked(True, 2) == 500 - 100 - 12
+            assert asked(False, 3) == 400
+        finally:
+            page.close()
+            server.shutdown()
