@@ -46,17 +46,8 @@ def in_browser(url: str, case: dict, presses: int) -> dict:
         page.goto(f"{url}/?dataset={case['dataset']}&dim={case['dim']}&points={case['points']}&loss=a_softmax",
                   wait_until="domcontentloaded")
         page.locator(VIEW).first.wait_for(timeout=120_000)
-        page.wait_for_function(f"() => document.querySelector('{VIEW.split(',')[0]}') || "
-                               f"document.querySelector('{VIEW.split(', ')[1]}')", timeout=120_000)
-        frame = None
-        deadline = time.time() + 120
-        while frame is None and time.time() < deadline:
-            try:
-                frame = frame_of(page)
-                frame.wait_for_function(RENDERS + " > 0", timeout=5_000)
-            except Exception:
-                frame = None
-                page.wait_for_timeout(500)
+        frame = frame_of(page)
+        frame.wait_for_function(RENDERS + " > 0", timeout=120_000)
         page.get_by_role("button", name="Play").click()
         frame.wait_for_function(STEP + " > 20", timeout=120_000)
         r0, s0, t0 = frame.evaluate(RENDERS), frame.evaluate(STEP), time.time()
@@ -65,7 +56,7 @@ def in_browser(url: str, case: dict, presses: int) -> dict:
         margin = sidebar_slider(page, "Margin m")
         latencies = []
         for k in range(presses):
-            value = float(margin.get_attribute("aria-valuenow"))
+            value = float(margin.get_attribute("aria-valuetext") or margin.get_attribute("aria-valuenow"))
             key, new = ("ArrowLeft", value - 0.1) if k % 2 == 0 else ("ArrowRight", value + 0.1)
             margin.focus()
             began = time.time()

@@ -1,4 +1,4 @@
-"""Datasets as ready tensors: scikit-learn's bundled 8×8 digits, and the MNIST family from IDX files.
+"""Datasets as ready tensors: scikit-learn's 8×8 digits (shipped in digits.npz), and the MNIST family from IDX files.
 
 IDX files live in a data directory: the `data_dir` argument, else $SPHEREFACE_VIZ_DATA/<name>, else a
 per-user cache (pooch.os_cache). Missing files are downloaded there with an MD5 check; every file,
@@ -165,16 +165,18 @@ def _labels(y: np.ndarray, n: int, where: str) -> torch.Tensor:
     return torch.from_numpy(y.astype(np.int64))
 
 
-def load_digits(seed: int = 0) -> Dataset:
-    """scikit-learn's bundled 8×8 digits (1,797 images), a fixed stratified 80/20 split."""
-    from sklearn.datasets import load_digits as sk_digits
-    from sklearn.model_selection import train_test_split
+DIGITS = Path(__file__).with_name("digits.npz")
 
-    bunch = sk_digits()
-    x = bunch.images.astype(np.float32) / 16.0
-    x_tr, x_te, y_tr, y_te = train_test_split(x, bunch.target, test_size=0.2, random_state=seed,
-                                              stratify=bunch.target)
-    x_tr, x_te = _standardise(x_tr, x_te)
+
+def load_digits() -> Dataset:
+    """scikit-learn's bundled 8×8 digits (1,797 images, values 0-16) with its stratified 80/20 split
+    (`train_test_split`, random_state 0), shipped as plain arrays: the app and the CLI start without
+    importing scikit-learn (tests/test_data.py checks the file against it)."""
+    with np.load(DIGITS) as shipped:
+        images, labels, train, test = (shipped[k] for k in ("images", "labels", "train", "test"))
+    x = images.astype(np.float32) / 16.0
+    x_tr, x_te = _standardise(x[train], x[test])
+    y_tr, y_te = labels[train].astype(np.int64), labels[test].astype(np.int64)
     return Dataset("digits", x_tr, _labels(y_tr, 10, "digits"), x_te, _labels(y_te, 10, "digits"), DIGIT_NAMES)
 
 

@@ -69,14 +69,15 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def _owners(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
-    owner = torch.full((points.shape[0],), GAP, dtype=torch.long)
-    for i in range(loss.num_classes):
-        labels = torch.full_like(owner, i)
-        logits = loss.margin_logits(points, labels)
-        target = logits[:, i].clone()
-        logits[:, i] = -math.inf
-        owner[target > logits.max(dim=1).values] = i
-    return owner
+    """Only the class with the largest margin-free logit at x can own x: every loss's margin lowers its
+    target logit (ψ(θ) ≤ cos θ, cos θ − m, cos(θ + m), ...) and leaves or raises the others (SV-Softmax's
+    t cos θ + t − 1 ≥ cos θ), so f_i(x | i) > f_k(x | i) implies plain f_i > plain f_k. One margin_logits
+    call, with that class as the label, decides (tests/test_geometry.py checks it against every class)."""
+    candidate = loss.logits(points).argmax(dim=1)
+    logits = loss.margin_logits(points, candidate)
+    target = logits.gather(1, candidate[:, None]).squeeze(1)
+    others = logits.scatter(1, candidate[:, None], -math.inf).max(dim=1).values
+    return torch.where(target > others, candidate, torch.full_like(candidate, GAP))
 
 
 def runs_on_circle(owner) -> list[tuple[int, int, int]]:

@@ -27,6 +27,31 @@ def test_digits_is_bundled_standardised_and_split():
     assert sorted(d.y_test.unique().tolist()) == list(range(10))
 
 
+def test_shipped_digits_are_scikit_learns_with_its_stratified_split():
+    """digits.npz against scikit-learn itself (a test-only import): the same images, labels and 80/20 split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    x_tr, x_te, y_tr, y_te = train_test_split(bunch.images.astype(np.float32) / 16.0, bunch.target, test_size=0.2,
+                                              random_state=0, stratify=bunch.target)
+    mean, std = x_tr.mean(), x_tr.std(ddof=1)  # torch.std is the unbiased one
+    d = data.load_digits()
+    assert np.array_equal(d.y_train.numpy(), y_tr) and np.array_equal(d.y_test.numpy(), y_te)
+    assert np.allclose(d.x_train.numpy()[:, 0], (x_tr - mean) / std, atol=1e-5)
+    assert np.allclose(d.x_test.numpy()[:, 0], (x_te - mean) / std, atol=1e-5)
+
+
+def test_the_app_and_the_cli_start_without_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from sphereface_viz.data import load_dataset; load_dataset('digits'); "
+            "import sphereface_viz.cli; print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 def test_real_mnist_from_shared_folder_is_byte_identical():
     for stem, md5 in MNIST_MD5.items():
         assert hashlib.md5(gzip.decompress((MNIST / f"{stem}.gz").read_bytes())).hexdigest() == md5

@@ -88,6 +88,38 @@ def test_softmax_with_bias_gives_a_line_off_the_origin():
     assert (owner[xs > -0.99] == 0).all() and (owner[xs < -1.01] == 1).all()
 
 
+def by_every_class(loss, points):
+    """The definition itself: x belongs to i if f_i(x | i) beats every f_k(x | i), i tried one by one."""
+    owner = torch.full((len(points),), -1, dtype=torch.long)
+    with torch.no_grad():
+        for i in range(loss.num_classes):
+            logits = loss.margin_logits(points, torch.full((len(points),), i, dtype=torch.long))
+            target = logits[:, i].clone()
+            logits[:, i] = -math.inf
+            owner[target > logits.max(dim=1).values] = i
+    return owner
+
+
+@pytest.mark.parametrize("name, hparams", [
+    ("softmax", {}), ("modified_softmax", {}), ("a_softmax", {"m": 4.0}), ("a_softmax", {"m": 2.5}),
+    ("a_softmax", {"m": 3.0, "lambda_base": 5.0, "lambda_min": 5.0}), ("cosface", {"m": 0.35}),
+    ("arcface", {"m": 0.5}), ("arcface", {"m": 2.5}), ("sv_softmax", {"t": 1.4, "m": 0.2, "variant": "arc"}),
+    ("sv_softmax", {"t": 2.0, "m": 0.0, "variant": "plain"}), ("sv_softmax", {"t": 1.2, "m": 0.3, "variant": "am"})])
+@pytest.mark.parametrize("dim", [2, 3])
+def test_regions_checking_only_the_largest_plain_logit_equal_those_trying_every_class(name, hparams, dim):
+    """decision_regions checks one class per point, the one with the largest margin-free logit: right because
+    every margin only lowers the target logit and raises the others. Random W (norms too) and points, some far
+    out and some near the origin."""
+    generator = torch.Generator().manual_seed(dim)
+    loss = build_loss(name, dim, 10, **hparams)
+    with torch.no_grad():
+        loss.weight.copy_(torch.randn(10, dim, generator=generator) * torch.rand(10, 1, generator=generator) * 3)
+        if getattr(loss, "bias", None) is not None:
+            loss.bias.copy_(torch.randn(10, generator=generator))
+    points = torch.randn(20000, dim, generator=generator) * torch.rand(20000, 1, generator=generator) * 5
+    assert torch.equal(decision_regions(loss, points), by_every_class(loss, points))
+
+
 @pytest.mark.parametrize("name", ["modified_softmax", "a_softmax", "cosface", "arcface", "sv_softmax"])
 def test_normalised_losses_do_not_depend_on_the_norm(name):
     loss = build_loss(name, 3, 10)
