@@ -36,23 +36,35 @@ TITLE = "() => (document.querySelector('#title') || document.querySelector('.gti
 STEP = "() => Number(document.querySelector('[data-label=\"Step\"] .value').textContent.replace(/,/g, ''))"
 
 
-def frame_of(page):
-    return next(f for f in page.frames if "feature_view" in f.url or "live_chart" in f.url)
+def in_view(page, script: str, timeout: float = 120.0, every: float = 0.02):
+    """Evaluate `script` in the live view's page until it is truthy (re-finding the view each time: Streamlit
+    may mount its iframe afresh); its value, or None after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            value = page.frame_locator(VIEW).first.locator("body").evaluate(script, timeout=5_000)
+            if value:
+                return value
+        except Exception:
+            pass  # between two mounts of the view
+        time.sleep(every)
+    return None
 
 
 def in_browser(url: str, case: dict, presses: int) -> dict:
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 950})
+        mounts = []
+        page.on("frameattached", lambda f: mounts.append(time.time()))
         page.goto(f"{url}/?dataset={case['dataset']}&dim={case['dim']}&points={case['points']}&loss=a_softmax",
                   wait_until="domcontentloaded")
-        page.locator(VIEW).first.wait_for(timeout=120_000)
-        frame = frame_of(page)
-        frame.wait_for_function(RENDERS + " > 0", timeout=120_000)
+        in_view(page, RENDERS + " > 0")
         page.get_by_role("button", name="Play").click()
-        frame.wait_for_function(STEP + " > 20", timeout=120_000)
-        r0, s0, t0 = frame.evaluate(RENDERS), frame.evaluate(STEP), time.time()
+        in_view(page, STEP + " > 20")
+        mounted = len(mounts)
+        r0, s0, t0 = in_view(page, RENDERS), in_view(page, STEP), time.time()
         page.wait_for_timeout(10_000)
-        r1, s1, t1 = frame.evaluate(RENDERS), frame.evaluate(STEP), time.time()
+        r1, s1, t1 = in_view(page, RENDERS), in_view(page, STEP), time.time()
         margin = sidebar_slider(page, "Margin m")
         latencies = []
         for k in range(presses):
@@ -61,14 +73,12 @@ def in_browser(url: str, case: dict, presses: int) -> dict:
             margin.focus()
             began = time.time()
             margin.press(key)
-            try:
-                frame.wait_for_function(f"() => ({TITLE})().includes('m = {new:.3g}')", timeout=90_000, polling="raf")
-                latencies.append(time.time() - began)
-            except Exception:
-                latencies.append(float("inf"))
+            shown = in_view(page, f"() => ({TITLE})().includes('m = {new:.3g}')", timeout=90)
+            latencies.append(time.time() - began if shown else float("inf"))
             page.wait_for_timeout(1000)
         page.get_by_role("button", name="Pause").click()
-        return {"redraws_per_s": (r1 - r0) / (t1 - t0), "steps_per_s": (s1 - s0) / (t1 - t0), "latencies": latencies}
+        return {"redraws_per_s": (r1 - r0) / (t1 - t0), "steps_per_s": (s1 - s0) / (t1 - t0), "latencies": latencies,
+                "mounts": len(mounts) - mounted}
 
 
 def headless_steps(case: dict, seconds: float = 8.0) -> float:
@@ -138,7 +148,8 @@ def main() -> None:
                 rounds.append(in_browser(url, case, args.presses))
             r = rounds[-1]
             print(f"  round {k + 1}: {r['redraws_per_s']:.2f} redraws/s, {r['steps_per_s']:.1f} steps/s, slider → "
-                  f"chart {', '.join(f'{x:.2f}' for x in r['latencies'])} s", flush=True)
+                  f"chart {', '.join(f'{x:.2f}' for x in r['latencies'])} s; frames mounted while playing: "
+                  f"{r['mounts']}", flush=True)
         latencies = [x for r in rounds for x in r["latencies"]]
         print(f"{name}: median of {len(rounds)} rounds: {statistics.median(r['redraws_per_s'] for r in rounds):.2f} "
               f"redraws/s, {statistics.median(r['steps_per_s'] for r in rounds):.1f} steps/s; slider → chart median "

@@ -304,6 +304,9 @@ async def protocol_room(url: str, link: str, n: int, end: int, pid: int, seconds
         await asyncio.sleep(0.25)
     cpu = cpu_seconds(pid) - cpu
     shown = [None if c.reached(end) is None else c.reached(end) - p for c, p in zip(clients, pressed)]
+    moved = [c.reached(1) - p for c, p in zip(clients, pressed) if c.reached(1) is not None]
+    print(f"  first moved frame after Play: median {statistics.median(moved):.1f} s, max {max(moved):.1f} s "
+          f"({len(moved)} of {n} sessions)" if moved else "  no session showed a moved frame", flush=True)
     errors = sum(client.errors for client in clients)
     await asyncio.gather(*(client.close() for client in clients))
     return shown, errors, cpu, pressed[0]

@@ -94,7 +94,7 @@ def live_frame(page, timeout: float = 60_000):
     """The first live feature view of the page, once it has drawn a frame."""
     frame = page.frame_locator(LIVE_VIEW).first
     frame.locator("#scene").wait_for(state="attached", timeout=timeout)
-    frame.locator("body").evaluate("() => new Promise((done) => { const look = () => window.view.renders > 0 ? "
+    frame.locator("body").evaluate("() => new Promise((done) => { const look = () => window.view && window.view.renders > 0 ? "
                                    "done() : setTimeout(look, 50); look(); })", timeout=timeout)
     return frame
 

@@ -1,11 +1,13 @@
 """A student's browser without the browser: a client of Streamlit's websocket protocol that opens a Train
-link, presses Play and reads the step each live frame carries, drawing nothing.
+link, presses Play and reads the step each live frame carries, drawing nothing but acknowledging each frame
+as pages/ui/feature_view.js does once it has drawn one.
 
 The room benchmark (bench/load.py --only room --clients protocol) runs thirty of these in one asyncio loop, so
 what it measures is the server: on a 2-core machine, thirty Chromium pages beside the server measure the pages
 (their drawing took both cores), while in a class they run on thirty laptops. What a client does is what
 Streamlit's frontend does: send `rerun_script` with the URL's query string, a trigger value for a button, and
-rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`.
+rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`, and acknowledge a new frame after its
+`pace` by the live view's value, which reruns the fragment that holds it.
 """
 from __future__ import annotations
 
@@ -18,15 +20,17 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 
-def live_step(element) -> int | None:
-    """The step a live_chart component carries in its numbers (pages/ui/live_chart.py), or None."""
+def live_view(element) -> dict | None:
+    """The arguments of a live feature view (pages/ui/feature_view.py), or None for any other element."""
     if element.WhichOneof("type") != "component_instance" or not element.component_instance.component_name.endswith(
-            "live_chart"):
+            "feature_view"):
         return None
-    for number in json.loads(element.component_instance.json_args).get("numbers") or ():
-        if number["label"] == "Step":
-            return int(number["value"].replace(",", ""))
-    return None
+    return json.loads(element.component_instance.json_args)
+
+
+def live_step(args: dict) -> int | None:
+    """The step a live view's numbers show, or None."""
+    return next((int(n["value"].replace(",", "")) for n in args.get("numbers") or () if n["label"] == "Step"), None)
 
 
 class StreamClient:
@@ -43,6 +47,7 @@ class StreamClient:
         self._intervals: dict[str, float] = {}
         self._finished = asyncio.Event()
         self._cached: dict[str, ForwardMsg] = {}
+        self._acked: int | None = None  # the last frame id acknowledged
 
     async def open(self, query: str, timeout: float = 300) -> None:
         self.query = query
@@ -64,15 +69,18 @@ class StreamClient:
         self._reader.cancel()
         await self.ws.close()
 
-    async def _rerun(self, trigger: str | None = None, fragment: str = "") -> None:
+    async def _rerun(self, trigger: str | None = None, fragment: str = "", value: tuple[str, int] | None = None) -> None:
         message = BackMsg()
         state = message.rerun_script
         state.query_string, state.page_script_hash = self.query, self.page
         if fragment:
-            state.fragment_id, state.is_auto_rerun = fragment, True
+            state.fragment_id, state.is_auto_rerun = fragment, value is None
         if trigger:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = trigger, True
+        if value:
+            widget = state.widget_states.widgets.add()
+            widget.id, widget.json_value = value[0], json.dumps(value[1])
         self._finished.clear()
         await self.ws.send(message.SerializeToString())
 
@@ -80,6 +88,10 @@ class StreamClient:
         if fragment in self._timers:
             self._timers.pop(fragment).cancel()
             del self._intervals[fragment]
+
+    async def _acknowledge(self, fragment: str, component: str, frame: int, pace: float) -> None:
+        await asyncio.sleep(pace)
+        await self._rerun(fragment=fragment, value=(component, frame))
 
     async def _every(self, fragment: str, interval: float) -> None:
         while True:
@@ -117,6 +129,13 @@ class StreamClient:
                 self.buttons[element.button.label] = element.button.id
             elif element.WhichOneof("type") == "exception":
                 self.errors += 1
-            step = live_step(element)
+            args = live_view(element)
+            if args is None:
+                return
+            step = live_step(args)
             if step is not None:
                 self.reached_at.setdefault(step, time.monotonic())
+            if args.get("pace") is not None and args["id"] != self._acked:
+                self._acked = args["id"]
+                asyncio.create_task(self._acknowledge(message.delta.fragment_id, element.component_instance.id,
+                                                      args["id"], args["pace"]))

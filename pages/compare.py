@@ -5,7 +5,8 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from pages.ui import share
+from pages.ui import projection, share
+from pages.ui.projection import sphere_control
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.feature_view import feature_view
@@ -28,7 +29,7 @@ through_router()
 ANGULAR_RANGE, ADDITIVE_RANGE = (1.0, 6.0, 0.1), (0.0, 0.5, 0.01)  # the margin sliders' low, high, step
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
-        "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE)}
+        "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE), "view": projection.LINK}
 PACE = 0.25  # seconds at least between frames of the panels: with the table, a rerun here costs several frames
 state = st.session_state
 
@@ -98,14 +99,15 @@ def grid() -> None:
     for k, (name, view) in enumerate(views.items()):
         with columns[k % len(columns)]:
             # the first panel paces the page: its acknowledgement reruns this fragment for all of them
-            feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False,
+            feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False, projection=state.cmp_view,
                          pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
     st.dataframe(pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss"),
                  width="stretch")
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
-for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "m_mult": ANGULAR_M, "m_add": ADDITIVE_M}.items():
+for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "m_mult": ANGULAR_M, "m_add": ADDITIVE_M,
+                   "view": "globe"}.items():
     state.setdefault("cmp_" + key, value)
 share.restore("compare", LINK, prefix="cmp_")
 share.hide_controls()
@@ -123,6 +125,8 @@ with st.sidebar:
     st.multiselect("Losses (2 to 6)", list(LOSSES), key="cmp_losses", max_selections=6,
                    format_func=lambda name: LOSSES[name].title, on_change=build, **keep)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="cmp_dim", on_change=build, **keep)
+    if state.cmp_dim == 3:
+        sphere_control("cmp_view")
     st.number_input("Seed", 0, MAX_SEED, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
     low, high, step = ANGULAR_RANGE

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages.ui import share
+from pages.ui import projection, share
+from pages.ui.projection import sphere_control
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.feature_view import feature_view
@@ -42,7 +43,7 @@ def candidates(param) -> list[float]:
 def link_settings(param) -> dict:
     """What a link may set on this page (sphereface_viz.links); keys without "sw_"."""
     return {"loss": Choice(tuple(SWEPT)), "values": Many(tuple(candidates(param)), 1, MAX_SWEEP_VALUES),
-            "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True)}
+            "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True), "view": projection.LINK}
 
 
 def build() -> None:
@@ -84,7 +85,7 @@ def panels() -> None:
     for k, (column, (value, view)) in enumerate(zip(columns, views.items())):
         scores = view.moment.scores
         with column:  # the first panel paces the page: its acknowledgement reruns this fragment
-            feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False,
+            feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False, projection=state.sw_view,
                          title=f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · "
                                f"{scores['test_accuracy']:.1%}",
                          pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
@@ -103,12 +104,12 @@ def panels() -> None:
     # its turn as the value changes (one chart key for every value).
     pick = st.select_slider(f"Look closer: {param.name}", values, key="sw_pick")
     view = views[pick]
-    feature_view(view.frame, view.id, key="sw-pick-chart", height=560,
+    feature_view(view.frame, view.id, key="sw-pick-chart", height=560, projection=state.sw_view,
                  title=figure_title(view.moment.loss, view.moment.status["step"]))
 
 
 state.setdefault("sw_session", uuid.uuid4().hex)
-for key, value in {"loss": next(iter(SWEPT)), "dim": 3, "seed": 0}.items():
+for key, value in {"loss": next(iter(SWEPT)), "dim": 3, "seed": 0, "view": "globe"}.items():
     state.setdefault("sw_" + key, value)
 share.restore_first("sweep", {"loss": Choice(tuple(SWEPT))}, prefix="sw_")  # the loss decides the values offered
 param = SWEPT[state.sw_loss]
@@ -127,6 +128,8 @@ with st.sidebar:
                    key="sw_values", max_selections=MAX_SWEEP_VALUES, help=param.help, **keep)
     st.radio("Feature dimension", [2, 3], horizontal=True, key="sw_dim", **keep,
              help="the sphere has room for large margins; on the circle ten classes run out of it")
+    if state.sw_dim == 3:
+        sphere_control("sw_view")
     st.number_input("Seed", 0, MAX_SEED, key="sw_seed", **keep)
 with link:
     share.share(share.publish(link_settings(param), prefix="sw_"))

@@ -13,7 +13,8 @@ from pages.ui.feature_view import feature_view
 from pages.ui.live_chart import live_chart
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
-from pages.ui import projector, share
+from pages.ui import projection, projector, share
+from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from sphereface_viz import live
@@ -71,7 +72,7 @@ def reset() -> None:
     if "player" in state:
         state.player.pause()
     state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected())
-    state.view, state.curve, state.history = live.View(), [], None
+    state.live, state.curve, state.history = live.View(), [], None
     trainer.snapshot()
 
 
@@ -125,6 +126,8 @@ def sidebar() -> None:
         st.radio("Draw", list(DRAWN), key="drawn", format_func=DRAWN.get, horizontal=True, **keep,
                  help="training batches: the features the loss has just acted on (no extra forward pass, so "
                       "redraws are cheaper); test images: fixed images the model never trains on")
+        if state.dim == 3:
+            sphere_control("view")
         st.toggle("Projector view", key="projector", **keep,
                   help="large type, and the chart filling a 1280×720 screen, sidebar folded (» opens it); "
                        "on a 1920×1080 projector, zoom the browser to 150%")
@@ -137,12 +140,13 @@ def link_settings(loss: str) -> dict:
             **{key: link_control(param) for key, param in shown(loss).items()},
             "lr": Choice(tuple(LEARNING_RATES)), "seed": Number(0, MAX_SEED, integer=True),
             "batch_size": Choice(tuple(BATCH_SIZES)), "width": Choice(tuple(WIDTHS)), "points": Choice(tuple(POINTS)),
-            "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN)), "projector": Choice((False, True))}
+            "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN)), "projector": Choice((False, True)),
+            "view": projection.LINK}
 
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "points": 1000, "project": False, "drawn": TEST, "projector": False, "error": None,
+            "width": 16, "points": 1000, "project": False, "drawn": TEST, "projector": False, "view": "globe", "error": None,
             "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
@@ -162,7 +166,7 @@ def step_once() -> None:
 
 def record_curve(moment) -> None:
     """One row of the history charts per step drawn."""
-    status, scores = moment.status, {**moment.scores, **state.view.window_scores}
+    status, scores = moment.status, {**moment.scores, **state.live.window_scores}
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
@@ -225,7 +229,7 @@ def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[
 
 
 def live_view() -> None:
-    trainer, player, view = state.trainer, state.player, state.view
+    trainer, player, view = state.trainer, state.player, state.live
     player.heartbeat()
     notice(player, state.session_id, "Change the learning rate (or another live setting) to go on from there, or "
                                      "export it below.")
@@ -238,7 +242,8 @@ def live_view() -> None:
     moment = view.moment
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
-    feature_view(view.frame, view.id, key="live", height=640, projector=state.projector,
+    feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
+                 sprites=None if view.window else view.sprites(trainer),
                  numbers=numbers(moment.status, view.scores, moment.snap.step),
                  pace=live.pace() if player.wanted else None)
     history_chart(player.wanted)
@@ -263,7 +268,7 @@ def history_and_replay(trainer: Trainer, player: Player) -> None:
         if len(run.steps) > 1:
             steps = run.steps.tolist()
             pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
-            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.view.radius),
+            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.live.radius),
                             width="stretch")
         # Built when clicked, from the training as it is then: the HTML alone embeds 4.6 MB of plotly.js,
         # too much to rebuild on every rerun and to keep for every student (pages/ui/closed_sessions.py).

@@ -18,6 +18,8 @@ comes from `geometry.decision_regions`, so from the loss's own logits, and the t
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -50,28 +52,32 @@ def kind_of(loss, dim: int, project: bool) -> str:
 
 
 def build(loss, features, labels, class_names, seen, *, step: int, project: bool = False,
-          radius: float | None = None, wrap: bool = False) -> tuple[dict, bytes]:
+          radius: float | None = None, wrap: bool = False, marks=None, indexed: bool = False) -> tuple[dict, bytes]:
     """The frame of `loss` (its W, bias and hyper-parameters) with these features (labels: the dataset's
     classes; `seen`: those the loss was trained on, in the loss's class order). radius: the ring's radius
     in feature units, kept from frame to frame so the picture stays still (ignored when the features are
-    projected, and on the unit sphere of a normalised 3-D loss)."""
+    projected, and on the unit sphere of a normalised 3-D loss). marks: a few more features, drawn large
+    over everything (a digit a student drew). indexed: the features are the test images in `sprite_sheet`'s
+    order (no more than MAX_POINTS of them), so the browser can show each dot's image."""
     features, labels = subsample(np.asarray(features, np.float32), np.asarray(labels))
     dim = features.shape[1]
     kind = kind_of(loss, dim, project)
     unit = project or (dim == 3 and loss.normalised)
     radius = 1.0 if unit else (radius or default_radius(features, project))
+    marks = np.zeros((0, dim), np.float32) if marks is None else np.asarray(marks, np.float32).reshape(-1, dim)
     if unit:  # every point on the circle / sphere: only its direction is left
         features = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12)
+        marks = marks / np.linalg.norm(marks, axis=1, keepdims=True).clip(min=1e-12)
     samples = _samples(kind, radius)
     grid = {"circle": (RING,), "sphere": SPHERE_GRID, "plane": (PLANE_CELLS, PLANE_CELLS)}[kind]
     owner = decision_regions(loss, samples).numpy()
     scale = float(np.abs(features).max(initial=0.0)) or 1.0
     arrays = {"points": np.round(features / scale * QUANT).astype(np.int16), "labels": labels.astype(np.uint8),
-              "weights": loss.weight.detach().float().numpy(), **runs("owner", owner)}
+              "weights": loss.weight.detach().float().numpy(), "marks": marks, **runs("owner", owner)}
     header = {"kind": kind, "dim": dim, "step": int(step), "title": figure_title(loss, step, wrap=wrap),
               "radius": radius, "scale": scale, "grid": list(grid), "project": bool(project),
               "classes": [str(c) for c in class_names], "seen": [int(c) for c in seen], "palette": list(PALETTE),
-              "gap": GAP_COLOUR, "ink": INK, "w_length": W_LENGTH}
+              "gap": GAP_COLOUR, "ink": INK, "w_length": W_LENGTH, "indexed": bool(indexed)}
     compared = comparison_losses(loss)
     if compared:
         header["dashed"] = compared[0][0]
@@ -83,6 +89,23 @@ def build(loss, features, labels, class_names, seen, *, step: int, project: bool
         arrays["lines"] = lines[~(gap & np.r_[True, gap[:-1]])]  # one NaN row between two pieces
     blob, header["arrays"] = pack(arrays)
     return header, blob
+
+
+def sprite_sheet(images) -> dict:
+    """The test images as one grayscale PNG, `cols` to a row in their order, each stretched to 0-255 on its
+    own: hovering a dot of a frame of test images shows the digit it came from. Sent once per session."""
+    import imageio.v3 as iio
+
+    images = np.asarray(images, np.float32).reshape(len(images), *np.shape(images)[-2:])
+    low, high = images.min(axis=(1, 2), keepdims=True), images.max(axis=(1, 2), keepdims=True)
+    cells = np.round(255 * (images - low) / np.maximum(high - low, 1e-6)).astype(np.uint8)
+    n, h, w = cells.shape
+    cols = max(1, int(np.ceil(np.sqrt(n))))
+    sheet = np.zeros((int(np.ceil(n / cols)) * h, cols * w), np.uint8)
+    for k, cell in enumerate(cells):
+        sheet[k // cols * h:(k // cols + 1) * h, k % cols * w:(k % cols + 1) * w] = cell
+    png = iio.imwrite("<bytes>", sheet, extension=".png")
+    return {"key": hashlib.blake2b(png, digest_size=8).hexdigest(), "png": png, "cell": [h, w], "cols": cols}
 
 
 def runs(name: str, labels: np.ndarray) -> dict[str, np.ndarray]:

@@ -58,6 +58,7 @@ class View:
     embedded_at: float = -math.inf
     scored_at: float = -math.inf
     window_scores: dict = field(default_factory=dict)
+    _sprites: tuple | None = field(default=None, repr=False)
 
     def update(self, player: Player, trainer: Trainer, radius: float | None = None) -> bool:
         """Build the next frame if anything it shows has moved; True if it did. radius: a ring radius
@@ -85,9 +86,16 @@ class View:
             fit = default_radius(features, self.project)
             radius = self.radius = fit if self.radius is None else max(fit, self.radius * 0.98)
         self.frame = frames.build(moment.loss, features, labels, trainer.data.class_names, trainer.seen,
-                                  step=moment.status["step"], project=self.project, radius=radius, wrap=self.wrap)
+                                  step=moment.status["step"], project=self.project, radius=radius, wrap=self.wrap,
+                                  indexed=not window and len(labels) <= frames.MAX_POINTS)
         self.moment, self.shown, self.id = moment, shown, next(FRAME_IDS)
         return True
+
+    def sprites(self, trainer: Trainer) -> dict:
+        """The test images' sprite sheet (frames.sprite_sheet), made once per trainer."""
+        if self._sprites is None or self._sprites[0] is not trainer:
+            self._sprites = (trainer, frames.sprite_sheet(trainer.eval_images[:, 0].numpy()))
+        return self._sprites[1]
 
     @property
     def scores(self) -> dict:

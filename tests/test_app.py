@@ -319,7 +319,19 @@ def test_compare_and_sweep_pages_open_from_their_links():
     trainers = at.session_state["sw"]
     assert sorted(trainers) == [0.0, 0.35] and {t.config.dim for t in trainers.values()} == {2}
     assert [t.config.hparams["m"] for t in trainers.values()] == sorted(trainers)
-    assert link_of(at) == {"loss": "cosface", "values": "0,0.35", "dim": "2", "seed": "2"}
+    assert link_of(at) == {"loss": "cosface", "values": "0,0.35", "dim": "2", "seed": "2", "view": "globe"}
+
+
+@pytest.mark.parametrize("name, link", [("train", {"dim": "3"}), ("compare", {"losses": "arcface,cosface", "dim": "3"}),
+                                        ("sweep", {"loss": "arcface", "values": "0.1,0.5", "dim": "3"})])
+def test_a_link_with_view_map_draws_every_sphere_of_the_page_as_a_map(name, link):
+    def projections(at: AppTest) -> set:
+        return {json.loads(e.proto.json_args)["projection"] for e in at.get("component_instance")
+                if e.proto.component_name.endswith("feature_view")}
+
+    assert projections(page(name, link)) == {"globe"}
+    at = page(name, {**link, "view": "map"})
+    assert projections(at) == {"map"} and link_of(at)["view"] == "map" and not at.warning
 
 
 def test_a_curated_link_hides_the_settings_and_keeps_the_flag():

@@ -171,19 +171,19 @@ def test_a_frame_is_acknowledged_once_drawn_and_a_frame_seen_before_is_not(brows
     frame = frames.build(loss, *no_points(2), CLASSES, list(range(10)), step=0)
     page = browser.new_page()
     page.goto(write_files().as_uri())
-    page.evaluate("() => { window.acks = []; addEventListener('message', (e) => { "
-                  "if (e.data.type === 'streamlit:setComponentValue') window.acks.push(e.data.value); }); }")
+    page.evaluate("() => { window.acks = []; addEventListener('message', (e) => { if (e.data.type === "
+                  "'streamlit:setComponentValue') window.acks.push([e.data.value.id, performance.now()]); }); }")
     render(page, frame, frame_id=1, pace=0)
     page.wait_for_function("() => window.acks.length === 1")
     render(page, frame, frame_id=2, pace=0.3)
-    page.wait_for_timeout(150)
-    assert page.evaluate("() => window.acks") == [1]  # paced: not before 0.3 s after the last acknowledgement
     page.wait_for_function("() => window.acks.length === 2")
+    (first, at), (second, later) = page.evaluate("() => window.acks")
+    assert (first, second) == (1, 2) and later - at >= 300  # paced: 0.3 s after the acknowledgement before
     page.evaluate("([h, b]) => window.postMessage({type: 'streamlit:render', args: {header: h, blob: new Uint8Array(b), "
                   "id: 2, height: 600, name: 't', pace: 0}}, '*')", [frame[0], list(frame[1])])
     render(page, frame, frame_id=3)  # no pace: a paused page acknowledges nothing
-    page.wait_for_timeout(300)
-    assert page.evaluate("() => [window.acks, window.view.renders]") == [[1, 2], 2 + 1]
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => [window.acks.length, window.view.renders]") == [2, 3]
 
 
 def test_a_turned_sphere_stays_turned_through_new_frames_and_a_reload(browser):
@@ -283,3 +283,115 @@ def test_in_the_projector_view_the_chart_reaches_the_bottom_of_the_window(browse
         finally:
             page.close()
             server.shutdown()
+
+
+def render_args(page, frame, frame_id, **args):
+    header, blob = frame
+    if "sprite_png" in args:
+        args["sprite_png"] = list(args["sprite_png"])  # a Uint8Array on the page, as Streamlit sends bytes
+    page.evaluate("([h, b, id, extra]) => { if (extra.sprite_png) extra.sprite_png = new Uint8Array(extra.sprite_png);"
+                  " window.postMessage({type: 'streamlit:render', args: Object.assign({header: h, "
+                  "blob: new Uint8Array(b), id, height: 600, name: 't'}, extra)}, '*'); }", [header, list(blob), frame_id, args])
+    page.wait_for_function("(id) => window.view.id === id", arg=frame_id)
+
+
+def test_the_map_shows_each_cells_owner_where_hammers_inverse_puts_the_pixel(browser):
+    """Hammer's equal-area map, inverted here by hand: x, y → z = √(1 − (x/4)² − (y/2)²), λ = 2 atan(zx / (2(2z² − 1))),
+    φ = asin(zy)."""
+    loss = known_loss("cosface", 3, m=0.05)
+    header, blob = frames.build(loss, *no_points(3), CLASSES, list(range(10)), step=0)
+    owner = frames.labels_of(frames.unpack(header, blob), "owner", header["grid"])
+    page = browser.new_page(viewport={"width": 900, "height": 640})
+    page.goto(write_files().as_uri())
+    render_args(page, (header, blob), 1, projection="map")
+    page.locator('#legend .item[data-key="W"]').click()  # no class vectors over the regions
+    page.wait_for_function("() => document.querySelector('#legend .item[data-key=\"W\"]').classList.contains('off')")
+    size = geometry(page)
+    width = int(min(size["w"], 2 * size["h"]) * 0.96)
+    height, scale = width // 2, width / (4 * math.sqrt(2))
+    left, top = round(size["w"] / 2 - width / 2), round(size["h"] / 2 - height / 2)
+    n_lat, n_lon = header["grid"]
+    rng = np.random.default_rng(1)
+    at, wanted = [], []
+    while len(at) < 300:
+        px, py = int(rng.uniform(0, width)), int(rng.uniform(0, height))
+        x, y = (px + 0.5 - width / 2) / scale, (height / 2 - py - 0.5) / scale
+        if (x / (2 * math.sqrt(2))) ** 2 + (y / math.sqrt(2)) ** 2 > 0.95:
+            continue
+        z = math.sqrt(1 - (x / 4) ** 2 - (y / 2) ** 2)
+        lon, lat = 2 * math.atan2(z * x, 2 * (2 * z * z - 1)), math.asin(z * y)
+        i = (lat + math.pi / 2) / math.pi * n_lat - 0.5
+        j = (lon + math.pi) / (2 * math.pi) * n_lon - 0.5
+        around = {owner[min(n_lat - 1, max(0, int(i) + di)), (int(j) + dj) % n_lon] for di in (-1, 0, 1, 2)
+                  for dj in (-1, 0, 1, 2)}
+        if len(around) != 1:
+            continue
+        who = around.pop()
+        wanted.append((rgb(GAP_COLOUR) if who == GAP else rgb(pastel(PALETTE[who]))) + [255])
+        at.append([left + px, top + py])
+    got = pixels(page, at)
+    off = [(p, g, w) for p, g, w in zip(at, got, wanted) if max(abs(a - b) for a, b in zip(g, w)) > 1]
+    assert not off, off[:5]
+    assert len({tuple(w) for w in wanted}) > 3
+
+
+@pytest.mark.parametrize("kind, projection, height", [("circle", "globe", 600), ("circle", "globe", 330),
+                                                      ("sphere", "globe", 600), ("sphere", "globe", 330),
+                                                      ("sphere", "map", 600), ("sphere", "map", 330)])
+def test_no_class_vector_label_overlaps_another_or_leaves_the_canvas(browser, kind, projection, height):
+    """Ten W labels, crowded: class vectors drawn in two tight bunches."""
+    dim = 2 if kind == "circle" else 3
+    loss = build_loss("cosface", dim, 10)
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(2, dim))
+    with torch.no_grad():
+        loss.weight.copy_(torch.tensor(np.repeat(base, 5, axis=0) + 0.08 * rng.normal(size=(10, dim)), dtype=torch.float32))
+    frame = frames.build(loss, *no_points(dim), CLASSES, list(range(10)), step=0)
+    page = browser.new_page(viewport={"width": 520 if height == 330 else 900, "height": height + 40})
+    page.goto(write_files().as_uri())
+    render_args(page, frame, 1, projection=projection, height=height)
+    boxes = page.evaluate("() => window.view.labels")
+    size = geometry(page)
+    assert sorted(b["text"] for b in boxes) == sorted(f"W{c}" for c in range(10))
+    for k, a in enumerate(boxes):
+        assert 0 <= a["x"] and a["x"] + a["w"] <= size["w"] and 0 <= a["y"] and a["y"] + a["h"] <= size["h"], a
+        for b in boxes[k + 1:]:
+            assert not (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"]
+                        and b["y"] < a["y"] + a["h"]), (a, b)
+
+
+def test_hovering_a_test_image_shows_it_and_a_click_pins_it_through_new_frames(browser):
+    loss = known_loss("cosface", 2)
+    w = loss.weight.detach().numpy()
+    features = np.array([2.0 * w[3], 2.0 * w[7]], np.float32)
+    images = np.zeros((2, 8, 8), np.float32)
+    images[0, 2:6, 3] = 1.0  # a stroke: image 0 is a "1"
+    sheet = frames.sprite_sheet(images)
+    frame = frames.build(loss, features, np.array([3, 7]), CLASSES, list(range(10)), step=0, radius=2.0, indexed=True)
+    page = browser.new_page(viewport={"width": 900, "height": 640})
+    page.goto(write_files().as_uri())
+    render_args(page, frame, 1, sprite_key=sheet["key"], sprite_png=sheet["png"], sprite_cell=sheet["cell"],
+                sprite_cols=sheet["cols"])
+    page.wait_for_function("(key) => window.view.sprites === key", arg=sheet["key"])
+    size = geometry(page)
+    scale = min(size["w"], size["h"]) / 2 / (2.0 * 1.04 * 1.22)
+    box = page.locator("#scene").bounding_box()
+
+    def at(point):
+        return float(box["x"] + size["w"] / 2 + point[0] * scale), float(box["y"] + size["h"] / 2 - point[1] * scale)
+
+    page.mouse.move(*at(features[0]))
+    page.wait_for_function("() => tip.style.display === 'block' && tip.querySelector('canvas')")
+    drawn = page.evaluate("() => { const c = tip.querySelector('canvas'), d = c.getContext('2d');"
+                          " return [c.width, c.height, Array.from(d.getImageData(0, 0, c.width, c.height).data)]; }")
+    width, height, data = drawn
+    cell = np.array(data, np.uint8).reshape(height, width, 4)[:, :, 0]
+    shown = cell[:: height // 8, :: width // 8] > 128  # the 8x8 image, upscaled without smoothing
+    assert np.array_equal(shown, images[0] > 0.5)
+    page.mouse.click(*at(features[0]))
+    page.wait_for_function("() => window.view.pinned === 0")
+    moved = np.array([2.0 * w[5], 2.0 * w[7]], np.float32)  # training moved image 0 next to W5
+    render_args(page, frames.build(loss, moved, np.array([3, 7]), CLASSES, list(range(10)), step=1, radius=2.0,
+                                   indexed=True), 2)
+    x, y = page.evaluate("() => window.view.pinnedAt")
+    assert (box["x"] + x, box["y"] + y) == pytest.approx(at(moved[0]), abs=1.0)

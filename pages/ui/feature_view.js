@@ -24,6 +24,7 @@ function decode(header, blob) {
     out[name] = labels;
   }
   const n = out.labels.length, dim = header.dim, points = new Float32Array(n * dim), unit = header.scale / 32767;
+  out.marks = out.marks || new Float32Array(0);
   for (let k = 0; k < n * dim; k++) points[k] = out.points[k] * unit;
   out.points = points;
   const classes = header.seen.length;
@@ -78,6 +79,7 @@ function fit() {  // canvas pixels for the stage's size, and the drawing's centr
   return {ctx, cx: w / 2, cy: h / 2, half: Math.min(w, h) / 2};
 }
 
+function mapped() { return args && args.projection === "map"; }
 function ring(h) { return h.radius * (h.project ? 1.15 : 1.04); }
 function extent(h) {
   return h.kind === "circle" ? ring(h) * 1.22 : h.kind === "sphere" ? h.radius * 1.5 : h.radius;
@@ -141,13 +143,14 @@ function drawPlane(g, h, a) {
   return s;
 }
 
-// The sphere, painted pixel by pixel: each pixel's direction, its cell of the latitude/longitude raster, and the
-// label that most of the four nearest cell centres hold, weighted by nearness (edges then run smooth between the
-// 2° cells, not in their steps). Pixels whose label differs from the next one's are the boundary.
-function paintSphere(h, a, radiusPx) {
-  const size = Math.max(1, Math.ceil(2 * radiusPx)), image = new ImageData(size, size), [nLat, nLon] = h.grid;
-  const labels = new Int8Array(size * size).fill(-2), dashed = a.dashed ? new Int8Array(size * size).fill(-2) : null;
-  const [r, u, b] = rotation, colours = {};
+// The sphere, painted pixel by pixel: each pixel's direction (`direction(px, py)`: [x, y, z], or null off the
+// picture), its cell of the latitude/longitude raster, and the label that most of the four nearest cell centres
+// hold, weighted by nearness (edges then run smooth between the 2° cells, not in their steps). Pixels whose label
+// differs from the next one's are the boundary.
+function paintSphere(h, a, width, height, direction) {
+  const image = new ImageData(width, height), [nLat, nLon] = h.grid, size = width;
+  const labels = new Int8Array(width * height).fill(-2), dashed = a.dashed ? new Int8Array(width * height).fill(-2) : null;
+  const colours = {};
   const colour = (who) => colours[who] || (colours[who] = who === GAP ? rgb(h.gap) : pastel(classColour(h, h.seen[who])));
   const pick = (raster, fi, fj) => {
     const i0 = Math.floor(fi), j0 = Math.floor(fj), ti = fi - i0, tj = fj - j0, votes = new Map();
@@ -160,19 +163,18 @@ function paintSphere(h, a, radiusPx) {
     for (const [who, w] of votes) if (w > best) { best = w; owner = who; }
     return owner;
   };
-  for (let py = 0; py < size; py++) for (let px = 0; px < size; px++) {
-    const x = (px + 0.5 - radiusPx) / radiusPx, y = (radiusPx - py - 0.5) / radiusPx, d = x * x + y * y;
-    if (d > 1) continue;
-    const z = Math.sqrt(1 - d), X = x * r[0] + y * u[0] + z * b[0], Y = x * r[1] + y * u[1] + z * b[1];
-    const Z = Math.max(-1, Math.min(1, x * r[2] + y * u[2] + z * b[2]));
-    const fi = (Math.asin(Z) + Math.PI / 2) / Math.PI * nLat - 0.5, fj = (Math.atan2(Y, X) + Math.PI) / (2 * Math.PI) * nLon - 0.5;
+  for (let py = 0; py < height; py++) for (let px = 0; px < width; px++) {
+    const d = direction(px + 0.5, py + 0.5);
+    if (!d) continue;
+    const Z = Math.max(-1, Math.min(1, d[2]));
+    const fi = (Math.asin(Z) + Math.PI / 2) / Math.PI * nLat - 0.5, fj = (Math.atan2(d[1], d[0]) + Math.PI) / (2 * Math.PI) * nLon - 0.5;
     const at = py * size + px, who = pick(a.owner, fi, fj), c = colour(who);
     labels[at] = who;
     if (dashed) dashed[at] = pick(a.dashed, fi, fj);
     image.data.set([c[0], c[1], c[2], 255], at * 4);
   }
   const ink = rgb(h.ink);
-  for (let py = 0; py < size - 1; py++) for (let px = 0; px < size - 1; px++) {
+  for (let py = 0; py < height - 1; py++) for (let px = 0; px < width - 1; px++) {
     const at = py * size + px;
     if (labels[at] === -2) continue;
     const edge = (l) => l[at + 1] !== -2 && l[at] !== l[at + 1] || l[at + size] !== -2 && l[at] !== l[at + size];
@@ -180,9 +182,76 @@ function paintSphere(h, a, radiusPx) {
     else if (dashed && !hidden.has("dashed") && edge(dashed) && ((px + py) >> 2) % 2 === 0) image.data.set([138, 138, 138, 255], at * 4);
   }
   const painted = document.createElement("canvas");
-  painted.width = painted.height = size;
+  painted.width = width; painted.height = height;
   painted.getContext("2d").putImageData(image, 0, 0);
   return painted;
+}
+
+function globeDirection(radiusPx) {  // orthographic: the pixel's point on the front of the turned sphere
+  const [r, u, b] = rotation;
+  return (px, py) => {
+    const x = (px - radiusPx) / radiusPx, y = (radiusPx - py) / radiusPx, d = x * x + y * y;
+    if (d > 1) return null;
+    const z = Math.sqrt(1 - d);
+    return [0, 1, 2].map((k) => x * r[k] + y * u[k] + z * b[k]);
+  };
+}
+
+// --- the whole sphere at once: Hammer's equal-area map -------------------------------------------------
+// x = 2√2 cos φ sin(λ/2) / √(1 + cos φ cos(λ/2)), y = √2 sin φ / √(1 + cos φ cos(λ/2)), λ the longitude (atan2(y, x)
+// of a direction) and φ its latitude: an ellipse 4√2 wide and 2√2 high, every region at its true share of the area.
+function hammer(v) {
+  const norm = Math.hypot(...v) || 1, lat = Math.asin(Math.max(-1, Math.min(1, v[2] / norm))), lon = Math.atan2(v[1], v[0]);
+  const k = Math.sqrt(1 + Math.cos(lat) * Math.cos(lon / 2));
+  return [2 * Math.SQRT2 * Math.cos(lat) * Math.sin(lon / 2) / k, Math.SQRT2 * Math.sin(lat) / k];
+}
+function mapDirection(scale, width, height) {  // the inverse: pixel → direction, null outside the ellipse
+  return (px, py) => {
+    const x = (px - width / 2) / scale, y = (height / 2 - py) / scale;
+    if ((x / (2 * Math.SQRT2)) ** 2 + (y / Math.SQRT2) ** 2 > 1) return null;
+    const z = Math.sqrt(1 - (x / 4) ** 2 - (y / 2) ** 2), lon = 2 * Math.atan2(z * x, 2 * (2 * z * z - 1));
+    const lat = Math.asin(Math.max(-1, Math.min(1, z * y)));
+    return [Math.cos(lat) * Math.cos(lon), Math.cos(lat) * Math.sin(lon), Math.sin(lat)];
+  };
+}
+
+function drawMap(g, h, a) {
+  const {ctx, cx, cy} = g, w = stage.clientWidth, hgt = stage.clientHeight;
+  const width = Math.floor(Math.min(w, 2 * hgt) * 0.96), height = Math.floor(width / 2), scale = width / (4 * Math.SQRT2);
+  const left = Math.round(cx - width / 2), top = Math.round(cy - height / 2);
+  ctx.drawImage(paintSphere(h, a, width, height, mapDirection(scale, width, height)), left, top);
+  ctx.beginPath(); ctx.ellipse(cx, cy, width / 2, height / 2, 0, 0, 2 * Math.PI);
+  ctx.strokeStyle = h.ink; ctx.lineWidth = 1; ctx.stroke();
+  const at = (v) => { const [x, y] = hammer(v); return [left + width / 2 + x * scale, top + height / 2 - y * scale]; };
+  const dim = 3, n = a.labels.length, seen = new Set(h.seen);
+  let count = 0;
+  ctx.globalAlpha = 0.85;
+  for (let k = 0; k < n; k++) {
+    const c = a.labels[k];
+    if (hidden.has("class" + c)) continue;
+    const [x, y] = at([a.points[k * dim], a.points[k * dim + 1], a.points[k * dim + 2]]);
+    ctx.fillStyle = ctx.strokeStyle = classColour(h, c);
+    ctx.beginPath();
+    if (seen.has(c)) { ctx.arc(x, y, 2.5, 0, 2 * Math.PI); ctx.fill(); }
+    else { ctx.moveTo(x - 3, y - 3); ctx.lineTo(x + 3, y + 3); ctx.moveTo(x - 3, y + 3); ctx.lineTo(x + 3, y - 3); ctx.stroke(); }
+    drawn.x.push(x); drawn.y.push(y); drawn.index.push(k);
+    count++;
+  }
+  ctx.globalAlpha = 1;
+  if (!hidden.has("W")) {
+    const font = args && args.projector ? 21 : 16;
+    for (let i = 0; i < h.seen.length; i++) {  // a class vector is a point on the map: a black diamond
+      const [x, y] = at(Array.from(a.unitW.slice(i * dim, i * dim + dim)));
+      ctx.beginPath(); ctx.moveTo(x, y - 7); ctx.lineTo(x + 6, y); ctx.lineTo(x, y + 7); ctx.lineTo(x - 6, y); ctx.closePath();
+      ctx.fillStyle = h.ink; ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.fill(); ctx.stroke();
+      labels.push({text: "W" + h.seen[i], x, y: y - 7 - font * 0.7, dx: 0, dy: -1, font, faint: false});
+    }
+  }
+  for (let k = 0; k < a.marks.length / dim; k++) {
+    const [x, y] = at(Array.from(a.marks.slice(k * dim, k * dim + dim)));
+    star(ctx, x, y, false);
+  }
+  return count;
 }
 
 function project3(v) { return [dot(rotation[0], v), dot(rotation[1], v), dot(rotation[2], v)]; }
@@ -248,33 +317,94 @@ function drawWeights(g, h, a, s, depth) {
     ctx.lineTo(x1 + head * Math.cos(angle - 2.4), y1 + head * Math.sin(angle - 2.4)); ctx.fill();
     // the label beyond the head, away from the centre; on the circle beyond the ring of arcs, which it would hide
     const out = Math.hypot(x1 - cx, y1 - cy) || 1, reach = h.kind === "circle" ? ring(h) * s + 7 + font : out + head + font * 0.8;
-    ctx.font = `${font}px sans-serif`; ctx.textAlign = "center"; ctx.textBaseline = "middle";
-    ctx.fillText("W" + h.seen[i], cx + (x1 - cx) / out * reach, cy + (y1 - cy) / out * reach);
+    labels.push({text: "W" + h.seen[i], x: cx + (x1 - cx) / out * reach, y: cy + (y1 - cy) / out * reach,
+                 dx: (x1 - cx) / out, dy: (y1 - cy) / out, font, faint: depth < 0});
   }
   ctx.globalAlpha = 1;
+}
+
+// W labels where none overlaps another or leaves the canvas: each tries its place, then steps further out from its
+// arrow's head, turning more and more away from its own direction, until a free box is found (greedy, in the order
+// drawn; 30 steps of 7 px reach any free place of a crowded panel).
+let labels = [];
+const TURNS = [0, ...[1, 2, 3, 4, 5, 6, 7, 8].flatMap((k) => [k * 0.35, -k * 0.35]), Math.PI];  // outward first
+function placeLabels(g) {
+  const {ctx} = g, w = stage.clientWidth, h = stage.clientHeight, placed = [];
+  for (const label of labels) {
+    ctx.font = `${label.font}px sans-serif`;
+    const width = ctx.measureText(label.text).width + 4, height = label.font + 2;
+    let best = null;
+    for (let step = 0; step < 30 && !best; step++) for (const turn of TURNS) {
+      const c = Math.cos(turn), sn = Math.sin(turn), dx = label.dx * c - label.dy * sn, dy = label.dx * sn + label.dy * c;
+      const x = label.x + dx * step * 7, y = label.y + dy * step * 7;
+      const box = {x: x - width / 2, y: y - height / 2, w: width, h: height};
+      const inside = box.x >= 1 && box.y >= 1 && box.x + box.w <= w - 1 && box.y + box.h <= h - 1;
+      if (inside && !placed.some((o) => box.x < o.x + o.w && o.x < box.x + box.w && box.y < o.y + o.h && o.y < box.y + box.h)) {
+        best = box;
+        break;
+      }
+    }
+    if (!best) {  // nowhere free: inside the canvas at least
+      best = {x: Math.min(Math.max(1, label.x - width / 2), w - width - 1), y: Math.min(Math.max(1, label.y - height / 2), h - height - 1), w: width, h: height};
+    }
+    placed.push(best);
+    ctx.globalAlpha = label.faint ? 0.4 : 1;
+    ctx.fillStyle = header.ink; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+    ctx.fillText(label.text, best.x + best.w / 2, best.y + best.h / 2);
+    best.text = label.text;
+  }
+  ctx.globalAlpha = 1;
+  window.view.labels = placed;  // read by the tests: boxes in CSS pixels of the canvas
+}
+
+function star(ctx, x, y, faint) {
+  ctx.beginPath();
+  for (let i = 0; i < 10; i++) {
+    const r = i % 2 ? 6 : 14, t = -Math.PI / 2 + i * Math.PI / 5;
+    i ? ctx.lineTo(x + r * Math.cos(t), y + r * Math.sin(t)) : ctx.moveTo(x + r * Math.cos(t), y + r * Math.sin(t));
+  }
+  ctx.closePath();
+  ctx.globalAlpha = faint ? 0.5 : 1;
+  ctx.fillStyle = "#000"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.fill(); ctx.stroke();
+  ctx.globalAlpha = 1;
+}
+
+function drawMarks(g, h, a, s) {  // large stars over everything: a digit a student drew (pages/probe.py)
+  const {ctx, cx, cy} = g, dim = h.dim;
+  for (let k = 0; k < a.marks.length / dim; k++) {
+    let v = Array.from(a.marks.slice(k * dim, k * dim + dim));
+    if (dim === 3) v = project3(v);
+    star(ctx, cx + v[0] * s, cy - v[1] * s, dim === 3 && v[2] < 0);
+  }
 }
 
 function draw() {
   if (!header) return;
   const g = fit(), h = header, a = arrays;
   drawn = {x: [], y: [], index: []};
+  labels = [];
   let count = 0;
-  if (h.kind === "sphere") {
+  if (h.kind === "sphere" && mapped()) {
+    count += drawMap(g, h, a);
+  } else if (h.kind === "sphere") {
     if (!rotation) rotation = JSON.parse(sessionStorage.getItem(store) || "null") || looking([0.95, 0.95, 0.6]);
-    const s = g.half / extent(h), radiusPx = h.radius * s;
+    const s = g.half / extent(h), radiusPx = h.radius * s, side = Math.max(1, Math.ceil(2 * radiusPx));
     count += drawPoints(g, h, a, s, -1);
     drawWeights(g, h, a, s, -1);
     g.ctx.globalAlpha = 0.92;  // the points and class vectors behind show faintly through
-    g.ctx.drawImage(paintSphere(h, a, radiusPx), g.cx - radiusPx, g.cy - radiusPx);
+    g.ctx.drawImage(paintSphere(h, a, side, side, globeDirection(radiusPx)), g.cx - radiusPx, g.cy - radiusPx);
     g.ctx.globalAlpha = 1;
     count += drawPoints(g, h, a, s, 1);
     drawWeights(g, h, a, s, 1);
+    drawMarks(g, h, a, s);
   } else {
     const s = h.kind === "circle" ? drawCircle(g, h, a) : drawPlane(g, h, a);
-    if (h.kind === "circle" && hidden.has("boundary")) { /* drawn with the regions: the legend hides points only */ }
     count += drawPoints(g, h, a, s, 1);
     drawWeights(g, h, a, s, 1);
+    drawMarks(g, h, a, s);
   }
+  drawPin(g);
+  placeLabels(g);
   Object.assign(window.view, {drawnPoints: count, rotation, step: h.step});
 }
 
@@ -283,47 +413,117 @@ function legend(h) {
   const items = [...new Set(Array.from(arrays.labels))].sort((x, y) => x - y).map((c) => ["class" + c, h.classes[c] || String(c), classColour(h, c)]);
   items.push(["W", "W_j", h.ink]);
   if (h.dashed) items.push(["dashed", h.dashed + " (dashed)", "#8A8A8A"]);
+  if (h.kind === "sphere" && !mapped()) items.push(["spin", "⟳ turn slowly", "#ffffff"]);
   const signature = items.map((i) => i[0] + i[1]).join("|");
   if (legendBox.dataset.signature === signature) return;
   legendBox.dataset.signature = signature;
   legendBox.replaceChildren(...items.map(([key, label, colour]) => {
     const item = document.createElement("span"), swatch = document.createElement("i");
+    if (key === "spin") swatch.style.display = "none";
     item.className = "item" + (hidden.has(key) ? " off" : ""); item.dataset.key = key;
     swatch.style.background = colour; item.append(swatch, label);
-    item.onclick = () => { hidden.has(key) ? hidden.delete(key) : hidden.add(key); item.classList.toggle("off"); draw(); };
+    if (key === "spin") item.classList.toggle("off", !spinning);
+    item.onclick = () => {
+      if (key === "spin") { spinning = !spinning; item.classList.toggle("off", !spinning); if (spinning) spin(); return; }
+      hidden.has(key) ? hidden.delete(key) : hidden.add(key); item.classList.toggle("off"); draw();
+    };
     return item;
   }));
 }
 
 // --- hover: which digit is this dot? ----------------------------------------------------------------
-function hover(event) {
+function nearest(event) {  // the drawn point under the mouse (within 7 px), as its index in the frame, or −1
   const box = canvas.getBoundingClientRect(), mx = event.clientX - box.left, my = event.clientY - box.top;
   let best = -1, bestDistance = 7;
   for (let k = 0; k < drawn.x.length; k++) {
     const d = Math.hypot(drawn.x[k] - mx, drawn.y[k] - my);
     if (d < bestDistance) { best = k; bestDistance = d; }
   }
-  if (best < 0 || !header) { tip.style.display = "none"; return; }
-  const h = header, a = arrays, dim = h.dim, k = drawn.index[best], c = a.labels[k], own = h.seen.indexOf(c);
+  return best < 0 ? -1 : drawn.index[best];
+}
+
+function describe(k) {  // a dot's class, its angle to its own W and to the nearest other W
+  const h = header, a = arrays, dim = h.dim, c = a.labels[k], own = h.seen.indexOf(c);
   const p = Array.from(a.points.slice(k * dim, k * dim + dim)), norm = Math.hypot(...p) || 1;
   const angle = (i) => Math.acos(Math.max(-1, Math.min(1, p.reduce((t, v, d) => t + v * a.unitW[i * dim + d], 0) / norm))) * 180 / Math.PI;
   let text = `class ${h.classes[c] || c}`;
-  if (own < 0) text += " (held out, unseen in training)";
-  else {
-    let near = -1;
-    for (let i = 0; i < h.seen.length; i++) if (i !== own && (near < 0 || angle(i) < angle(near))) near = i;
-    text += `<br>angle to W${c}: ${angle(own).toFixed(1)}°`;
-    if (near >= 0) text += `<br>nearest other: W${h.seen[near]} at ${angle(near).toFixed(1)}°`;
-  }
-  tip.innerHTML = text;
-  tip.style.left = (mx + 14) + "px"; tip.style.top = (my + 14) + "px"; tip.style.display = "block";
+  if (own < 0) return text + " (held out, unseen in training)";
+  let near = -1;
+  for (let i = 0; i < h.seen.length; i++) if (i !== own && (near < 0 || angle(i) < angle(near))) near = i;
+  text += `<br>angle to W${c}: ${angle(own).toFixed(1)}°`;
+  if (near >= 0) text += `<br>nearest other: W${h.seen[near]} at ${angle(near).toFixed(1)}°`;
+  return text;
 }
 
-// --- 3-D: turn the sphere by dragging -----------------------------------------------------------------
+// The test images as one sprite sheet, sent once per session (sphereface_viz/frames.sprite_sheet): a frame of test
+// images lists its points in the sheet's order (header.indexed), so hovering a dot shows the digit it came from.
+let sprites = null;  // {key, bitmap, cell: [h, w], cols}
+function spriteOf(k) {
+  if (!sprites || !header.indexed) return null;
+  const [ch, cw] = sprites.cell, scale = Math.max(1, Math.floor(72 / ch)), out = document.createElement("canvas");
+  out.width = cw * scale; out.height = ch * scale;
+  const ctx = out.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(sprites.bitmap, (k % sprites.cols) * cw, Math.floor(k / sprites.cols) * ch, cw, ch, 0, 0, out.width, out.height);
+  return out;
+}
+
+function hover(event) {
+  const k = header ? nearest(event) : -1;
+  if (k < 0) { tip.style.display = "none"; return; }
+  tip.innerHTML = describe(k);
+  const image = spriteOf(k);
+  if (image) { image.style.display = "block"; image.style.marginTop = "4px"; tip.appendChild(image); }
+  const box = canvas.getBoundingClientRect();
+  tip.style.left = (event.clientX - box.left + 14) + "px"; tip.style.top = (event.clientY - box.top + 14) + "px";
+  tip.style.display = "block";
+}
+
+// A click pins a dot: it stays ringed, frame after frame, as training moves it (a frame of test images keeps
+// each image at its index); a click beside any dot lets it go.
+let pinned = null;
+function drawPin(g) {
+  if (pinned === null || !header || !header.indexed) return;
+  const at = drawn.index.indexOf(pinned);
+  if (at < 0) return;
+  const {ctx} = g, x = drawn.x[at], y = drawn.y[at];
+  ctx.beginPath(); ctx.arc(x, y, 9, 0, 2 * Math.PI);
+  ctx.strokeStyle = "#000"; ctx.lineWidth = 2.5; ctx.stroke();
+  ctx.beginPath(); ctx.arc(x, y, 11.5, 0, 2 * Math.PI);
+  ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.stroke();
+  window.view.pinnedAt = [x, y];
+}
+
+// --- 3-D: turn the sphere by dragging, or let it turn slowly about its vertical axis ----------------------
+let spinning = false, spunAt = null;
+function spin(now) {
+  if (!spinning || !header || header.kind !== "sphere" || mapped()) { spunAt = null; return; }
+  if (spunAt !== null && rotation) {  // 10° a second about the feature space's z axis
+    const t = (now - spunAt) / 1000 * Math.PI / 18, c = Math.cos(t), sn = Math.sin(t);
+    rotation = rotation.map((row) => normalise([c * row[0] - sn * row[1], sn * row[0] + c * row[1], row[2]]));
+    draw();
+  }
+  spunAt = now === undefined ? performance.now() : now;
+  requestAnimationFrame(spin);
+}
 let dragging = null, pendingDraw = false;
 function redrawSoon() { if (!pendingDraw) { pendingDraw = true; requestAnimationFrame(() => { pendingDraw = false; draw(); }); } }
-canvas.addEventListener("mousedown", (e) => { if (header && header.kind === "sphere") dragging = [e.clientX, e.clientY]; });
-window.addEventListener("mouseup", () => { dragging = null; });
+let pressedAt = null;
+canvas.addEventListener("mousedown", (e) => {
+  pressedAt = [e.clientX, e.clientY];
+  if (header && header.kind === "sphere" && !mapped()) dragging = [e.clientX, e.clientY];
+});
+window.addEventListener("mouseup", (e) => {
+  dragging = null;
+  if (pressedAt && Math.hypot(e.clientX - pressedAt[0], e.clientY - pressedAt[1]) < 4 && header) {  // a click
+    const k = nearest(e);
+    pinned = k < 0 || !header.indexed ? null : k;
+    sessionStorage.setItem(store + ":pin", JSON.stringify(pinned));
+    window.view.pinned = pinned;
+    draw();
+  }
+  pressedAt = null;
+});
 canvas.addEventListener("mousemove", (e) => {
   if (!dragging) { hover(e); return; }
   const half = Math.min(stage.clientWidth, stage.clientHeight) / 2 / 1.5;  // px per radian at the sphere's edge
@@ -392,11 +592,14 @@ setInterval(() => args && size(false), 500);  // a notice above the chart came o
 // The acknowledgement reruns the server's live view, which then builds the next frame: frames come as fast
 // as this page draws them (at most one per `pace` seconds, the server's share for each student), never queued.
 let ackedAt = 0;
+function tell() {  // this view's value: the frame on screen and the sprite sheet it holds
+  send("streamlit:setComponentValue", {value: {id: window.view.id, sprites: sprites && sprites.key}, dataType: "json"});
+}
 function acknowledge(id, pace) {
   const wait = Math.max(0, ackedAt + pace * 1000 - performance.now());
   setTimeout(() => requestAnimationFrame(() => {
     ackedAt = performance.now();
-    send("streamlit:setComponentValue", {value: id, dataType: "json"});
+    tell();
   }), wait);
 }
 
@@ -404,11 +607,22 @@ window.addEventListener("message", (event) => {
   const msg = event.data;
   if (!msg || msg.type !== "streamlit:render") return;
   args = msg.args;
-  store = "feature_view:" + args.name;
+  if (store !== "feature_view:" + args.name) {
+    store = "feature_view:" + args.name;
+    pinned = JSON.parse(sessionStorage.getItem(store + ":pin") || "null");
+  }
+  if (args.sprite_png && (!sprites || sprites.key !== args.sprite_key)) {
+    const key = args.sprite_key;
+    createImageBitmap(new Blob([args.sprite_png], {type: "image/png"})).then((bitmap) => {
+      sprites = {key, bitmap, cell: args.sprite_cell, cols: args.sprite_cols};
+      window.view.sprites = key;
+      tell();  // the server sends the sheet until it hears that this page holds it
+    });
+  }
   document.body.classList.toggle("projector", !!args.projector);
   size(true);
   showNumbers(args.numbers, args.projector);
-  if (args.id === window.view.id && args.title === window.view.title) return;  // a rerun that had nothing new
+  if (args.id === window.view.id && args.title === window.view.title && args.projection === window.view.projection) return;
   header = args.header; arrays = decode(header, args.blob);
   if (header.kind !== "sphere") rotation = null;
   const title = args.title || header.title;
@@ -418,7 +632,7 @@ window.addEventListener("message", (event) => {
   legendBox.style.display = args.legend === false ? "none" : "flex";
   legend(header);
   draw();
-  window.view.renders += 1; window.view.id = args.id; window.view.header = header;
+  window.view.renders += 1; window.view.id = args.id; window.view.header = header; window.view.projection = args.projection;
   if (args.pace !== null && args.pace !== undefined) acknowledge(args.id, args.pace);
 });
 send("streamlit:componentReady", {apiVersion: 1});

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import streamlit as st
 import streamlit.components.v1 as components
 
 INDEX = """<!doctype html><html><head><meta charset="utf-8">
@@ -53,11 +54,19 @@ def _component():
 
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
                  numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
-                 legend: bool = True, title: str | None = None):
+                 legend: bool = True, title: str | None = None, projection: str = "globe",
+                 sprites: dict | None = None):
     """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
-    title: instead of the frame's own (lines split by <br>).
+    title: instead of the frame's own (lines split by <br>). projection: a sphere as a "globe" to turn, or
+    as Hammer's equal-area "map" of all of it. sprites: `frames.sprite_sheet` of the test images, sent until
+    the page says it holds it.
     pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
     several views only one paces the rest). Returns the id of the last frame acknowledged."""
     header, blob = frame
+    held = (st.session_state.get(key) or {}).get("sprites")
+    sheet = {} if sprites is None else {"sprite_key": sprites["key"], "sprite_cell": sprites["cell"],
+                                        "sprite_cols": sprites["cols"],
+                                        **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
     return _component()(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
-                        projector=projector, pace=pace, legend=legend, title=title, default=None)
+                        projector=projector, pace=pace, legend=legend, title=title, projection=projection,
+                        default=None, **sheet)
