@@ -1,5 +1,7 @@
 """Theory figures, no training: ψ(θ), the target logits, two class vectors and their margin gap,
-SphereFace's Properties 2 and 3 measured from the regions, and Table 1 as formulas.
+SphereFace's Properties 2 and 3 measured from the regions, and Table 1 as formulas. Also how far apart
+C class vectors can be at best (the Tammes problem) and the largest margin each loss then allows
+(docs/math.md, "How far apart can the classes be, and which margins fit").
 
 Every curve calls the loss modules (`target_cos`, `decision_regions`); the only formulas typed here
 are the closed forms drawn *next to* the measurements, for comparison.
@@ -13,7 +15,7 @@ import numpy as np
 import torch
 
 from .geometry import GAP, gap_between, owned_arcs
-from .losses import MarginLoss, build_loss, psi
+from .losses import MarginLoss, build_loss, loss_class, psi
 from .plots import FONT, INK, PALETTE, feature_figure
 
 PROPERTY_2 = 2 + math.sqrt(3)  # smallest m separating two classes (SphereFace §3.4)
@@ -158,3 +160,131 @@ def separation_figure(m: float | None = None, classes: int = 10) -> dict:
     return {"data": traces, "layout": layout("max intra-class ÷ min inter-class angle (A-Softmax, λ = 0)", "m",
                                               "ratio (< 1: criterion met)", shapes=shapes, annotations=notes,
                                               yaxis={"range": [0, 4], "title": {"text": "ratio (< 1: criterion met)"}})}
+
+
+# --- how far apart the classes can be, and which margins fit ---------------------------------------
+# docs/math.md, "How far apart can the classes be, and which margins fit".
+
+# The Tammes problem's optimum on the sphere: the largest possible smallest angle (degrees) between C
+# unit vectors in 3-D, all proved optimal. Closed forms: 4: arccos(−1/3) (tetrahedron); 5, 6: 90°
+# (octahedron, less a vertex for 5); 8: arccos(1/(1 + 2√2)) (square antiprism); 9: arccos(1/3);
+# 11, 12: arctan 2 (icosahedron, less a vertex for 11). 7 and 10: roots of cubics. Source: H. Cohn's
+# table of spherical codes and OEIS A340918 (N = 10); see docs/math.md for the references.
+TAMMES_DEGREES = {2: 180.0, 3: 120.0, 4: 109.471221, 5: 90.0, 6: 90.0, 7: 77.869542, 8: 74.858492,
+                  9: 70.528779, 10: 66.146822, 11: 63.434949, 12: 63.434949}
+
+# Margins whose bound is "the target's cosine at θ = 0 must beat cos δ": what replaces cos θ_y at θ_y = 0.
+# CosFace: 1 − m > cos δ; ArcFace: cos m > cos δ (m, δ ∈ [0, π]).
+_BOUNDS = {"cosface": lambda delta: 1 - math.cos(delta), "arcface": lambda delta: delta}
+_SV_WRAPS = {"am": "cosface", "arc": "arcface", "plain": None}
+
+
+def best_spread(classes: int, dim: int) -> float:
+    """The largest possible smallest angle (degrees) between `classes` unit vectors in `dim` dimensions:
+
+        δ(C, d) = max over unit w_1 … w_C of min_{i≠j} ∠(w_i, w_j).
+
+    Circle (d = 2): δ = 360°/C, the regular C-gon. Sphere (d = 3): the Tammes problem, known exactly
+    only case by case; here from a table for C = 2…12 (`TAMMES_DEGREES`). ValueError beyond it.
+    """
+    classes, dim = int(classes), int(dim)
+    if classes < 2:
+        raise ValueError(f"need at least 2 classes, got {classes}")
+    if dim == 2:
+        return 360.0 / classes
+    if dim == 3:
+        if classes not in TAMMES_DEGREES:
+            raise ValueError(f"the best spread of {classes} classes on the sphere is not in the table "
+                             f"(C = 2…12); beyond it the Tammes problem has no closed form here")
+        return TAMMES_DEGREES[classes]
+    raise ValueError(f"best_spread knows the circle (dim 2) and the sphere (dim 3), got dim {dim}")
+
+
+def spread(weight) -> float:
+    """The smallest angle (degrees) between two rows of W, a (C, d) array or tensor of class vectors:
+
+        min_{i≠j} ∠(W_i, W_j),  ∠(a, b) = 2 atan2(‖â − b̂‖, ‖â + b̂‖)  (â = a/‖a‖),
+
+    the same angle as arccos(â·b̂), but accurate for nearly parallel rows too.
+    """
+    w = torch.as_tensor(weight).detach().to(torch.float64)
+    if w.ndim != 2 or w.shape[0] < 2:
+        raise ValueError(f"need a (C, d) array with C >= 2 class vectors, got shape {tuple(w.shape)}")
+    w = torch.nn.functional.normalize(w, dim=1)
+    i, j = torch.triu_indices(w.shape[0], w.shape[0], 1)
+    a, b = w[i], w[j]
+    angles = 2 * torch.atan2((a - b).norm(dim=1), (a + b).norm(dim=1))
+    return math.degrees(angles.min().item())
+
+
+def _declared(loss_name: str, hparams: dict) -> dict:
+    """The loss's hyper-parameters: declared defaults, overridden (and checked) by `hparams`."""
+    declared = loss_class(loss_name).params()
+    unknown = sorted(set(hparams) - set(declared))
+    if unknown:
+        raise ValueError(f"loss {loss_name!r} does not take {', '.join(unknown)}")
+    return {key: param.check(hparams.get(key, param.default)) for key, param in declared.items()}
+
+
+def _bounded(loss_name: str, hparams: dict) -> str | None:
+    """Which margin's bound applies: "cosface", "arcface", or None (the loss has none)."""
+    values = _declared(loss_name, hparams)
+    if loss_name == "sv_softmax":
+        return _SV_WRAPS[values["variant"]]
+    return loss_name if loss_name in _BOUNDS else None
+
+
+def largest_margin(loss_name: str, classes: int, dim: int, **hparams) -> float | None:
+    """The largest margin m for which a feature lying on its own class vector W_i still beats its
+    nearest neighbour, with the C class vectors spread as far apart as possible (δ = best_spread(C, d)).
+
+    At x = W_i, θ_i = 0 and the nearest other class sits at θ_k = δ, so class i keeps its direction iff
+    its target beats cos δ:
+
+        CosFace:    1 − m > cos δ      ⇔  m < 1 − cos δ
+        ArcFace:    cos(0 + m) > cos δ ⇔  m < δ (radians; both in [0, π])
+        A-Softmax:  ψ(0) = 1 > cos δ for every m (and every λ): None, no bound
+        SV-Softmax: its ground truth g's bound ("am": CosFace's, "arc": ArcFace's, "plain": None), for
+                    every t ≥ 1. Below it g(0) > cos θ_k for every k, so no class is a support vector
+                    and nothing is raised; at it g(0) = cos δ, still no support vector (that needs
+                    g(θ_y) < cos θ_k), a tie; above it the neighbour is a support vector, raised to
+                    t cos δ + t − 1 = cos δ + (t − 1)(1 + cos δ) ≥ cos δ > g(0). t deepens the loss
+                    past the bound but does not move it.
+        softmax, modified softmax: None, no margin.
+
+    The value returned is the supremum, in the parameter's own unit (ArcFace's m in radians): at m equal
+    to it the target only ties its neighbour, and W_i's direction falls in the margin gap. (The code
+    clamps cos θ to 1 − 10⁻⁶ before acos, so ArcFace's loss sees θ ≈ 0.0014 rad on W_i and gives the
+    direction up 0.0014 rad early.)
+    """
+    kind = _bounded(loss_name, hparams)
+    if kind is None:
+        return None
+    return _BOUNDS[kind](math.radians(best_spread(classes, dim)))
+
+
+def _fmt(value: float, other: float) -> str:
+    """`value` to 3 decimals, more if needed to tell it from `other`."""
+    for digits in range(3, 8):
+        text = f"{value:.{digits}f}"
+        if f"{other:.{digits}f}" != text:
+            return text
+    return text
+
+
+def margin_note(loss_name: str, m: float, classes: int, dim: int, **hparams) -> str | None:
+    """One sentence for a student: is m within `largest_margin` (a feature on its own W_i still beats its
+    neighbour when the classes are spread as far apart as possible) or beyond it? None: no bound."""
+    bound = largest_margin(loss_name, classes, dim, **hparams)
+    if bound is None:
+        return None
+    m = float(m)
+    unit = " rad" if _bounded(loss_name, hparams) == "arcface" else ""
+    where = {2: "on a circle", 3: "on a sphere"}[int(dim)]
+    limit = f"m < {_fmt(bound, m)}{unit}" + (f" ({math.degrees(bound):.1f}°)" if unit else "")
+    head = f"{limit} lets every one of {classes} classes {where} keep its own direction; m = {m:g}{unit} is "
+    if m < bound:
+        return head + ("within it: with the classes spread as far apart as possible, a feature on its own W "
+                       "still beats its neighbour.")
+    return head + ("beyond it: however the classes are arranged, for some class a feature on its own W no "
+                   "longer beats its neighbour.")
