@@ -6,6 +6,7 @@ import uuid
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
@@ -24,11 +25,13 @@ from sphereface_viz.export import run_loss, snapshot_figure
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.plots import history_figure, to_figure, to_json
+from sphereface_viz.compactness import confusion
+from sphereface_viz.plots import confusion_figure, history_figure, to_figure, to_json
 from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.theory import best_spread, margin_note, spread
 from sphereface_viz.trainer import Trainer
 
 through_router()
@@ -118,6 +121,11 @@ def sidebar() -> None:
         st.caption("These change the loss while it trains.")
         for key, param in shown(state.loss).items():
             control(param, key, apply_live, **keep)
+        classes = len(state.trainer.seen) if state.get("trainer") else 10
+        others = {k: v for k, v in live_values(state.loss).items() if k != "m"}
+        note = margin_note(state.loss, state["m"], classes, state.dim, **others) if "m" in shown(state.loss) else None
+        if note:  # what the chosen m asks of ten classes, beside its slider
+            (st.warning if "beyond" in note else st.caption)(note)
         st.select_slider("Learning rate", LEARNING_RATES, key="lr",
                          on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
                          "after the schedule's end re-warms it briefly, so the features can follow", **keep)
@@ -158,6 +166,22 @@ def defaults() -> None:
         state.defaults_for = state.loss
 
 
+def on_key() -> None:
+    """r, [ and ] pressed in the page (pages/ui/feature_view.js sends its last presses, numbered): Reset, the
+    margin one slider step down or up; each press once."""
+    fresh = [(n, key) for n, key in (state.get("live_view") or {}).get("keys", []) if n > state.get("key_at", 0)]
+    margin = shown(state.loss).get("m")
+    for n, key in fresh:
+        state.key_at, state.key_handled = n, True
+        if key == "r":
+            reset()
+        elif margin is not None and isinstance(margin.widget, tuple):
+            low, high, step = margin.widget
+            state.m = round(min(high, max(low, state.m + (step if key == "]" else -step))), 6)
+    if fresh and margin is not None:
+        apply_live()
+
+
 def step_once() -> None:
     with state.player.lock:
         state.trainer.step(1)
@@ -191,7 +215,7 @@ def history_chart(playing: bool) -> None:
     live_chart(state.history, key="history", height=200)
 
 
-def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[dict]:
+def numbers(status: dict, angles: dict, loss, dim: int, tested_step: int | None = None) -> list[dict]:
     """The live numbers beside the chart, of the same moment as its figure: label, value and help."""
     def dash(value, form: str) -> str:
         return "—" if value is None or math.isnan(value) else format(value, form)
@@ -201,7 +225,10 @@ def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[
         return f"{dash(angles.get(key), form)} / {dash(angles.get('train_' + key), form)}"
 
     def criterion(met: str, intra: str, inter: str) -> str:
-        return f"{'met' if angles[met] else 'not met'} ({dash(angles[intra], '.0f')}° vs {dash(angles[inter], '.0f')}°)"
+        """'not met: 176° within ≥ 0° across': the two angles it compares, in the order it compares them."""
+        holds = angles[met]
+        return (f"{'met' if holds else 'not met'}: {dash(angles[intra], '.0f')}° within "
+                f"{'<' if holds else '≥'} {dash(angles[inter], '.0f')}° across")
 
     late = f" (test images of step {tested_step:,})" if tested_step not in (None, status["step"]) else ""
     out = [("Step", f"{status['step']:,}", f"epoch {status['epoch']:.2f}"),
@@ -217,14 +244,20 @@ def numbers(status: dict, angles: dict, tested_step: int | None = None) -> list[
              "Test: the test images; train: the latest training batches, as the loss saw them." + late),
             ("Inter ° (mean / min)", f"{dash(angles['inter'], '.0f')} / {dash(angles['inter_min'], '.0f')}",
              "angles between class centres (test images): the mean, and the closest two classes"),
+            ("W spread ° (now / best)", f"{spread(loss.weight):.0f} / {best_spread(loss.num_classes, dim):.0f}",
+             "the smallest angle between two class vectors W_j, against the largest any arrangement allows: 360°/C "
+             "on a circle, the Tammes optimum on a sphere (66.1° for ten classes; docs/math.md)"),
             ("Fisher score (test / train)", both("afs", ".4f"),
              "SphereFace's Angular Fisher Score: within-class over between-class scatter of the directions; lower "
              "is more compact"),
             ("SphereFace criterion", criterion("criterion_met", "max_intra_pair", "min_inter_pair"),
-             "max angle between two test features of one class < min angle between two of different classes: "
-             "a single outlier decides it"),
+             "SphereFace asks that the widest angle between two test features of one class ('within') be smaller "
+             "than the narrowest angle between two features of different classes ('across'). These are angles "
+             "between single features, not class centres: one stray feature lying on another class makes 'across' "
+             "0°, so a single outlier decides it. The robust criterion below uses percentiles instead."),
             ("Robust criterion", criterion("robust_criterion_met", "intra_p95", "inter_p5"),
-             "the same with the 95th percentile of same-class pair angles against the 5th of different-class ones")]
+             "the same with the 95th percentile of same-class pair angles ('within') against the 5th percentile of "
+             "different-class ones ('across'): a few outliers no longer decide it")]
     return [{"label": label, "value": value, "help": help} for label, value, help in out]
 
 
@@ -236,6 +269,8 @@ def live_view() -> None:
     if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
         state.shown_stop = trainer.stopped
         st.rerun(scope="app")  # the Play button and the message live outside this fragment
+    if state.pop("key_handled", False):
+        st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
     if view.update(player, trainer):
         record_curve(view.moment)
@@ -243,10 +278,28 @@ def live_view() -> None:
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
-                 sprites=None if view.window else view.sprites(trainer),
-                 numbers=numbers(moment.status, view.scores, moment.snap.step),
+                 sprites=None if view.window else view.sprites(trainer), on_key=on_key,
+                 numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
                  pace=live.pace() if player.wanted else None)
     history_chart(player.wanted)
+    confusion_panel(trainer, moment)
+
+
+def confusion_panel(trainer: Trainer, moment) -> None:
+    """Per-class accuracy and the confusion matrix of the test images, at each new embedding of them; drawn
+    only while the panel is open."""
+    panel = st.expander("Per-class accuracy and confusion", key="confusion_panel", on_change="rerun")
+    if not panel.open:
+        return
+    snap = moment.snap
+    if state.get("confusion_of") != (id(trainer), snap.step):
+        with torch.no_grad():
+            predicted = moment.loss.logits(torch.from_numpy(snap.features)).argmax(dim=1)
+        counts = confusion(predicted, trainer.remap[trainer.eval_labels], len(trainer.seen))
+        names = [trainer.data.class_names[c] for c in trainer.seen]
+        state.confusion, state.confusion_of = to_json(confusion_figure(counts, names, snap.step)), (id(trainer), snap.step)
+    with panel:
+        live_chart(state.confusion, key="confusion", height=330)
 
 
 def history_and_replay(trainer: Trainer, player: Player) -> None:

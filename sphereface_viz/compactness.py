@@ -178,3 +178,13 @@ def compactness(features, labels, num_classes: int, max_pairs_points: int = 1000
         "hist_same": _histogram(same, edges),
         "hist_different": _histogram(different, edges),
     }
+
+
+def confusion(predicted, labels, classes: int) -> np.ndarray:
+    """counts[i, j]: features of class i (the loss's classes; −1, unseen, left out) that the margin-free
+    logits put in class j. Its diagonal over its row sums is each class's accuracy."""
+    predicted, labels = _numpy(predicted, np.int64), _numpy(labels, np.int64)
+    seen = labels >= 0
+    counts = np.zeros((classes, classes), np.int64)
+    np.add.at(counts, (labels[seen], predicted[seen]), 1)
+    return counts

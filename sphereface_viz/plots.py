@@ -31,7 +31,7 @@ MODEBAR_BAND = 26
 # A W arrow reaches W_LENGTH sphere radii from the centre and the scene's axes SCENE_EXTENT radii. plotly.js
 # fits the scene to the plot area's height (a 45° field of view), so a label pointing sideways leaves a
 # narrow plot area first. With the camera's eye at SCENE_EYE, a W label at any turn of the sphere stays
-# inside a plot area down to 0.72 as wide as high, which 1.35 and 1.45 did not. The Train page's is 0.8 at
+# inside a plot area down to 0.72 as wide as high (at 1.35 or 1.45 it would not). The Train page's is 0.8 at
 # 1400 px, 0.87 in its projector view, and 0.65 at 1280 px with the sidebar open, where a label pointing
 # exactly sideways can still touch the edge.
 W_LENGTH, SCENE_EXTENT = 1.2, 1.5
@@ -112,8 +112,8 @@ def feature_traces(features, labels, class_names, seen, loss, scale=1.0, dim=2):
             marker = {"color": PALETTE[c % len(PALETTE)], "size": 7 if dim == 2 else 4, "symbol": "x"}
         pts = (pts * scale).astype(np.float32)
         coords = dict(x=pts[:, 0], y=pts[:, 1]) if dim == 2 else dict(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2])
-        # SVG, not WebGL: at <= 2,000 points it draws faster, above all in browsers without a GPU (Chromium's
-        # software GL took a core on its own at four redraws a second, bench/load.py)
+        # SVG, not WebGL: at <= 2,000 points it draws faster, above all in browsers without a GPU
+        # (docs/benchmarks.md)
         traces.append(dict(type="scatter" if dim == 2 else "scatter3d", mode="markers", name=name, marker=marker,
                            customdata=angle.astype(np.float32), hovertemplate=hover, legendgroup=str(c), **coords))
     return traces
@@ -234,7 +234,7 @@ def figure_3d(loss, features, labels, class_names, seen, project, radius, n_lat=
                    colorscale=scale, cmin=-0.5, cmax=k - 0.5, showscale=False, hoverinfo="skip",
                    # hovering the sphere would draw its x, y and z contour lines through the mouse
                    contours={axis: {"highlight": False} for axis in "xyz"},
-                   # no shading: plotly's light darkened the far side (ambient 0.85) and the pastel regions read as
+                   # no shading: plotly's light darkens the far side (ambient 0.85) and the pastel regions read as
                    # grey; lit by ambient alone, each region shows its colourscale colour
                    lighting={"ambient": 1.0, "diffuse": 0.0, "specular": 0.0, "fresnel": 0.0}, name="regions")]
     for name, other, style in [*((n, o, "dash") for n, o in comparison_losses(loss)),
@@ -280,7 +280,7 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
                    radius: float | None = None, title: str = "", font_scale: float = 1.0) -> dict:
     """Features with the loss's decision regions: circle (2-D) or sphere (3-D); softmax in the plane.
 
-    Returns a plotly.js figure as a plain dict (building plotly's validated objects cost 5× the
+    Returns a plotly.js figure as a plain dict (building plotly's validated objects costs 5× the
     geometry); `to_figure` wraps it for export. radius: the ring / sphere radius in feature units;
     pass the same value frame after frame so the axes stay still. Ignored (1.0) for `project`, and
     for normalised 3-D losses (always the unit sphere). font_scale: every text (title, legend, hover,
@@ -309,23 +309,42 @@ def feature_figure(loss: MarginLoss, features, labels, class_names, seen=None, p
                   "pad": {"t": MODEBAR_BAND}, "automargin": True, "font": {"size": title_size}},
         "font": {**FONT, "size": FONT["size"] * font_scale}, "template": "plotly_white",
         "margin": {"l": 10, "r": 10, "t": round(MODEBAR_BAND + 1.4 * title_size) if title else 10, "b": 10},
-        # each class is a legend group of its own, and plotly's 10 px between groups made the legend's 13 entries
-        # taller than a projector's plot area
+        # each class is a legend group of its own, and plotly's default 10 px between groups would make 13 entries
+        # taller than a small plot area
         "uirevision": "features", "legend": {"itemsizing": "constant", "font": {"size": 16 * font_scale},
                                              "tracegroupgap": 2},
         "hoverlabel": {"font": {"size": 16 * font_scale}}, "paper_bgcolor": "white", "plot_bgcolor": "white"}
     if dim == 2:
-        # ticks "" said outright: plotly.js in the live chart gets the template's name only, not its settings
+        # ticks "" said outright: replay.html and the animations hand this dict to plotly.js as it is, and
+        # plotly.js gets the template's name only, not its settings
         axis = {"range": [-extent, extent], "showgrid": False, "zeroline": False, "showticklabels": False, "ticks": ""}
         layout["xaxis"] = axis
         layout["yaxis"] = {**axis, "scaleanchor": "x", "scaleratio": 1}
     else:
-        # no spikes: hovering the sphere drew three thin lines from the point under the mouse across the view
+        # no spikes: hovering the sphere would draw three thin lines from the point under the mouse across the view
         axis = {"range": [-extent, extent], "showbackground": False, "showgrid": False, "zeroline": False,
                 "showticklabels": False, "showspikes": False, "title": {"text": ""}}
         layout["scene"] = {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
                            "camera": {"eye": dict(SCENE_EYE)}, "uirevision": "camera"}
     return {"data": traces, "layout": layout}
+
+
+def confusion_figure(counts: np.ndarray, names: list[str], step: int) -> dict:
+    """The confusion matrix of the test images as a heatmap (rows: true class, with its accuracy; columns:
+    predicted), each cell's count written in it."""
+    totals = counts.sum(axis=1)
+    accuracy = np.diag(counts) / np.maximum(totals, 1)
+    rows = [f"{name} ({a:.0%})" for name, a in zip(names, accuracy)]
+    share = counts / np.maximum(totals, 1)[:, None]
+    return {"data": [{"type": "heatmap", "z": share.tolist(), "x": list(names), "y": rows, "text": counts.tolist(),
+                      "texttemplate": "%{text}", "colorscale": [[0, "#ffffff"], [1, PALETTE[1]]], "zmin": 0, "zmax": 1,
+                      "showscale": False, "hovertemplate": "true %{y}, predicted %{x}: %{text}<extra></extra>"}],
+            "layout": {"font": {**FONT, "size": 13}, "template": "plotly_white", "height": 330,
+                       "title": {"text": f"Test images at step {step:,}: true class (accuracy) against predicted",
+                                 "font": {"size": 14}},
+                       "margin": {"l": 70, "r": 10, "t": 40, "b": 40},
+                       "xaxis": {"title": {"text": "predicted"}, "type": "category"},
+                       "yaxis": {"autorange": "reversed", "type": "category"}, "uirevision": "confusion"}}
 
 
 def history_figure(steps, loss, accuracies: dict[str, list], angles: dict[str, list] | None = None) -> dict:

@@ -389,3 +389,31 @@ def test_folded_panels_cost_a_run_nothing_until_opened():
     assert not at.get("plotly_chart") and not at.file_uploader and not at.get("image")
     opened(at, "replay_panel", OPEN)
     assert at.get("plotly_chart") and at.file_uploader and at.get("image")
+
+
+def test_the_margin_beyond_what_ten_classes_allow_is_said_beside_the_slider():
+    """CosFace on a circle of ten: m < 1 − cos 36° = 0.191 (docs/math.md); the sphere allows 1 − cos 66.1° = 0.596."""
+    at = page("train", {"loss": "cosface", "m": "0.35"})
+    assert any("0.191" in w.value and "beyond" in w.value for w in at.sidebar.warning)
+    at = page("train", {"loss": "cosface", "m": "0.35", "dim": "3"})
+    assert not at.sidebar.warning and any("0.596" in c.value and "within" in c.value for c in at.sidebar.caption)
+    spread = next(n for n in live_numbers(at) if n["label"] == "W spread ° (now / best)")["value"]
+    assert spread.endswith("/ 66")
+    assert next(n for n in live_numbers(page("train")) if n["label"] == "W spread ° (now / best)")["value"] == "36 / 36"
+
+
+def test_the_confusion_panel_counts_every_test_image_and_agrees_with_the_test_accuracy():
+    at = page("train")
+    for _ in range(3):
+        button(at, "Step").click().run()
+    assert not [e for e in at.get("component_instance") if json.loads(e.proto.json_args).get("name") == "confusion"]
+    at = opened(at, "confusion_panel")
+    chart = next(json.loads(json.loads(e.proto.json_args)["figure"]) for e in at.get("component_instance")
+                 if json.loads(e.proto.json_args).get("name") == "confusion")
+    counts = np.array(chart["data"][0]["text"])
+    trainer = at.session_state["trainer"]
+    assert counts.shape == (10, 10) and counts.sum() == len(trainer.eval_labels)
+    assert counts.sum(axis=1).tolist() == np.bincount(trainer.eval_labels.numpy(), minlength=10).tolist()
+    shown = next(n for n in live_numbers(at) if n["label"] == "Test accuracy")["value"]
+    assert f"{np.trace(counts) / counts.sum():.1%}" == shown
+

@@ -142,6 +142,31 @@ def test_a_live_slider_reaches_the_chart_and_a_loss_switch_keeps_slider_title_an
     page.close()
 
 
+def test_the_keyboard_plays_steps_resets_and_moves_the_margin(server, browser):
+    """Space Play/Pause, → Step, ] and [ the margin one slider step, r Reset (the help lists them)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    page.goto(server, wait_until="domcontentloaded")
+    live_frame(page)
+    title = page.frame_locator(LIVE_VIEW).first.locator("#title")
+    page.locator("h1").first.click()  # the focus in the page, on no field
+    page.keyboard.press("ArrowRight")
+    expect(title).to_contain_text("step 1")
+    page.keyboard.press("]")
+    expect(title).to_contain_text("m = 4.1")
+    expect(sidebar_slider(page, "Margin m")).to_have_value("4.1")
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    expect(title).to_contain_text("m = 3.9")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    reach(page, 10, poll=200)
+    page.keyboard.press("Space")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    page.keyboard.press("r")
+    expect(title).to_contain_text("step 0")
+    page.close()
+
+
 def test_a_browser_that_reconnects_finds_its_training(server, browser):
     """The network drops mid-training; within the server's grace period the page reconnects to the
     same session: the step counter goes on from where it was instead of starting again at 0."""

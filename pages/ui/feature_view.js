@@ -591,10 +591,28 @@ setInterval(() => args && size(false), 500);  // a notice above the chart came o
 // --- Streamlit: draw, then acknowledge ---------------------------------------------------------------
 // The acknowledgement reruns the server's live view, which then builds the next frame: frames come as fast
 // as this page draws them (at most one per `pace` seconds, the server's share for each student), never queued.
-let ackedAt = 0;
-function tell() {  // this view's value: the frame on screen and the sprite sheet it holds
-  send("streamlit:setComponentValue", {value: {id: window.view.id, sprites: sprites && sprites.key}, dataType: "json"});
+let ackedAt = 0, pressed = null, keyCount = 0;
+function tell() {  // this view's value: the frame on screen, the sprite sheet it holds, the last key pressed
+  send("streamlit:setComponentValue", {value: Object.assign({id: window.view.id, sprites: sprites && sprites.key}, pressed),
+                                       dataType: "json"});
 }
+
+// Keys the page's buttons cannot take (Streamlit reserves R and takes no punctuation): r Reset, [ and ] the margin
+// one step down or up. Heard in the whole page while no text field or slider has the focus; only in the view
+// that asks for them (args.keys).
+function onKey(event) {
+  const target = event.target, tag = (target && target.tagName || "").toLowerCase();
+  if (!args || !args.keys || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (["input", "textarea", "select"].includes(tag) || target.isContentEditable ||
+      (target.getAttribute && target.getAttribute("role") === "slider")) return;
+  if (!["r", "[", "]"].includes(event.key)) return;
+  // the last presses, numbered: two presses before the server's next run are both in the value it reads
+  const keys = (pressed ? pressed.keys : []).concat([[Date.now() * 100 + (keyCount++ % 100), event.key]]).slice(-20);
+  pressed = {keys};
+  tell();
+}
+document.addEventListener("keydown", onKey);
+try { window.parent.document.addEventListener("keydown", onKey); } catch (e) { /* another origin */ }
 function acknowledge(id, pace) {
   const wait = Math.max(0, ackedAt + pace * 1000 - performance.now());
   setTimeout(() => requestAnimationFrame(() => {
