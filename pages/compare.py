@@ -101,8 +101,9 @@ def grid() -> None:
             # the first panel paces the page: its acknowledgement reruns this fragment for all of them
             feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False, projection=state.cmp_view,
                          pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
-    st.dataframe(pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss"),
-                 width="stretch")
+    # one column per loss, one row per measure: the measures' long names fit as row labels, not as cut headers
+    table = pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss").T
+    st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)

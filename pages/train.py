@@ -278,7 +278,7 @@ def live_view() -> None:
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
-                 sprites=None if view.window else view.sprites(trainer), on_key=on_key,
+                 sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
                  numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
                  pace=live.pace() if player.wanted else None)
     history_chart(player.wanted)
@@ -395,8 +395,8 @@ title.title("Angular margins, live")
 with link:
     share.share(share.publish(link_settings(state.loss)))
 share.problems("train")
-what_am_i_looking_at("One network, one loss, live. Play trains it; the sliders under *Live* change the loss while "
-                     "it trains, and the picture follows.")
+what_am_i_looking_at("One network, one loss, live. Play trains it. The sliders under *Live* change the loss while "
+                     "it trains, and the picture follows.", loss=state.loss)
 if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
                                        for k in RESET_KEYS):
     reset()

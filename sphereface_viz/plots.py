@@ -364,7 +364,9 @@ def history_figure(steps, loss, accuracies: dict[str, list], angles: dict[str, l
         layout["yaxis" + y[1:]] = {**axis, "anchor": x, "title": {"text": title}, "rangemode": "tozero",
                                     **({"range": [0, 1.02], "tickformat": ".0%"} if title == "accuracy" else {})}
     layout.update({"font": {**FONT, "size": 13}, "template": "plotly_white", "uirevision": "history", "height": 200,
-                   "margin": {"l": 50, "r": 10, "t": 10, "b": 35}, "legend": {"orientation": "h", "x": 0.3, "y": 1.15}})
+                   "margin": {"l": 50, "r": 10, "t": 34, "b": 35},
+                   # above the panels, in the top margin: inside them it covered the first ticks
+                   "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}})
     return {"data": traces, "layout": layout}
 
 

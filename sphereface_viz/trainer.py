@@ -172,7 +172,7 @@ class Trainer:
             loss.backward()
             if self.config.clip:
                 # A loss that normalises x has ∂/∂x ∝ s/‖x‖: while ‖x‖ is small, early steps of the
-                # fixed-scale losses had gradient norms up to 500 that tore the 2-D features apart.
+                # fixed-scale losses have gradient norms up to 500 that tear the 2-D features apart.
                 torch.nn.utils.clip_grad_norm_(self.parameters(), self.config.clip, foreach=True)
             self.optimizer.step()
             self.step_count += 1
@@ -241,8 +241,9 @@ class Trainer:
 
     def _load_network(self) -> None:
         """Load the network and its momentum of the last restored state, when first used. A session following
-        another's run takes every new stored version of it, but only draws its snapshots; thirty of them
-        each loading every version cost the server as much CPU as the training they watched (bench/load.py)."""
+        another's run takes every new stored version of it, but only draws its snapshots; loading every
+        version in each of thirty followers would cost the server much of the CPU the training needs
+        (bench/load.py)."""
         state, self._unloaded = self._unloaded, None
         if state is not None:
             self._model.load_state_dict(state["model"])  # copied into the parameters
@@ -290,8 +291,8 @@ class Trainer:
     def features(self, images: torch.Tensor, batch: int = 256,
                  model: torch.nn.Module | None = None) -> torch.Tensor:
         """Embed in chunks of 256: activations of 2,000 MNIST images at once (100 MB) overflow the CPU's
-        caches, and one chunk of 2,000 took twice as long as eight of 256 (docs/design.md, "Profiler
-        findings")."""
+        caches, and 2,000 images in one chunk take about twice as long as in chunks of 256 (730 against
+        298 ms on one thread, docs/benchmarks.md)."""
         model = model or self.model
         model.eval()
         return torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])
@@ -388,7 +389,13 @@ class Trainer:
         return take
 
     def keep(self, snap: Snapshot) -> Snapshot:
-        """Record a snapshot for replay, unless a later one already is (steps stay in order)."""
+        """Record a snapshot for replay, unless a later one already is (steps stay in order). When they are
+        max_snapshots, every other one goes, the first kept: a replay always starts at the run's start and
+        spans all of it, more thinly as it grows."""
         if not self.snapshots or self.snapshots[-1].step < snap.step:
+            if len(self.snapshots) == self.snapshots.maxlen:
+                kept = list(self.snapshots)[::2]
+                self.snapshots.clear()
+                self.snapshots.extend(kept)
             self.snapshots.append(snap)
         return snap

@@ -11,6 +11,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from pages.ui.help import OPEN
+from sphereface_viz.losses import LOSSES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,7 +148,9 @@ def test_compare_page_same_start_shared_margins():
     first = [p.detach() for p in trainers["softmax"].model.parameters()]
     for trainer in trainers.values():  # same seed: identical initial CNN weights
         assert all(torch.equal(a, b) for a, b in zip(first, trainer.model.parameters()))
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 5
+    table = at.dataframe[0].value  # a column per loss: no measure's name is cut to fit a narrow column
+    assert len(at.dataframe) == 1 and list(table.columns) == [LOSSES[n].title for n in trainers]
+    assert "robust: 95th pct < 5th pct" in table.index
     at.sidebar.slider(key="cmp_m_mult").set_value(3.0).run()
     at.sidebar.slider(key="cmp_m_add").set_value(0.2).run()
     assert not at.exception and at.session_state["cmp"] is trainers
@@ -357,7 +360,7 @@ def test_every_page_explains_its_picture_with_the_readmes_figure(name):
     help_box = next(e for e in at.expander if e.label == "What am I looking at?")
     text = " ".join(m.value for m in help_box.markdown)
     readme = (ROOT / "README.md").read_text()
-    assert "**The grey gaps**" in text and "**The grey gaps**" in readme  # the README's own words
+    assert "**The grey gaps.**" in text and "**The grey gaps.**" in readme  # the README's own words
     assert "](docs/" not in text  # its links, which would point nowhere in the app, as plain text
     assert [c for c in help_box.children.values() if c.type == "image"], "the labelled figure"
 
@@ -417,3 +420,12 @@ def test_the_confusion_panel_counts_every_test_image_and_agrees_with_the_test_ac
     shown = next(n for n in live_numbers(at) if n["label"] == "Test accuracy")["value"]
     assert f"{np.trace(counts) / counts.sum():.1%}" == shown
 
+
+
+def test_the_help_says_when_its_figure_is_of_another_loss():
+    def caption(link: dict) -> str:
+        box = next(e for e in opened(page("train", link), OPEN).expander if e.label == "What am I looking at?")
+        return " ".join(c.value for c in box.caption)
+
+    assert "without the dashed curve" in caption({"loss": "arcface"})
+    assert caption({"loss": "a_softmax"}) == ""

@@ -118,10 +118,12 @@ def test_3d_camera_survives_updates(server, browser):
 def test_a_live_slider_reaches_the_chart_and_a_loss_switch_keeps_slider_title_and_url_in_agreement(server, browser):
     """Playing, one key press on the margin slider: the chart's title shows the new m within 2 s (the bench times
     it: bench/live_engine.py). ArcFace → CosFace: the slider, the title (drawn from the trainer's own loss) and
-    the address bar all hold CosFace's default m, the URL within a second of the switch."""
-    page = browser.new_page(viewport={"width": 1400, "height": 950})
+    the address bar all hold CosFace's default m, the URL within a second of the switch. On a 1400×900 laptop
+    the whole chart is in the window under Play."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(server, wait_until="domcontentloaded")
     live_frame(page)
+    expect(page.locator(LIVE_VIEW).first).to_be_in_viewport(ratio=1.0)
     title = page.frame_locator(LIVE_VIEW).first.locator("#title")
     page.get_by_role("button", name="Play").click()
     reach(page, 20, poll=200)

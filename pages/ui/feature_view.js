@@ -567,13 +567,16 @@ function showNumbers(numbers, projector) {
 }
 
 // --- projector: the chart down to the window's bottom edge ----------------------------------------
+// With args.fill (the Train page), at most down to the window's bottom edge: a 1400×900 laptop sees all of it under
+// Play. The projector view always reaches the bottom edge.
 function fitted(height) {
   try {
     const frame = window.frameElement;
-    if (!args || !args.projector || !frame) return height;
+    if (!args || !(args.projector || args.fill) || !frame) return height;
     let top = frame.getBoundingClientRect().top;
     for (let el = frame.parentElement; el; el = el.parentElement) top += el.scrollTop;
-    return Math.max(360, Math.floor(window.parent.innerHeight - top - 12));
+    const room = Math.floor(window.parent.innerHeight - top - 12);
+    return args.projector ? Math.max(360, room) : Math.max(420, Math.min(height, room));
   } catch (e) {
     return height;  // a page of another origin around the frame: the height asked for
   }

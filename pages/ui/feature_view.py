@@ -55,12 +55,12 @@ def _component():
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
                  numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
                  legend: bool = True, title: str | None = None, projection: str = "globe",
-                 sprites: dict | None = None, on_key=None):
+                 sprites: dict | None = None, on_key=None, fill: bool = False):
     """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
     title: instead of the frame's own (lines split by <br>). projection: a sphere as a "globe" to turn, or
     as Hammer's equal-area "map" of all of it. sprites: `frames.sprite_sheet` of the test images, sent until
     the page says it holds it. on_key: called when r, [ or ] is pressed in the page; the key is in the
-    view's value (st.session_state[key]["key"]).
+    view's value (its "keys"). fill: no taller than the window below the view's top (`height` at most).
     pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
     several views only one paces the rest). Returns the id of the last frame acknowledged."""
     header, blob = frame
@@ -70,4 +70,4 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
     return _component()(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
                         projector=projector, pace=pace, legend=legend, title=title, projection=projection,
-                        keys=on_key is not None, on_change=on_key, default=None, **sheet)
+                        keys=on_key is not None, on_change=on_key, fill=fill, default=None, **sheet)
