@@ -23,4 +23,5 @@ st.navigation([
     st.Page("pages/compare.py", title="Compare", icon=":material/grid_view:"),
     st.Page("pages/sweep.py", title="Margin sweep", icon=":material/compress:"),
     st.Page("pages/geometry.py", title="Geometry", icon=":material/architecture:"),
+    st.Page("pages/probe.py", title="Where does your digit land?", icon=":material/draw:", url_path="probe"),
 ]).run()

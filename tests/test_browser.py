@@ -366,3 +366,33 @@ def test_a_class_on_one_link_trains_the_run_once(server, browser):
     finally:
         for page in (first, second, third):
             page.context.close()
+
+
+def test_a_run_whose_writer_was_killed_is_taken_over_by_another_process(browser, tmp_path):
+    """Two app processes share one run store (deploy/nginx.conf's set-up). A student on the first trains a link,
+    with a second student on the second process following; the first process is killed mid-run. The follower
+    goes on training the run itself within 12 s, from where the store has it, and says nothing is wrong."""
+    runs = {"SPHEREFACE_VIZ_RUNS": str(tmp_path / "runs")}
+    link = "/?loss=cosface&dim=2&seed=21"
+    with app_server(env=runs) as (first_url, first_process), app_server(env=runs) as (second_url, _):
+        first = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+        second = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+        try:
+            first.goto(first_url + link, wait_until="domcontentloaded")
+            live_frame(first)
+            first.get_by_role("button", name="Play").click()
+            reach(first, 40, poll=200)
+            second.goto(second_url + link, wait_until="domcontentloaded")
+            live_frame(second)
+            second.get_by_role("button", name="Play").click()
+            expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
+            reach(second, 100, poll=200)  # it follows what the first writes, every second
+            first_process.kill()
+            killed, followed = time.monotonic(), step_count(second)
+            expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=12_000)
+            on = reach(second, followed + 30, seconds=12 - (time.monotonic() - killed), poll=200)
+            assert on >= followed + 30, f"step {on} {time.monotonic() - killed:.1f} s after the writer was killed"
+            shot(second, "14-taken-over-from-a-killed-process")
+        finally:
+            first.context.close()
+            second.context.close()
