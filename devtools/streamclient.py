@@ -4,7 +4,7 @@ as pages/ui/feature_view.js does once it has drawn one.
 
 The room benchmark (bench/load.py --only room --clients protocol) runs thirty of these in one asyncio loop, so
 what it measures is the server: on a 2-core machine, thirty Chromium pages beside the server measure the pages
-(their drawing took both cores), while in a class they run on thirty laptops. What a client does is what
+(their drawing takes both cores), while in a class they run on thirty laptops. What a client does is what
 Streamlit's frontend does: send `rerun_script` with the URL's query string, a trigger value for a button, and
 rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`, and acknowledge a new frame after its
 `pace` by the live view's value, which reruns the fragment that holds it.

@@ -26,7 +26,7 @@ SIZE = (960, 720)    # pixels; both multiples of 16, as H.264 wants
 FPS = 8              # replay frames per second; a sweep holds each value for SWEEP_SECONDS
 SWEEP_SECONDS = 1.5
 # Headless Chromium falls back to software WebGL for the 3-D frames by itself; forcing ANGLE onto
-# SwiftShader too made the 2-D frames twice as slow here (bench/animation.py)
+# SwiftShader too makes the 2-D frames twice as slow (bench/animation.py)
 FLAGS = ["--no-sandbox"]
 TURN = 90.0          # degrees a 3-D replay's camera turns about the vertical axis, start to end
 
@@ -135,7 +135,7 @@ def render(figures, size: tuple[int, int] = SIZE) -> list[np.ndarray]:
     return [np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")) for shot in shots]
 
 
-# ffmpeg's own two-pass GIF: a palette made for these frames (Pillow's quantiser turned light greys pink)
+# ffmpeg's own two-pass GIF: a palette made for these frames (Pillow's quantiser turns light greys pink)
 GIF_FILTER = "split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse=dither=none"
 
 

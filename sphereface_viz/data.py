@@ -66,7 +66,7 @@ class Dataset:
         index among them (−1: held out), and the training and test (images, labels) of seen classes only,
         labels remapped. Images are channels-last, the CPU conv kernels' fastest layout (one-channel
         images already are): without a holdout they are this dataset's own tensors, not copies (a copy
-        per session was 219 MB of MNIST for every student)."""
+        per session would be 219 MB of MNIST per student)."""
         seen = [c for c in range(self.num_classes) if c not in holdout]
         remap = torch.full((self.num_classes,), -1, dtype=torch.long)
         remap[seen] = torch.arange(len(seen))

@@ -41,8 +41,8 @@ def decision_regions(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     i is taken as the label (`loss.margin_logits(x, i)`), or GAP (−1) where no class does.
 
     Computed once per content (`fingerprint`), by the first thread to ask; the others wait for it. A room
-    of students on one link draws the same W at the same step, and thirty sessions each computing the same
-    regions at once took most of the server's CPU (bench/load.py, the room)."""
+    of students on one link draws the same W at the same step, and thirty sessions computing them separately
+    would spend much of the server's CPU on the same regions (bench/load.py, the room)."""
     points = torch.as_tensor(points, dtype=loss.weight.dtype)
     key = fingerprint(loss, points)
     while True:

@@ -4,14 +4,14 @@ A closed tab leaves its objects (the web framework's session, its script threads
 reference cycles, so only Python's full collection frees them. With torch and plotly loaded the
 heap holds ~450k long-lived objects, and CPython starts a full collection only when the objects
 that survived younger collections reach a quarter of that: in a classroom server it may never
-happen (measured: 50 closed sessions still held after ten minutes, `bench/load.py --only cycles`).
+happen (50 closed sessions stay held for ten minutes and more without it, `bench/load.py --only cycles`).
 
 `start()` runs a janitor thread: every `period` seconds the app's own clean-ups (`chores`), a full
 collection, then glibc's `malloc_trim` so the freed pages leave the process too (otherwise its RSS
 never falls).
-`gc.freeze()` first moves everything imported so far out of the collector's sight, so each of
-those collections scans less (measured in the server: 250–300 ms before, 120–190 ms after; it
-matters because a collection holds the GIL every student's training needs).
+`gc.freeze()` first moves everything imported so far out of the collector's sight, so each
+collection scans less and holds the GIL every student's training needs for less time
+(docs/benchmarks.md).
 """
 from __future__ import annotations
 

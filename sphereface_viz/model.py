@@ -17,8 +17,8 @@ class NetConfig:
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
     """3×3 conv, batch norm, ReLU: batch norm lets a high learning rate converge in a few epochs.
 
-    SphereFace's nets use PReLU; on the CPU its backward pass cost 13–16% of a training step here,
-    and swapping it for ReLU made steps ~20% faster at the same accuracy (bench/train.py, docs/recipes.md).
+    SphereFace's nets use PReLU, whose backward pass costs 13–16% of a CPU training step; ReLU steps are
+    ~20% faster at the same accuracy (docs/recipes.md).
     """
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
@@ -57,7 +57,7 @@ class FeatureNet(nn.Module):
 def decay_groups(model: FeatureNet, classifier: list[nn.Parameter], weight_decay: float) -> list[dict]:
     """Optimizer groups: weight decay on the CNN's body only, never on the feature layer or the loss's
     classifier W. Decay shrinks ‖x‖, and for losses that normalise x the angular step grows as 1/‖x‖²,
-    which made the fixed-scale losses diverge in 2-D."""
+    which makes the fixed-scale losses diverge in 2-D."""
     feature_layer = set(model.head[-1].parameters())
     body = [p for p in model.parameters() if p not in feature_layer]
     return [{"params": body, "weight_decay": weight_decay},

@@ -6,8 +6,10 @@ CPU idle for that long at every redraw. Here training goes on while the page dra
 makes every read of a trainer see it between two steps.
 
 The thread trains only while it holds a training slot (sphereface_viz.slots), in bursts, and only
-while the page keeps calling `heartbeat()`: a closed or disconnected tab stops costing CPU within
-`patience` seconds, and a page that reconnects resumes it with its next heartbeat.
+while the page is there (`alive`): given a `connected` check, for as long as the browser is connected,
+however slowly it draws; without one (AppTest, unit tests), for `patience` seconds after each
+`heartbeat()`. A closed or disconnected tab stops costing CPU, and a page that reconnects resumes
+training with its next heartbeat.
 
 With a run store (sphereface_viz.store) a class trains each untouched run once: a trainer whose run
 is stored further than it has got takes that state and replays the recorded snapshots on screen in a
@@ -68,9 +70,9 @@ class PageFirstLock:
     """A re-entrant lock that a waiting page gets before the training thread's next step.
 
     The training loop releases its lock after every step and takes it again at once; with a plain lock
-    the page's waiting thread rarely won that race, and a redraw of the live view waited up to 0.8 s
-    (dozens of steps) for it. Here a page queues at `gate` and the training thread must pass the gate
-    before each step (`between_steps`), so a page waits for at most the step under way."""
+    a waiting page rarely wins that race and can wait dozens of steps (up to 0.8 s, docs/benchmarks.md).
+    Here a page queues at `gate` and the training thread must pass the gate before each step
+    (`between_steps`), so a page waits for at most the step under way."""
 
     def __init__(self):
         self.gate, self.inner = threading.RLock(), threading.RLock()
@@ -185,7 +187,7 @@ class Player:
         loss for drawing while training goes on. The snapshot's forward pass runs outside the lock, on a
         copy of the model, so training does not wait for it. test=False skips that forward pass (the
         page draws the training window) and scores the latest snapshot there is. score_window=False
-        skips the window's scores (2,000 points' pair angles, ~13 ms): train_scores is empty. During a
+        skips the window's scores (2,000 points' pair angles: ~20 ms): train_scores is empty. During a
         replay, the recorded snapshot due now, drawn with the loss of its own step, with the training window's
         scores it recorded."""
         shown = self.replaying(trainer)
@@ -205,7 +207,8 @@ class Player:
                 snap, take = None, trainer.pose()
             status, loss, window = trainer.status(), copy.deepcopy(trainer.loss), trainer.train_window()
         if take is not None:
-            # recorded for replay like any snapshot: a follower whose latest snapshot was taken here showed "—"
+            # recorded for replay like any snapshot, so a follower whose latest snapshot is one of these has its
+            # training numbers too
             snap = trainer.record_window(take(), window)
             with self.lock:
                 trainer.keep(snap)
@@ -217,7 +220,7 @@ class Player:
     @staticmethod
     def _scores(trainer: Trainer, snap: Snapshot, loss) -> dict:
         """A snapshot is scored once, with the loss of its own step when test=True: drawing the training
-        window reuses it between test snapshots, 2,000 points' pair angles cost ~27 ms a redraw, and a
+        window reuses it between test snapshots, 2,000 points' pair angles cost ~20 ms a redraw, and a
         stored snapshot is shared by every session replaying it."""
         if snap.scores is None:
             snap.scores = trainer.score_snapshot(snap, loss)

@@ -10,7 +10,7 @@ from . import limits
 from .losses import ScaledLoss, loss_class
 
 # Defaults measured on digits, 2-D (docs/recipes.md, "Training recipes"). Losses that normalise x with a fixed
-# scale s collapsed in 2-D with weight decay or shift augmentation (decay shrinks ‖x‖ and the
+# scale s collapse in 2-D under weight decay or shift augmentation (decay shrinks ‖x‖ and the
 # BN-normalised body, raising their effective step); the ‖x‖-scaled losses need both to generalise.
 # The fixed-scale losses also clip each step's gradient norm (see Trainer.step).
 RECIPES = {
@@ -18,7 +18,7 @@ RECIPES = {
     "scaled": {"lr": 0.02, "epochs": 25.0, "weight_decay": 0.0, "shift": 0, "clip": 5.0},
 }
 # A-Softmax in 2-D anneals λ over the first half of its run and needs a longer second half at the full
-# margin: at 15 epochs, m = 2 was barely tighter than m = 1 (test Intra 3.4° against 4.1°, seeds 0-2); at
+# margin: at 15 epochs, m = 2 is barely tighter than m = 1 (test Intra 3.4° against 4.1°, seeds 0-2); at
 # 30, 2.6° against 3.4°. In 3-D 15 epochs already halve Intra from m = 1 to 4 (docs/recipes.md, "The margin's effect").
 RECIPES["a_softmax", 2] = {**RECIPES["norm"], "epochs": 30.0}
 REWARM_PEAK, REWARM_LENGTH = 0.3, 0.5

@@ -138,8 +138,9 @@ class RunStore:
         known = self._steps.get(key)
         if known is not None and known[0] == version and known[1] <= beyond:
             return None
-        # One reader at a time: thirty sessions following one run all see its new version at once, and each
-        # parsing it took an eighth of the server's CPU (bench/load.py); the others wait, then find it parsed.
+        # One reader at a time: thirty sessions following one run all see its new version at once, and
+        # parsed by each, a version would cost an eighth of the server's CPU (bench/load.py); the others
+        # wait, then find it parsed.
         with self._reading:
             with self._guard:
                 cached = self._cache.get(key)
@@ -229,8 +230,8 @@ class RunStore:
         """Take or keep the right to train `key`: True if it is `who`'s now. A claim untouched for
         PATIENCE seconds is free; the holder touches it with every call."""
         path = self.root / f"{key}.claim"
-        # A look without the lock first: thirty sessions following one run each asked four times a second,
-        # and the session training it queued behind them for the lock between its bursts (bench/load.py).
+        # A look without the lock first: followers ask four times a second, and under the lock the training
+        # session would queue behind them between bursts (bench/load.py).
         if _holder(path) not in (None, who):
             return False
         with self._locked(key):

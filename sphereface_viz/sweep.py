@@ -71,8 +71,8 @@ def train_one(config, dataset=None) -> tuple[dict, Run]:
 def run_sweep(loss: str, values, dim: int = 2, seed: int = 0, workers: int | None = None, **common) -> list[Result]:
     """Train every value to the end, `workers` at once (default: one per core), in threads of this process.
     torch runs each step's kernels without the GIL, so two threads train as fast as two processes, and
-    they start at once and share the data: spawned worker processes each spent ~6 s starting Python,
-    torch and torch._dynamo before their first step (docs/benchmarks.md, "A sweep's cost"). The data is
+    they start at once and share the data: a spawned worker would spend ~6 s starting Python, torch
+    and torch._dynamo before its first step (docs/benchmarks.md, "A sweep's cost"). The data is
     loaded first: a bad data folder fails here, before any training."""
     from .data import load_dataset
 

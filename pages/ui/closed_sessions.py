@@ -2,8 +2,7 @@
 
 A tab that closes leaves its session stored for `server.disconnectedSessionTTL` (so it can reconnect);
 after that Streamlit drops it without its own shutdown, and the files and callables of its download
-buttons stay in the media file manager for the life of the process (measured with bench/load.py:
-~4 MB per closed Train page before the downloads were made lazy). Every page run records its
+buttons stay in the media file manager for the life of the process. Every page run records its
 session here; the janitor (sphereface_viz.housekeeping) releases the downloads of sessions inactive
 for longer than the TTL, which can no longer come back.
 """

@@ -1,15 +1,10 @@
 """The Train page on a 1280×720 projector: the sidebar folded and the page's heading and help out of the
-way, so that the chart (pages/ui/live_chart.py, which then reaches down to the window's bottom edge) and
-its numbers fill the screen under the Play button. A 1920×1080 projector gets the same picture with the
+way, so that the live view (pages/ui/feature_view.js, which then reaches down to the window's bottom edge)
+and its numbers fill the screen under the Play button. A 1920×1080 projector gets the same picture with the
 browser zoomed to 150%."""
 import streamlit as st
 
 from pages.ui.help import KEY as HELP_KEY
-
-# The figure's text (plots.feature_figure), read from the back of a room. The longest title, A-Softmax's at
-# step 10,000 and on, is then about 730 px wide (Liberation Sans, Chromium's Helvetica here): inside the chart's
-# 790 px.
-FONT_SCALE = 1.3
 
 # Streamlit's own elements, by the test ids it gives them. The header keeps its expand-sidebar button and menu,
 # but lets clicks through to the Play button, which moves up beside them.
