@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
 from sphereface_viz.recipe import TrainConfig
@@ -203,3 +205,55 @@ def test_a_snapshot_a_redraw_takes_is_recorded_with_its_training_numbers():
     frame = Player([tr], TrainingSlots(1), "me").moment(tr)
     assert tr.snapshots[-1] is frame.snap and frame.snap.step == 3
     assert Trainer.recorded_train_scores(frame.snap) == {k: window[k] for k in ("train_intra", "train_afs")}
+
+
+def test_a_connected_page_keeps_training_however_late_its_heartbeats_and_a_closed_one_stops():
+    """With a connected() check (a Streamlit session's), a page that draws slowly does not stop training;
+    only a closed connection does."""
+    tr, connected = trainer(), {"now": True}
+    player = Player([tr], TrainingSlots(1), "me", patience=0.2, connected=lambda: connected["now"])
+    player.play()
+    time.sleep(0.6)  # three patiences without a heartbeat
+    assert player.running and wait_until(lambda: tr.step_count > 5)
+    connected["now"] = False
+    assert wait_until(lambda: not player.running)
+    frozen = tr.step_count
+    time.sleep(0.2)
+    assert tr.step_count == frozen
+    player.pause()
+
+
+class BrokenStore:
+    """A run store whose disk has gone: every call raises OSError."""
+
+    def __getattr__(self, name):
+        def broken(*args, **kwargs):
+            raise OSError(28, "No space left on device")
+        return broken
+
+
+def test_a_store_that_fails_is_reported_and_training_goes_on_without_it():
+    tr = trainer()
+    player = Player([tr], TrainingSlots(1), "me", store=None)
+    player.store, player.keys = BrokenStore(), {id(tr): "key"}
+    player.play()
+    try:
+        assert wait_until(lambda: tr.step_count > 20)
+    finally:
+        player.pause()
+    assert player.store is None and "No space left on device" in player.store_error
+    assert "training goes on" in player.store_error
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # raised on, for the log
+def test_a_training_thread_that_dies_says_why_and_stops_playing(monkeypatch):
+    tr = trainer()
+
+    def broken(n=1):
+        raise RuntimeError("the dataset went away")
+
+    monkeypatch.setattr(tr, "advance", broken)
+    player = Player([tr], TrainingSlots(1), "me")
+    player.play()
+    assert wait_until(lambda: player.failed is not None)
+    assert player.failed == "training stopped: RuntimeError: the dataset went away" and not player.wanted
