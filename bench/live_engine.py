@@ -124,9 +124,51 @@ def per_frame(case: dict, frames_measured: int = 20) -> dict:
             "bytes": statistics.median(sizes)}
 
 
+SWEEP = "--loss a_softmax --values 1 2 3 4 --dim 3 --seed 0"  # the Sweep page's set-up, as the CLI takes it
+
+
+def sweep_cli() -> float:
+    """Seconds the CLI's sweep takes to train the set-up (no figures written)."""
+    import subprocess
+    import tempfile
+
+    began = time.time()
+    subprocess.run([sys.executable, "-m", "sphereface_viz", "sweep", *SWEEP.split(), "--no-png", "--out",
+                    tempfile.mkdtemp()], check=True, capture_output=True, cwd=ROOT)
+    return time.time() - began
+
+
+def sweep_page(url: str, with_train: bool) -> tuple[float, float]:
+    """Seconds from Play until the Sweep page says every value is trained, and the longest the page's progress
+    stood still without a notice above it (a Train page playing in another tab of the same server, or not)."""
+    with chromium() as browser:
+        if with_train:
+            train = browser.new_page(viewport={"width": 1400, "height": 950})
+            train.goto(url, wait_until="domcontentloaded")
+            in_view(train, RENDERS + " > 0")
+            train.get_by_role("button", name="Play").click()
+        page = browser.new_page(viewport={"width": 1400, "height": 950})
+        page.goto(f"{url}/sweep?loss=a_softmax&values=1,2,3,4&dim=3&seed=0", wait_until="domcontentloaded")
+        in_view(page, RENDERS + " > 0")
+        progress = page.get_by_test_id("stProgress")
+        began = time.time()
+        page.get_by_role("button", name="Play").click()
+        last, moved, still = None, time.time(), 0.0
+        while time.time() - began < 600:
+            text = progress.inner_text(timeout=60_000) if progress.count() else ""
+            if "every value trained" in text:
+                return time.time() - began, still
+            noticed = page.get_by_test_id("stAlert").count() > 0
+            if text != last or noticed:
+                last, moved = text, time.time()
+            still = max(still, time.time() - moved)
+            page.wait_for_timeout(250)
+        return float("inf"), still
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=list(CASES), action="append")
+    parser.add_argument("--only", choices=[*CASES, "sweep"], action="append")
     parser.add_argument("--rounds", type=int, default=5, help="fresh servers per case (default 5)")
     parser.add_argument("--presses", type=int, default=4, help="slider presses per round (default 4)")
     parser.add_argument("--app", type=Path, default=ROOT, help="the checkout whose app.py is served")
@@ -135,7 +177,19 @@ def main() -> None:
     import devtools.appdriver as appdriver
 
     appdriver.ROOT = args.app.resolve()  # app_server runs app.py of this checkout
-    for name in args.only or list(CASES):
+    if "sweep" in (args.only or [*CASES, "sweep"]):
+        cli = [sweep_cli() for _ in range(args.rounds)]
+        print(f"sweep ({SWEEP}): CLI {statistics.median(cli):.1f} s (median of {len(cli)})", flush=True)
+        for with_train in (False, True):
+            pages = []
+            for _ in range(args.rounds):
+                with app_server(env={"SPHEREFACE_VIZ_DATA": str(DATA)}) as (url, _):
+                    pages.append(sweep_page(url, with_train))
+            print(f"sweep page{' with Train playing in another tab' if with_train else ''}: "
+                  f"{statistics.median(p[0] for p in pages):.1f} s (median of {len(pages)}, "
+                  f"{statistics.median(p[0] for p in pages) / statistics.median(cli):.2f}x the CLI); longest still "
+                  f"without a notice {max(p[1] for p in pages):.1f} s", flush=True)
+    for name in [n for n in args.only or list(CASES) if n in CASES]:
         case = CASES[name]
         if args.app.resolve() == ROOT:
             frame = per_frame(case)

@@ -7,6 +7,8 @@
 - anatomy.png: one moment of that run, λ still above its floor, with numbered callouts (README,
   "What you are looking at");
 - train.png: the Train page itself, `streamlit run app.py` in headless Chromium, after 35 s of Play;
+- map.png: the Train page in 3-D with `view=map`, the whole sphere at once, after 30 s of Play;
+- probe.png: "Where does your digit land?" with a 7 drawn by the mouse, the Train page's network trained 20 s;
 - lesson-N.png: each demo of docs/teaching.md, opened from its link and played as the plan says.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from devtools.appdriver import app_server, chromium  # noqa: E402 - one way to start the app, shared with the tests
+from devtools.appdriver import app_server, chromium, live_frame  # noqa: E402 - the tests' way to start the app
 from sphereface_viz import animation  # noqa: E402
 from sphereface_viz.export import snapshot_figure  # noqa: E402
 from sphereface_viz.plots import INK  # noqa: E402
@@ -91,7 +93,7 @@ def anatomy(trainer, run, out: Path) -> None:
 def opened(browser, url: str):
     """A fresh browser (no cookies, no storage) on `url`, the page's first run finished."""
     page = browser.new_context(viewport={"width": SCREEN[0], "height": SCREEN[1]}).new_page()
-    page.set_default_timeout(180_000)  # a 3-D page in software WebGL answers slowly
+    page.set_default_timeout(120_000)  # a page on a busy 2-core machine may answer slowly
     page.goto(url, wait_until="domcontentloaded")
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
     page.locator("h1").first.wait_for()
@@ -100,13 +102,48 @@ def opened(browser, url: str):
 
 def train_page(url: str, browser, out: Path, seconds: float) -> None:
     """The Train page as a student first sees it, after `seconds` of Play."""
+    page = played(browser, url, seconds)
+    page.screenshot(path=str(out / "train.png"))
+    page.context.close()
+
+
+def played(browser, url: str, seconds: float):
+    """A page opened on `url`, its live view drawn, played for `seconds` and paused."""
     page = opened(browser, url)
-    page.frame_locator('iframe[title*="live_chart"]').first.locator(".main-svg").first.wait_for()
+    live_frame(page)
     page.get_by_role("button", name="Play").click()
     page.wait_for_timeout(seconds * 1000)
     page.get_by_role("button", name="Pause").click()
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(out / "train.png"))
+    page.mouse.move(2, SCREEN[1] - 2)  # no tooltip in the picture
+    return page
+
+
+def map_page(url: str, browser, out: Path, seconds: float) -> None:
+    """The whole sphere at once: ArcFace in 3-D drawn as Hammer's equal-area map."""
+    page = played(browser, url + "/?loss=arcface&dim=3&m=0.5&view=map", seconds)
+    page.screenshot(path=str(out / "map.png"))
+    page.context.close()
+
+
+SEVEN = [(0.2, 0.18), (0.8, 0.18), (0.45, 0.85)]  # a 7 across the pad, in fractions of its side
+
+
+def probe_page(url: str, browser, out: Path, seconds: float) -> None:
+    """A 7 drawn with the mouse on the probe page, placed by a network the Train page trained `seconds`."""
+    page = played(browser, url, seconds)
+    page.get_by_role("link", name="Where does your digit land?").click()
+    pad = page.frame_locator('iframe[title*="sketch"]').locator("#pad")
+    pad.wait_for()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + SEVEN[0][0] * box["width"], box["y"] + SEVEN[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in SEVEN[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+    page.mouse.up()
+    page.get_by_test_id("stDataFrame").wait_for()
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(out / "probe.png"))
     page.context.close()
 
 
@@ -161,6 +198,8 @@ def main(argv=None) -> int:
     with app_server() as (url, _), chromium() as browser:
         if args.only != "lesson":
             train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
+            map_page(url, browser, args.out, seconds=3 if args.quick else 30)
+            probe_page(url, browser, args.out, seconds=3 if args.quick else 20)
         if args.only != "readme":
             lesson(url, browser, args.out, args.quick)
     names = ", ".join(sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".gif")))

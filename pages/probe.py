@@ -154,7 +154,7 @@ if trainer is None or player is None:
         st.page_link("pages/train.py", label="Open Train", icon=":material/play_circle:")
     except StreamlitPageNotFoundError:  # run on its own, outside app.py's router (a test)
         st.markdown("[Open Train](./)")
-    st.stop()
-state.setdefault("probe_project", True)
-state.probe_playing = player.wanted
-st.fragment(landing, run_every=EVERY if player.wanted else None)()
+else:  # not st.stop(): a script run bare (a process spawned from a test's) would go on past it
+    state.setdefault("probe_project", True)
+    state.probe_playing = player.wanted
+    st.fragment(landing, run_every=EVERY if player.wanted else None)()

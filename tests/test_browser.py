@@ -156,7 +156,8 @@ def test_the_keyboard_plays_steps_resets_and_moves_the_margin(server, browser):
     page.keyboard.press("]")
     expect(title).to_contain_text("m = 4.1")
     expect(sidebar_slider(page, "Margin m")).to_have_value("4.1")
-    page.keyboard.press("[")
+    page.keyboard.press("[")  # each press seen before the next: a second press racing the first's rerun of the
+    expect(title).to_contain_text("m = 4 ·")  # page can be undone by the slider's own value coming back
     page.keyboard.press("[")
     expect(title).to_contain_text("m = 3.9")
     page.keyboard.press("Space")
@@ -238,7 +239,8 @@ def test_a_deep_link_to_a_fresh_server_goes_through_the_router(browser):
         page = browser.new_page(viewport={"width": 1400, "height": 950})
         page.goto(url + "/compare", wait_until="domcontentloaded")
         nav = page.get_by_test_id("stSidebarNav")
-        names = [re.compile(f"{name}$") for name in ("Train", "Compare", "Margin sweep", "Geometry")]  # after each icon's name
+        names = [re.compile(f"{name}$") for name in ("Train", "Compare", "Margin sweep", "Geometry",  # after each icon
+                                                     "Where does your digit land\\?")]
         expect(nav.get_by_role("link")).to_have_text(names, timeout=60_000)
         expect(page.locator("h1").first).to_have_text("Losses side by side")
         assert urlsplit(page.url).path == "/compare"  # the page then writes its settings as a query: that is kept

@@ -18,7 +18,7 @@ def test_the_figures_script_makes_every_picture_the_readme_shows(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     readme = (ROOT / "README.md").read_text()
     shown = {line.split("](docs/img/")[1].split(")")[0] for line in readme.splitlines() if "](docs/img/" in line}
-    assert shown == {"train.png", "settling.gif", "anatomy.png"}
+    assert shown == {"train.png", "settling.gif", "anatomy.png", "map.png", "probe.png"}
     for name in shown:
         frames = list(iio.imiter(tmp_path / name, plugin="pillow"))
         assert frames[0].shape[0] >= 500 and frames[0].shape[1] >= 700, name
