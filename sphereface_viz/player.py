@@ -76,16 +76,30 @@ class PageFirstLock:
 
     def __init__(self):
         self.gate, self.inner = threading.RLock(), threading.RLock()
+        self._owner, self._depth = None, 0  # the thread holding the lock through acquire(), and how often
 
     def acquire(self, blocking: bool = True) -> bool:
+        """A thread that holds the lock already takes it again without the gate: through the gate it would
+        wait for a thread queued there, which waits for this one's lock (the Sweep page's every panel under
+        one lock froze that way while its own player wanted to write the run)."""
+        if self._owner == threading.get_ident():
+            self.inner.acquire()
+            self._depth += 1
+            return True
         if not self.gate.acquire(blocking):
             return False
         try:
-            return self.inner.acquire(blocking)
+            if not self.inner.acquire(blocking):
+                return False
         finally:
             self.gate.release()
+        self._owner, self._depth = threading.get_ident(), 1
+        return True
 
     def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
         self.inner.release()
 
     __enter__ = acquire

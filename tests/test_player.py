@@ -257,3 +257,42 @@ def test_a_training_thread_that_dies_says_why_and_stops_playing(monkeypatch):
     player.play()
     assert wait_until(lambda: player.failed is not None)
     assert player.failed == "training stopped: RuntimeError: the dataset went away" and not player.wanted
+
+
+def test_a_page_holding_the_lock_takes_it_again_while_another_thread_waits_at_the_gate():
+    """The Sweep and Compare pages hold the lock around every panel's moment, which takes it again; meanwhile
+    their player, writing the run, waits at the gate for it. Re-entry through the gate deadlocked both."""
+    import threading
+
+    from sphereface_viz.player import PageFirstLock
+
+    lock, order, holding = PageFirstLock(), [], threading.Event()
+
+    def writer():
+        with lock:
+            order.append("writer")
+
+    def gate_taken() -> bool:  # by another thread: this one cannot take it
+        if lock.gate.acquire(blocking=False):
+            lock.gate.release()
+            return False
+        return True
+
+    def page():
+        with lock:
+            holding.set()
+            deadline = time.monotonic() + 5
+            while not gate_taken() and time.monotonic() < deadline:  # the writer queues at the gate
+                time.sleep(0.01)
+            with lock:  # the panel's own moment
+                order.append("page")
+
+    threads = [threading.Thread(target=page, daemon=True)]
+    threads[0].start()
+    holding.wait(5)
+    threads.append(threading.Thread(target=writer, daemon=True))
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    assert not any(t.is_alive() for t in threads), "deadlocked"
+    assert order == ["page", "writer"]
