@@ -1,12 +1,9 @@
 """Benchmark of the app under a classroom's load (issues #5 and #6), in headless Chromium via Playwright.
 
     python bench/load.py                          # every part (~15 min on 2 cores)
-    python bench/load.py --only render single     # render, single, sessions, room, cycles, proxy
+    python bench/load.py --only single sessions   # single, sessions, room, cycles, proxy
     python bench/load.py --only room --clients protocol
 
-render    the live chart alone in Chromium, fed 2,000-point 2-D frames of a real MNIST run as fast as it
-          draws them: redraws/s and the browser's CPU per redraw (every Chromium process), against the
-          same frames drawn all in plotly's SVG (before pages/ui/live_chart.js drew their traces on a canvas)
 single    one student on the Train page: redraws per second in the browser, training steps per second
           in the app against the same trainer stepping headless, before and after (the ratio issue #5 asks for)
 sessions  N students at once, each pressing Play on a run of its own (seeds 0..N-1): steps/s and redraws/s
@@ -113,65 +110,6 @@ def draw_points(page, count: int) -> None:
     time.sleep(10)  # a new trainer is built
     if thumb.get_attribute("aria-valuetext") != str(count):
         raise SystemExit(f"could not set Points drawn to {count}")
-
-
-def chromium_cpu_seconds() -> float:
-    """CPU time of every Chromium process so far (renderer, GPU and browser processes), from /proc."""
-    total = 0.0
-    for pid in subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError):
-            pass
-    return total
-
-
-def mnist_frames(points: int, count: int = 12) -> list[str]:
-    """Feature-figure JSON of an MNIST A-Softmax 2-D run, every 15 steps: what the Train page sends."""
-    from sphereface_viz.export import moment_figure
-    from sphereface_viz.plots import default_radius, to_json
-
-    trainer = Trainer(TrainConfig(dataset="mnist", data_dir=MNIST, download=False, threads=2, eval_size=points,
-                                  snapshot_every=10**9))
-    frames = []
-    for _ in range(count):
-        trainer.step(15)
-        snap = trainer.pose()()
-        frames.append(to_json(moment_figure(trainer, snap, trainer.loss, radius=default_radius(snap.features, False))))
-    return frames
-
-
-def render(browser, points: int = 2000, rounds: int = 3) -> None:
-    from pages.ui.live_chart import write_files
-
-    frames = mnist_frames(points)
-    page = browser.new_page(viewport=VIEW)
-    page.goto(write_files().as_uri())
-    # svg = false: a render message per frame to the component, as Streamlit sends them; svg = true: plain
-    # Plotly.react of the same frames on the same page, with nothing left for the canvas to draw. Each frame is
-    # painted (two animation frames) before the next.
-    draw = """async ([frames, rounds, svg]) => { if (svg) shapes = [];
-        const painted = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-        for (let k = 0; k < rounds * frames.length; k++) { const frame = frames[k % frames.length];
-          if (svg) { const fig = JSON.parse(frame); await Plotly.react(chart, fig.data, fig.layout); }
-          else { const n = window.renders; window.postMessage({type: 'streamlit:render', args: {figure:
-            frame + ' '.repeat(k % 2), height: 640, name: 'bench'}}, '*');
-            while (window.renders === n) await new Promise(r => setTimeout(r, 1)); }
-          await painted(); } }"""
-    for name, svg in (("canvas (the app)", False), ("plotly SVG (before)", True)):
-        page.evaluate(draw, [frames[:2], 1, svg])  # warm up
-        times = []
-        for _ in range(3):
-            cpu, began = chromium_cpu_seconds(), time.monotonic()
-            page.evaluate(draw, [frames, rounds, svg])
-            n = rounds * len(frames)
-            times.append(((time.monotonic() - began) / n, (chromium_cpu_seconds() - cpu) / n))
-        wall = statistics.median(t[0] for t in times)
-        cpu = statistics.median(t[1] for t in times)
-        print(f"  {name}: {1 / wall:.1f} redraws/s, browser CPU {cpu * 1000:.0f} ms per redraw "
-              f"(medians of 3 × {rounds * len(frames)} frames of {points:,} points)", flush=True)
-    page.close()
 
 
 def single(url: str, browser, pid: int) -> None:
@@ -372,7 +310,7 @@ def proxy(browser, n: int) -> None:
 
 
 def main() -> None:
-    parts = ["render", "single", "sessions", "room", "cycles", "proxy"]
+    parts = ["single", "sessions", "room", "cycles", "proxy"]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="*", choices=parts, default=parts)
     p.add_argument("--sessions", nargs="*", type=int, default=[1, 5, 10, 15])
@@ -386,9 +324,6 @@ def main() -> None:
     print(f"machine: {machine()}; server and Chromium on the same machine", flush=True)
     with chromium() as browser, app_server(None, "--server.disconnectedSessionTTL", str(int(ttl)),
                                            env=SERVER_ENV) as (url, server):
-        if "render" in args.only:
-            print("\n## the live chart alone: MNIST A-Softmax 2-D frames, drawn as fast as the browser can")
-            render(browser)
         if "single" in args.only:
             print("\n## one session on the Train page (A-Softmax 2-D)")
             single(url, browser, server.pid)
