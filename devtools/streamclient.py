@@ -80,7 +80,7 @@ class StreamClient:
             widget.id, widget.trigger_value = trigger, True
         if value:
             widget = state.widget_states.widgets.add()
-            widget.id, widget.json_value = value[0], json.dumps(value[1])
+            widget.id, widget.json_value = value[0], json.dumps({"id": value[1]})  # as feature_view.js sends it
         self._finished.clear()
         await self.ws.send(message.SerializeToString())
 

@@ -10,7 +10,7 @@ import torch
 
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.feature_view import feature_view
+from pages.ui.feature_view import feature_view, value_of
 from pages.ui.live_chart import live_chart
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
@@ -169,7 +169,7 @@ def defaults() -> None:
 def on_key() -> None:
     """r, [ and ] pressed in the page (pages/ui/feature_view.js sends its last presses, numbered): Reset, the
     margin one slider step down or up; each press once."""
-    fresh = [(n, key) for n, key in (state.get("live_view") or {}).get("keys", []) if n > state.get("key_at", 0)]
+    fresh = [(n, key) for n, key in value_of("live_view")["keys"] if n > state.get("key_at", 0)]
     margin = shown(state.loss).get("m")
     for n, key in fresh:
         state.key_at, state.key_handled = n, True

@@ -429,3 +429,12 @@ def test_the_help_says_when_its_figure_is_of_another_loss():
 
     assert "without the dashed curve" in caption({"loss": "arcface"})
     assert caption({"loss": "a_softmax"}) == ""
+
+
+@pytest.mark.parametrize("sent", [5, "x" * 10, [1, 2], {"keys": "]]]"}, {"keys": [[1, "]"], ["2", "["], [3, "rm -rf"]]},
+                                  {"sprites": 7, "id": "?"}, {"keys": [[True, "r"]] * 1000}])
+def test_whatever_a_browser_sends_as_the_live_views_value_is_bounded_and_the_page_goes_on(sent):
+    at = page("train")
+    at.session_state["live_view"] = sent
+    at.run()
+    assert not at.exception and at.session_state["trainer"].step_count == 0

@@ -52,6 +52,21 @@ def _component():
     return components.declare_component("feature_view", path=str(FOLDER))
 
 
+KEYS = ("r", "[", "]")  # what the view's page hears (feature_view.js)
+
+
+def value_of(key: str) -> dict:
+    """The view's value as its page sent it, bounded (a browser may send anything): the sprite sheet it holds
+    (a str or None) and its last twenty key presses, each (number, one of KEYS). Anything else is dropped."""
+    raw = st.session_state.get(key)
+    raw = raw if isinstance(raw, dict) else {}
+    presses = raw.get("keys") if isinstance(raw.get("keys"), list) else []
+    keys = [(int(p[0]), p[1]) for p in presses[-20:] if isinstance(p, list) and len(p) == 2
+            and isinstance(p[0], (int, float)) and not isinstance(p[0], bool) and p[1] in KEYS]
+    sprites = raw.get("sprites")
+    return {"sprites": sprites if isinstance(sprites, str) and len(sprites) <= 64 else None, "keys": keys}
+
+
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
                  numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
                  legend: bool = True, title: str | None = None, projection: str = "globe",
@@ -64,7 +79,7 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
     several views only one paces the rest). Returns the id of the last frame acknowledged."""
     header, blob = frame
-    held = (st.session_state.get(key) or {}).get("sprites")
+    held = value_of(key)["sprites"]
     sheet = {} if sprites is None else {"sprite_key": sprites["key"], "sprite_cell": sprites["cell"],
                                         "sprite_cols": sprites["cols"],
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
