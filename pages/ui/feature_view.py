@@ -6,13 +6,11 @@ and in a fragment it reruns only that fragment, which builds the next frame. So 
 as the browser draws them and never queue (at most one per `pace` seconds)."""
 from __future__ import annotations
 
-import functools
-import shutil
-import tempfile
 from pathlib import Path
 
 import streamlit as st
-import streamlit.components.v1 as components
+
+from pages.ui.component import LocalComponent
 
 INDEX = """<!doctype html><html><head><meta charset="utf-8">
 <style>html,body{margin:0;padding:0;background:#fff;overflow:hidden;color:#333;
@@ -34,22 +32,8 @@ font-size:10px;line-height:14px;text-align:center;color:#666;cursor:help}
 .projector #numbers .wide{grid-column:span 2}</style></head>
 <body><div id="left"><div id="title"></div><div id="legend"></div><div id="stage"><canvas id="scene"></canvas>
 <div id="tip"></div></div></div><div id="numbers"></div><script src="feature_view.js"></script></body></html>"""
-SCRIPT = Path(__file__).with_suffix(".js")
-FOLDER = Path(tempfile.gettempdir()) / "sphereface-viz-feature-view"
-
-
-def write_files() -> Path:
-    """The component's page and script in FOLDER (the tests also load them on their own)."""
-    FOLDER.mkdir(exist_ok=True)
-    (FOLDER / "index.html").write_text(INDEX)
-    shutil.copyfile(SCRIPT, FOLDER / "feature_view.js")
-    return FOLDER / "index.html"
-
-
-@functools.lru_cache(maxsize=1)
-def _component():
-    write_files()
-    return components.declare_component("feature_view", path=str(FOLDER))
+COMPONENT = LocalComponent("feature_view", INDEX, Path(__file__).with_suffix(".js"))
+write_files = COMPONENT.files  # the tests load the page on its own
 
 
 KEYS = ("r", "[", "]")  # what the view's page hears (feature_view.js)
@@ -83,6 +67,6 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     sheet = {} if sprites is None else {"sprite_key": sprites["key"], "sprite_cell": sprites["cell"],
                                         "sprite_cols": sprites["cols"],
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
-    return _component()(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
+    return COMPONENT(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
                         projector=projector, pace=pace, legend=legend, title=title, projection=projection,
                         keys=on_key is not None, on_change=on_key, fill=fill, default=None, **sheet)

@@ -4,12 +4,9 @@ grayscale cells × cells array of 0..1 (each cell the area average of its canvas
 made it, or None once cleared. sphereface_viz.probe prepares it as the dataset's images were made."""
 from __future__ import annotations
 
-import functools
-import shutil
-import tempfile
 from pathlib import Path
 
-import streamlit.components.v1 as components
+from pages.ui.component import LocalComponent
 
 INDEX = """<!doctype html><html><head><meta charset="utf-8">
 <style>html,body{margin:0;padding:0;background:#fff;overflow:hidden;
@@ -19,25 +16,11 @@ font-family:"Source Sans Pro","Source Sans 3",Inter,Helvetica,Arial,sans-serif}
 background:#fff;color:#31333F;cursor:pointer}#clear:hover{border-color:#ff4b4b;color:#ff4b4b}</style></head>
 <body><canvas id="pad"></canvas><button id="clear" type="button">Clear</button>
 <script src="sketch.js"></script></body></html>"""
-SCRIPT = Path(__file__).with_suffix(".js")
-FOLDER = Path(tempfile.gettempdir()) / "sphereface-viz-sketch"
+COMPONENT = LocalComponent("sketch", INDEX, Path(__file__).with_suffix(".js"))
+write_files = COMPONENT.files  # the tests load the page on its own
 # The pen's width as a fraction of the pad: a digit drawn across most of it gets MNIST's strokes; the 8×8 digits'
 # bitmaps were drawn thicker (half of a digit's blocks hold ink; sphereface_viz/probe.py).
 PEN, THICK_PEN = 0.08, 0.12
-
-
-def write_files() -> Path:
-    """The component's page and script in FOLDER (the tests also load them on their own)."""
-    FOLDER.mkdir(exist_ok=True)
-    (FOLDER / "index.html").write_text(INDEX)
-    shutil.copyfile(SCRIPT, FOLDER / "sketch.js")
-    return FOLDER / "index.html"
-
-
-@functools.lru_cache(maxsize=1)
-def _component():
-    write_files()
-    return components.declare_component("sketch", path=str(FOLDER))
 
 
 def sketch(key: str, size: int = 280, cells: int = 56, pen: float = PEN, strokes: list | None = None,
@@ -46,5 +29,5 @@ def sketch(key: str, size: int = 280, cells: int = 56, pen: float = PEN, strokes
     {"image": cells × cells rows of 0..1, "strokes": [[x, y, ...], ...]} once something is drawn, None while it
     is empty; on_change is called when a stroke ends or the pad is cleared. strokes: what a new iframe of the pad
     (the page opened again, after Streamlit forgot the widget's value) draws back; keep them from its value."""
-    return _component()(size=int(size), cells=int(cells), pen=float(pen), strokes=strokes, key=key, default=None,
+    return COMPONENT(size=int(size), cells=int(cells), pen=float(pen), strokes=strokes, key=key, default=None,
                         on_change=on_change)
