@@ -126,11 +126,21 @@ def step_count(page, timeout: float | None = None) -> int:
     return int(number(page, "Step", timeout).replace(",", ""))
 
 
-def reach(page, step: int, seconds: float = 60, poll: int = 300) -> int:
-    """Wait up to `seconds` for the Train page to show `step` or later; the step it shows then."""
+def reach(page, step: int, seconds: float = 60) -> int:
+    """Wait up to `seconds` for the Train page to show `step` or later; the step it shows then. The view's own
+    page waits for its frame's step (Streamlit may mount the view afresh meanwhile: then the wait starts
+    again in the new one)."""
+    from playwright.sync_api import Error
+
     deadline = time.time() + seconds
-    while step_count(page) < step and time.time() < deadline:
-        page.wait_for_timeout(poll)
+    while time.time() < deadline:
+        try:
+            page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(
+                "(n) => new Promise((done) => { const look = () => window.view && window.view.step >= n ? done() : "
+                "setTimeout(look, 30); look(); })", step, timeout=max(1.0, deadline - time.time()) * 1000)
+            break
+        except Error:  # the wait ran out, or the view was mounted afresh
+            continue
     return step_count(page)
 
 

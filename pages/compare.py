@@ -13,7 +13,7 @@ from pages.ui.feature_view import feature_view
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
-from sphereface_viz.compare import ADDITIVE_M, ANGULAR_M, MISSION, WIDTH, configs, margins
+from sphereface_viz.compare import ADDITIVE_M, ADDITIVE_RANGE, ANGULAR_M, ANGULAR_RANGE, MISSION, WIDTH, configs, margins
 from sphereface_viz import live
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
@@ -26,7 +26,6 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-ANGULAR_RANGE, ADDITIVE_RANGE = (1.0, 6.0, 0.1), (0.0, 0.5, 0.01)  # the margin sliders' low, high, step
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
         "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE), "view": projection.LINK}

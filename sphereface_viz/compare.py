@@ -2,11 +2,14 @@
 for every loss, and one shared slider per kind of margin."""
 from __future__ import annotations
 
-from .losses import default_hparams
+from .losses import LOSSES, default_hparams
 from .recipe import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
-ANGULAR_M, ADDITIVE_M = 4.0, 0.1  # the two sliders' starting values
+# The two shared sliders read the declarations: A-Softmax's m for the angular one, CosFace's for the additive one
+# (ArcFace's and SV-Softmax's m share its range), each as (low, high, step) and its default.
+ANGULAR_RANGE, ADDITIVE_RANGE = LOSSES["a_softmax"].m.widget, LOSSES["cosface"].m.widget
+ANGULAR_M, ADDITIVE_M = LOSSES["a_softmax"].m.default, LOSSES["cosface"].m.default
 # Five CNNs train at once here: half the Train page's width makes a step ~45% cheaper and still
 # brings every loss to 95% on digits (bench/train.py --only compare).
 WIDTH = 8

@@ -41,18 +41,16 @@ def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
     shot(page, "01-train-initial")
     assert step_count(page) == 0
     page.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(4000)
-    first_steps, first_renders = step_count(page), renders(page)
-    page.wait_for_timeout(3000)
-    assert step_count(page) > first_steps > 0
-    assert renders(page) > first_renders
+    first_steps = reach(page, 1)
+    assert reach(page, first_steps + 10) > first_steps > 0
+    assert redrawn(page, 2)
     shot(page, "02-train-playing")
     # slide m live: the sidebar slider, moved with the keyboard
     slider = page.get_by_role("slider").first
     slider.focus()
     for _ in range(10):
         slider.press("ArrowLeft")
-    page.wait_for_timeout(3000)
+    expect(page.frame_locator(LIVE_VIEW).first.locator("#title")).to_contain_text("m = 3 ·")
     assert "3.0" in page.get_by_test_id("stSidebar").inner_text()
     assert step_count(page) > first_steps  # training went on under the new m: no reset
     shot(page, "03-train-m-changed")
@@ -60,11 +58,12 @@ def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
     page.get_by_role("link", name="Compare").click()
     page.get_by_text("Losses side by side").wait_for(timeout=60_000)
     expect(page.locator(LIVE_VIEW)).to_have_count(5, timeout=90_000)  # the mission's five
-    page.wait_for_timeout(2000)
+    for k in range(5):  # every panel drawn before the picture
+        page.frame_locator(LIVE_VIEW).nth(k).locator("#title").wait_for()
     shot(page, "04-compare")
     page.get_by_role("link", name="Geometry").click()
     page.get_by_text("SphereFace's Table 1").wait_for(timeout=60_000)
-    page.wait_for_timeout(2000)
+    settled(page)
     shot(page, "05-geometry")
     page.close()
 
@@ -126,7 +125,7 @@ def test_a_live_slider_reaches_the_chart_and_a_loss_switch_keeps_slider_title_an
     expect(page.locator(LIVE_VIEW).first).to_be_in_viewport(ratio=1.0)
     title = page.frame_locator(LIVE_VIEW).first.locator("#title")
     page.get_by_role("button", name="Play").click()
-    reach(page, 20, poll=200)
+    reach(page, 20)
     margin = sidebar_slider(page, "Margin m")
     margin.focus()
     margin.press("ArrowLeft")  # 4.0 → 3.9
@@ -162,7 +161,7 @@ def test_the_keyboard_plays_steps_resets_and_moves_the_margin(server, browser):
     expect(title).to_contain_text("m = 3.9")
     page.keyboard.press("Space")
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
-    reach(page, 10, poll=200)
+    reach(page, 10)
     page.keyboard.press("Space")
     expect(page.get_by_role("button", name="Play")).to_be_visible()
     page.keyboard.press("r")
@@ -179,11 +178,10 @@ def test_a_browser_that_reconnects_finds_its_training(server, browser):
         page.goto(f"http://127.0.0.1:{proxy.port}", wait_until="domcontentloaded")
         live_frame(page)
         page.get_by_role("button", name="Play").click()
-        before = reach(page, 20, poll=500)  # a busy machine may take a while to start
+        before = reach(page, 20)  # a busy machine may take a while to start
         assert before > 0
         assert proxy.cut() >= 1  # every connection of this page, websocket included
-        page.wait_for_timeout(6000)  # the page notices, reconnects through the proxy
-        after = reach(page, before + 1, seconds=30, poll=500)
+        after = reach(page, before + 1, seconds=30)  # once the page has noticed and reconnected through the proxy
         assert after > before  # the same session: its trainer kept its steps and goes on
         shot(page, "07-train-after-reconnect")
         page.get_by_role("button", name="Pause").click()
@@ -202,7 +200,7 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     page.goto(server, wait_until="domcontentloaded")
     live_frame(page)
     page.get_by_role("button", name="Play").click()
-    reach(page, 30, poll=500)
+    reach(page, 30)
     page.get_by_role("button", name="Pause").click()
     # A busy server may take seconds to handle the click, and training goes on until it does: read the
     # counter once the page says Play again and the run that click started has ended.
@@ -290,7 +288,7 @@ def test_a_live_margin_compresses_the_features_after_the_schedule(server, browse
         page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
         live_frame(page)
         page.get_by_role("button", name="Play").click()
-        reach(page, 560, seconds=300, poll=1000)  # 25 epochs of 22 steps: 550
+        reach(page, 560, seconds=300)  # 25 epochs of 22 steps: 550
         page.get_by_role("button", name="Pause").click()
         settled(page)
         assert step_count(page) >= 560
@@ -331,7 +329,7 @@ def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, craft
         shot(page, "10-crafted-run-refused")
         assert grown < 100, f"the server's peak memory grew by {grown:.0f} MB"
         page.get_by_role("button", name="Play").click()  # the page keeps working
-        assert reach(page, 5, poll=500) >= 5
+        assert reach(page, 5) >= 5
         page.close()
 
 
@@ -383,16 +381,16 @@ def test_a_run_whose_writer_was_killed_is_taken_over_by_another_process(browser,
             first.goto(first_url + link, wait_until="domcontentloaded")
             live_frame(first)
             first.get_by_role("button", name="Play").click()
-            reach(first, 40, poll=200)
+            reach(first, 40)
             second.goto(second_url + link, wait_until="domcontentloaded")
             live_frame(second)
             second.get_by_role("button", name="Play").click()
             expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
-            reach(second, 100, poll=200)  # it follows what the first writes, every second
+            reach(second, 100)  # it follows what the first writes, every second
             first_process.kill()
             killed, followed = time.monotonic(), step_count(second)
             expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=12_000)
-            on = reach(second, followed + 30, seconds=12 - (time.monotonic() - killed), poll=200)
+            on = reach(second, followed + 30, seconds=12 - (time.monotonic() - killed))
             assert on >= followed + 30, f"step {on} {time.monotonic() - killed:.1f} s after the writer was killed"
             shot(second, "14-taken-over-from-a-killed-process")
         finally:

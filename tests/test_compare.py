@@ -40,3 +40,12 @@ def test_the_sliders_start_at_the_pages_margins():
     assert default["a_softmax"].hparams == {"m": 4.0}
     assert default["arcface"].hparams == default["sv_softmax"].hparams == {"m": 0.1}  # not ArcFace's own 0.15
     assert default["softmax"].hparams == default["modified_softmax"].hparams == {}
+
+
+def test_the_shared_sliders_offer_what_the_losses_declare():
+    from sphereface_viz.compare import ADDITIVE_RANGE, ANGULAR_RANGE
+    from sphereface_viz.losses import LOSSES
+
+    assert ANGULAR_RANGE == LOSSES["a_softmax"].params()["m"].widget == (1.0, 6.0, 0.1)
+    for name in ("cosface", "arcface", "sv_softmax"):  # every loss the additive slider sets
+        assert LOSSES[name].params()["m"].widget == ADDITIVE_RANGE == (0.0, 0.8, 0.01)
