@@ -134,12 +134,14 @@ def reach(page, step: int, seconds: float = 60) -> int:
 
     deadline = time.time() + seconds
     while time.time() < deadline:
-        try:
-            page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(
-                "(n) => new Promise((done) => { const look = () => window.view && window.view.step >= n ? done() : "
-                "setTimeout(look, 30); look(); })", step, timeout=max(1.0, deadline - time.time()) * 1000)
-            break
-        except Error:  # the wait ran out, or the view was mounted afresh
+        try:  # the page's promise gives up on its own: Playwright's timeout bounds finding the element, not this
+            if page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(
+                    "([n, ms]) => new Promise((done) => { const end = Date.now() + ms; const look = () => "
+                    "window.view && window.view.step >= n ? done(true) : Date.now() > end ? done(false) : "
+                    "setTimeout(look, 30); look(); })", [step, max(0.1, deadline - time.time()) * 1000],
+                    timeout=max(1.0, deadline - time.time()) * 1000):
+                break
+        except Error:  # the view was mounted afresh meanwhile, or not found in time
             continue
     return step_count(page)
 

@@ -581,15 +581,18 @@ function fitted(height) {
     return height;  // a page of another origin around the frame: the height asked for
   }
 }
-function size(render) {  // render: Streamlit asks for the frame's height at each render; a refit only on a change
-  const height = fitted(args.height), changed = document.body.style.height !== height + "px";
-  if (changed) document.body.style.height = height + "px";
-  if (changed || render) send("streamlit:setFrameHeight", {height});
-  if (changed) draw();
+let sentHeight = null;
+function size() {  // the frame's height to Streamlit only when it changes: each message re-lays out the page
+  const height = fitted(args.height);
+  if (height === sentHeight) return;
+  sentHeight = height;
+  document.body.style.height = height + "px";
+  send("streamlit:setFrameHeight", {height});
+  draw();
 }
-try { window.parent.addEventListener("resize", () => args && size(false)); } catch (e) { /* another origin */ }
+try { window.parent.addEventListener("resize", () => args && size()); } catch (e) { /* another origin */ }
 window.addEventListener("resize", () => draw());
-setInterval(() => args && size(false), 500);  // a notice above the chart came or went
+setInterval(() => args && size(), 500);  // a notice above the chart came or went
 
 // --- Streamlit: draw, then acknowledge ---------------------------------------------------------------
 // The acknowledgement reruns the server's live view, which then builds the next frame: frames come as fast
@@ -641,7 +644,7 @@ window.addEventListener("message", (event) => {
     });
   }
   document.body.classList.toggle("projector", !!args.projector);
-  size(true);
+  size();
   showNumbers(args.numbers, args.projector);
   if (args.id === window.view.id && args.title === window.view.title && args.projection === window.view.projection) return;
   header = args.header; arrays = decode(header, args.blob);
