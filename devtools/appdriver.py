@@ -136,7 +136,7 @@ def reach(page, step: int, seconds: float = 60) -> int:
     while time.time() < deadline:
         try:  # the page's promise gives up on its own: Playwright's timeout bounds finding the element, not this
             if page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(
-                    "([n, ms]) => new Promise((done) => { const end = Date.now() + ms; const look = () => "
+                    "(body, [n, ms]) => new Promise((done) => { const end = Date.now() + ms; const look = () => "
                     "window.view && window.view.step >= n ? done(true) : Date.now() > end ? done(false) : "
                     "setTimeout(look, 30); look(); })", [step, max(0.1, deadline - time.time()) * 1000],
                     timeout=max(1.0, deadline - time.time()) * 1000):
