@@ -102,6 +102,7 @@ def grid() -> None:
                          pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
     # one column per loss, one row per measure: the measures' long names fit as row labels, not as cut headers
     table = pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss").T
+    table = table.astype(str)  # a column mixes the step (a number) with formatted values: all text for Arrow
     st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
 
 

@@ -57,7 +57,11 @@ def test_play_trains_and_redraws_slide_m_and_visit_pages(server, browser):
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("link", name="Compare").click()
     page.get_by_text("Losses side by side").wait_for(timeout=60_000)
-    expect(page.locator(LIVE_VIEW)).to_have_count(5, timeout=90_000)  # the mission's five
+    try:
+        expect(page.locator(LIVE_VIEW)).to_have_count(5, timeout=90_000)  # the mission's five
+    except AssertionError:
+        shot(page, "99-compare-without-panels")  # what the page said instead
+        raise
     for k in range(5):  # every panel drawn before the picture
         page.frame_locator(LIVE_VIEW).nth(k).locator("#title").wait_for()
     shot(page, "04-compare")
