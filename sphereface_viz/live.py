@@ -7,7 +7,8 @@ One frame, from training to the screen:
    live fragment.
 2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
    loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
-   ~300 ms of a core for 2,000 MNIST images) at most once per EMBED_EVERY seconds while playing;
+   ~165 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds while
+   playing;
    the frames between draw that embedding under the W of now.
 3. `frames.build` labels the regions with the loss's own logits (remembered by content) and packs the
    arrays; nothing is built when nothing moved.
@@ -32,8 +33,8 @@ FRAME_EVERY = 0.1   # seconds between a session's frames, while its server has a
 EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
 NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
                     # its notices (waiting for a slot, following another session) stay true
-FRAME_IDS = itertools.count(1)
-SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~15 ms)
+FRAME_IDS = itertools.count(1)  # frame ids, unique in the process: the page skips a frame whose id it shows
+SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~20 ms)
 
 
 def pace() -> float:
