@@ -7,9 +7,8 @@ One frame, from training to the screen:
    live fragment.
 2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
    loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
-   ~165 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds while
-   playing;
-   the frames between draw that embedding under the W of now.
+   ~165 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds
+   while playing; the frames between draw that embedding under the W of now.
 3. `frames.build` labels the regions with the loss's own logits (remembered by content) and packs the
    arrays; nothing is built when nothing moved.
 4. The browser draws it, waits out `pace()`, and acknowledges it.
