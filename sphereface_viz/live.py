@@ -28,7 +28,7 @@ from .plots import default_radius
 from .slots import SLOTS
 from .trainer import Trainer
 
-FRAME_EVERY = 0.1   # seconds between a session's frames, while its server has a core for each playing session
+FRAME_EVERY = 0.09  # seconds between a session's frames, while its server has a core for each playing session
 EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
 NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
                     # its notices (waiting for a slot, following another session) stay true
