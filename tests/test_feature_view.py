@@ -178,7 +178,9 @@ def test_a_frame_is_acknowledged_once_drawn_and_a_frame_seen_before_is_not(brows
     render(page, frame, frame_id=2, pace=0.3)
     page.wait_for_function("() => window.acks.length === 2")
     (first, at), (second, later) = page.evaluate("() => window.acks")
-    assert (first, second) == (1, 2) and later - at >= 300  # paced: 0.3 s after the acknowledgement before
+    # paced: 0.3 s after the acknowledgement before (as this page hears them: each message may arrive a little
+    # late, the first later than the second); an unpaced one would follow within a frame, ~16 ms
+    assert (first, second) == (1, 2) and later - at >= 250
     page.evaluate("([h, b]) => window.postMessage({type: 'streamlit:render', args: {header: h, blob: new Uint8Array(b), "
                   "id: 2, height: 600, name: 't', pace: 0}}, '*')", [frame[0], list(frame[1])])
     render(page, frame, frame_id=3)  # no pace: a paused page acknowledges nothing
