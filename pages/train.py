@@ -188,9 +188,9 @@ def step_once() -> None:
         state.trainer.snapshot()
 
 
-def record_curve(moment) -> None:
+def record_curve(view: live.View) -> None:
     """One row of the history charts per step drawn."""
-    status, scores = moment.status, {**moment.scores, **state.live.window_scores}
+    status, scores = view.moment.status, view.scores
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
         state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
@@ -203,15 +203,13 @@ def history_chart(playing: bool) -> None:
     curve = state.curve[-400:]
     if len(curve) < 2:
         return
-    if playing and time.monotonic() - state.get("history_at", -math.inf) < HISTORY_EVERY and state.get("history"):
-        live_chart(state.history, key="history", height=200)
-        return
-    # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a redraw
-    column = {key: [row[key] for row in curve] for key in curve[0]}
-    accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-    angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
-    state.history, state.history_at = to_json(history_figure(column["step"], column["loss"], accuracies, angles)), \
-        time.monotonic()
+    if not (playing and time.monotonic() - state.get("history_at", -math.inf) < HISTORY_EVERY and state.get("history")):
+        # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a redraw
+        column = {key: [row[key] for row in curve] for key in curve[0]}
+        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
+        angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
+        state.history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
+        state.history_at = time.monotonic()
     live_chart(state.history, key="history", height=200)
 
 
@@ -273,7 +271,7 @@ def live_view() -> None:
         st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
     if view.update(player, trainer):
-        record_curve(view.moment)
+        record_curve(view)
     moment = view.moment
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
