@@ -146,40 +146,63 @@ function drawPlane(g, h, a) {
 // The sphere, painted pixel by pixel: each pixel's direction (`direction(px, py)`: [x, y, z], or null off the
 // picture), its cell of the latitude/longitude raster, and the label that most of the four nearest cell centres
 // hold, weighted by nearness (edges then run smooth between the 2° cells, not in their steps). Pixels whose label
-// differs from the next one's are the boundary.
-function paintSphere(h, a, width, height, direction) {
-  const image = new ImageData(width, height), [nLat, nLon] = h.grid, size = width;
-  const labels = new Int8Array(width * height).fill(-2), dashed = a.dashed ? new Int8Array(width * height).fill(-2) : null;
-  const colours = {};
-  const colour = (who) => colours[who] || (colours[who] = who === GAP ? rgb(h.gap) : pastel(classColour(h, h.seen[who])));
-  const pick = (raster, fi, fj) => {
-    const i0 = Math.floor(fi), j0 = Math.floor(fj), ti = fi - i0, tj = fj - j0, votes = new Map();
-    for (const [di, dj, w] of [[0, 0, (1 - ti) * (1 - tj)], [1, 0, ti * (1 - tj)], [0, 1, (1 - ti) * tj], [1, 1, ti * tj]]) {
-      const i = Math.min(nLat - 1, Math.max(0, i0 + di)), j = ((j0 + dj) % nLon + nLon) % nLon;
-      const who = raster[i * nLon + j];
-      votes.set(who, (votes.get(who) || 0) + w);
-    }
-    let best = 0, owner = GAP;
-    for (const [who, w] of votes) if (w > best) { best = w; owner = who; }
-    return owner;
-  };
+// differs from the next one's are the boundary. Which cells and weights a pixel reads depends only on the picture's
+// size and turn, so it is worked out once for them (`sampling`) and each frame only votes.
+let sampled = null;
+function sampling(key, width, height, [nLat, nLon], direction) {
+  if (sampled && sampled.key === key) return sampled;
+  const pixels = [], cells = [], weights = [];
   for (let py = 0; py < height; py++) for (let px = 0; px < width; px++) {
     const d = direction(px + 0.5, py + 0.5);
     if (!d) continue;
     const Z = Math.max(-1, Math.min(1, d[2]));
     const fi = (Math.asin(Z) + Math.PI / 2) / Math.PI * nLat - 0.5, fj = (Math.atan2(d[1], d[0]) + Math.PI) / (2 * Math.PI) * nLon - 0.5;
-    const at = py * size + px, who = pick(a.owner, fi, fj), c = colour(who);
-    labels[at] = who;
-    if (dashed) dashed[at] = pick(a.dashed, fi, fj);
-    image.data.set([c[0], c[1], c[2], 255], at * 4);
+    const i0 = Math.floor(fi), j0 = Math.floor(fj), ti = fi - i0, tj = fj - j0;
+    pixels.push(py * width + px);
+    for (const [di, dj, w] of [[0, 0, (1 - ti) * (1 - tj)], [1, 0, ti * (1 - tj)], [0, 1, (1 - ti) * tj], [1, 1, ti * tj]]) {
+      const i = Math.min(nLat - 1, Math.max(0, i0 + di)), j = ((j0 + dj) % nLon + nLon) % nLon;
+      cells.push(i * nLon + j); weights.push(w);
+    }
   }
-  const ink = rgb(h.ink);
+  sampled = {key, pixels: Int32Array.from(pixels), cells: Int32Array.from(cells), weights: Float32Array.from(weights)};
+  return sampled;
+}
+
+// The label with the largest summed weight among a pixel's four cells; a tie goes to the cell read first.
+function vote(raster, cells, weights, k) {
+  const l0 = raster[cells[k]], l1 = raster[cells[k + 1]], l2 = raster[cells[k + 2]], l3 = raster[cells[k + 3]];
+  const w0 = weights[k], w1 = weights[k + 1], w2 = weights[k + 2], w3 = weights[k + 3];
+  const t0 = w0 + (l1 === l0 ? w1 : 0) + (l2 === l0 ? w2 : 0) + (l3 === l0 ? w3 : 0);
+  const t1 = w1 + (l2 === l1 ? w2 : 0) + (l3 === l1 ? w3 : 0);
+  const t2 = w2 + (l3 === l2 ? w3 : 0);
+  let best = t0, owner = l0;
+  if (l1 !== l0 && t1 > best) { best = t1; owner = l1; }
+  if (l2 !== l0 && l2 !== l1 && t2 > best) { best = t2; owner = l2; }
+  if (l3 !== l0 && l3 !== l1 && l3 !== l2 && w3 > best) owner = l3;
+  return owner;
+}
+
+function paintSphere(h, a, width, height, direction, key) {
+  const {pixels, cells, weights} = sampling(`${key} ${width}x${height} ${h.grid}`, width, height, h.grid, direction);
+  const image = new ImageData(width, height), rgba = new Uint32Array(image.data.buffer), size = width;
+  const labels = new Int8Array(width * height).fill(-2), dashed = a.dashed ? new Int8Array(width * height).fill(-2) : null;
+  const packed = ([r, g, b]) => (255 << 24 | b << 16 | g << 8 | r) >>> 0;  // ImageData's bytes, read little-endian
+  const colours = new Map();
+  const colour = (who) => colours.get(who) ?? colours.set(who, packed(
+    who === GAP ? rgb(h.gap) : pastel(classColour(h, h.seen[who])))).get(who);
+  for (let n = 0; n < pixels.length; n++) {
+    const at = pixels[n], who = vote(a.owner, cells, weights, 4 * n);
+    labels[at] = who;
+    if (dashed) dashed[at] = vote(a.dashed, cells, weights, 4 * n);
+    rgba[at] = colour(who);
+  }
+  const ink = packed(rgb(h.ink)), grey = packed([138, 138, 138]), showDashed = dashed && !hidden.has("dashed");
+  const edge = (l, at) => l[at + 1] !== -2 && l[at] !== l[at + 1] || l[at + size] !== -2 && l[at] !== l[at + size];
   for (let py = 0; py < height - 1; py++) for (let px = 0; px < width - 1; px++) {
     const at = py * size + px;
     if (labels[at] === -2) continue;
-    const edge = (l) => l[at + 1] !== -2 && l[at] !== l[at + 1] || l[at + size] !== -2 && l[at] !== l[at + size];
-    if (edge(labels)) image.data.set([ink[0], ink[1], ink[2], 255], at * 4);
-    else if (dashed && !hidden.has("dashed") && edge(dashed) && ((px + py) >> 2) % 2 === 0) image.data.set([138, 138, 138, 255], at * 4);
+    if (edge(labels, at)) rgba[at] = ink;
+    else if (showDashed && ((px + py) >> 2) % 2 === 0 && edge(dashed, at)) rgba[at] = grey;
   }
   const painted = document.createElement("canvas");
   painted.width = width; painted.height = height;
@@ -219,7 +242,7 @@ function drawMap(g, h, a) {
   const {ctx, cx, cy} = g, w = stage.clientWidth, hgt = stage.clientHeight;
   const width = Math.floor(Math.min(w, 2 * hgt) * 0.96), height = Math.floor(width / 2), scale = width / (4 * Math.SQRT2);
   const left = Math.round(cx - width / 2), top = Math.round(cy - height / 2);
-  ctx.drawImage(paintSphere(h, a, width, height, mapDirection(scale, width, height)), left, top);
+  ctx.drawImage(paintSphere(h, a, width, height, mapDirection(scale, width, height), "map"), left, top);
   ctx.beginPath(); ctx.ellipse(cx, cy, width / 2, height / 2, 0, 0, 2 * Math.PI);
   ctx.strokeStyle = h.ink; ctx.lineWidth = 1; ctx.stroke();
   const at = (v) => { const [x, y] = hammer(v); return [left + width / 2 + x * scale, top + height / 2 - y * scale]; };
@@ -392,7 +415,8 @@ function draw() {
     count += drawPoints(g, h, a, s, -1);
     drawWeights(g, h, a, s, -1);
     g.ctx.globalAlpha = 0.92;  // the points and class vectors behind show faintly through
-    g.ctx.drawImage(paintSphere(h, a, side, side, globeDirection(radiusPx)), g.cx - radiusPx, g.cy - radiusPx);
+    g.ctx.drawImage(paintSphere(h, a, side, side, globeDirection(radiusPx), `globe ${radiusPx} ${rotation}`),
+                    g.cx - radiusPx, g.cy - radiusPx);
     g.ctx.globalAlpha = 1;
     count += drawPoints(g, h, a, s, 1);
     drawWeights(g, h, a, s, 1);
