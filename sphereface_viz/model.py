@@ -1,10 +1,12 @@
 """A small CNN whose last layer outputs the 2-D or 3-D feature x; the loss module holds the classifier W."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
 @dataclass
@@ -52,6 +54,16 @@ class FeatureNet(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(images))
+
+    def folded(self) -> FeatureNet:
+        """A copy for embedding, in eval mode, with each conv block's batch norm folded into its conv:
+        γ(W∗x − μ)/√(σ² + ε) + β is one conv of weights γW/√(σ² + ε) and bias β − γμ/√(σ² + ε). The same
+        features in half the time (2,000 MNIST images: 277 → 147 ms on one thread, docs/benchmarks.md)."""
+        net = copy.deepcopy(self).eval()
+        for block in net.body:
+            if isinstance(block, nn.Sequential) and isinstance(block[1], nn.BatchNorm2d):
+                block[0], block[1] = fuse_conv_bn_eval(block[0], block[1]), nn.Identity()
+        return net
 
 
 def decay_groups(model: FeatureNet, classifier: list[nn.Parameter], weight_decay: float) -> list[dict]:

@@ -211,15 +211,15 @@ def read(loss, x: torch.Tensor) -> dict:
 
 def probe(trainer, image: torch.Tensor, lock=None) -> dict:
     """Where `image` (from `prepare`) lands for the trainer now. Under `lock` (the player's: the trainer is
-    between two steps) the network and the loss are copied; the feature x = model(image) is then computed
-    from the copies in eval mode without gradients, as `Trainer.features` embeds the test images. Training
-    is never altered.
+    between two steps) the network (folded, as `Trainer.features` embeds the test images) and the loss are
+    copied; the feature x = model(image) is then computed from the copies without gradients. Training is
+    never altered.
 
     Returns the feature (`feature`, ‖x‖ as `norm`), `read`'s angles and logits by the loss's classes, the
     predicted class (index among them and dataset class id), the classes' ids and names, the loss's name,
     title, hyper-parameters (λ included for A-Softmax) and formulas, and the step."""
     with lock or nullcontext():
-        model, loss = copy.deepcopy(trainer.model), copy.deepcopy(trainer.loss)
+        model, loss = trainer.model.folded(), copy.deepcopy(trainer.loss)
         step = trainer.step_count
     x = trainer.features(image.contiguous(memory_format=torch.channels_last), model=model)[0]
     out = read(loss, x)

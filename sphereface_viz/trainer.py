@@ -83,8 +83,8 @@ class Trainer:
         self.total_steps = max(1, round(config.epochs * self.steps_per_epoch))
         if hasattr(self.loss, "schedule_steps"):  # A-Softmax's λ annealing is tied to the run's length
             self.loss.schedule_steps = self.total_steps
-        # A snapshot embeds the evaluation images, a forward pass costing about a third of a training
-        # step per image: 3.5·eval/batch steps apart keeps it near 10% of the training time.
+        # A snapshot embeds the evaluation images, a forward pass of the folded network costing about a fifth
+        # of a training step per image: 3.5·eval/batch steps apart keeps it near 6% of the training time.
         eval_count = min(config.eval_size, len(self.data.y_test))
         self.snapshot_every = config.snapshot_every or max(math.ceil(3.5 * eval_count / config.batch_size),
                                                            self.total_steps // 200)
@@ -290,10 +290,11 @@ class Trainer:
     @torch.no_grad()
     def features(self, images: torch.Tensor, batch: int = 256,
                  model: torch.nn.Module | None = None) -> torch.Tensor:
-        """Embed in chunks of 256: activations of 2,000 MNIST images at once (100 MB) overflow the CPU's
-        caches, and 2,000 images in one chunk take about twice as long as in chunks of 256 (730 against
-        298 ms on one thread, docs/benchmarks.md)."""
-        model = model or self.model
+        """Embed with the network's folded copy (`FeatureNet.folded`), or `model`, in chunks of 256:
+        activations of 2,000 MNIST images at once (100 MB) overflow the CPU's caches, and 2,000 images in one
+        chunk take about twice as long as in chunks of 256 (730 against 298 ms on one thread,
+        docs/benchmarks.md)."""
+        model = model or self.model.folded()
         model.eval()
         return torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])
 
@@ -356,7 +357,7 @@ class Trainer:
     def snapshot(self) -> Snapshot:
         """Features of the evaluation images and W now; every snapshot is also a good state to fall back to."""
         self._checkpoint()  # after a rollback the weights are the good ones, and those are recorded
-        return self.keep(self.record_window(self.pose(detached=False)()))
+        return self.keep(self.record_window(self.pose()()))
 
     def record_window(self, snap: Snapshot, window: tuple[torch.Tensor, torch.Tensor] | None = None) -> Snapshot:
         """Keep the training window's Intra and Fisher score in a snapshot to be recorded: a session that
@@ -370,13 +371,13 @@ class Trainer:
         """The training window's scores as a recorded snapshot kept them (`record_window`); {} for a bare pose."""
         return {key: snap.metrics[key] for key in RECORDED_TRAIN_SCORES if key in snap.metrics}
 
-    def pose(self, detached: bool = True) -> Callable[[], Snapshot]:
+    def pose(self) -> Callable[[], Snapshot]:
         """Copy what a snapshot of this moment needs; the returned call embeds the evaluation images.
-        The forward pass is most of a snapshot's cost (136 ms for 1,000 MNIST images on one thread,
-        four training steps); `detached` embeds with a copy of the model, so the call needs no lock and
-        the live page runs it while training goes on (player.Player.moment). A snapshot taken between
-        steps (`snapshot`) skips the copy. Posing changes nothing: a redraw never alters training."""
-        model = copy.deepcopy(self.model) if detached else self.model
+        The forward pass is most of a snapshot's cost (~150 ms for 2,000 MNIST images on one thread, with
+        the folded network), so it runs on the network's folded copy: the call needs no lock, and the live
+        page has it run while training goes on (player.Player.moment). Posing changes nothing: a redraw
+        never alters training."""
+        model = self.model.folded()
         bias = getattr(self.loss, "bias", None)
         snap = Snapshot(self.step_count, self.epoch, np.empty((0, self.config.dim), np.float32),
                         self.loss.weight.detach().float().numpy().copy(),

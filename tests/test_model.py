@@ -35,3 +35,25 @@ def test_impossible_shapes_are_refused():
         FeatureNet(NetConfig(dim=4))
     with pytest.raises(ValueError, match="8×8"):
         FeatureNet(NetConfig(image_size=4))
+
+
+def test_the_folded_network_gives_the_eval_features_with_no_batch_norm_in_its_convs():
+    """Folding is exact algebra (γ(W∗x − μ)/σ + β as one conv): the same features as the network in eval
+    mode, with batch-norm statistics far from 0 and 1, and the network itself left as it was."""
+    torch.manual_seed(0)
+    net = FeatureNet(NetConfig(dim=3, width=8, image_size=28))
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-2, 2)
+                module.running_var.uniform_(0.2, 3)
+                module.weight.uniform_(0.5, 2)
+                module.bias.uniform_(-1, 1)
+    net.train()
+    images = torch.randn(16, 1, 28, 28)
+    folded = net.folded()
+    assert net.training and not folded.training
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.body.modules())
+    net.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(folded(images), net(images), rtol=1e-4, atol=1e-5)
