@@ -1,7 +1,6 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
 import math
-import time
 import uuid
 
 import pandas as pd
@@ -36,7 +35,7 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-HISTORY_EVERY = 1.0  # seconds between redraws of the history chart while playing
+HISTORY_EVERY = 1.0  # seconds between redraws of the history chart and the confusion panel while playing
 TEST, TRAINING = "test", "training"
 DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
@@ -114,7 +113,7 @@ def sidebar() -> None:
             st.select_slider("CNN width", WIDTHS, key="width", **keep,
                              help="channels of the CNN's first stage. Wider: classes part in fewer steps, each "
                                   "step slower")
-            # each redraw embeds them: 2,000 MNIST images cost ~300 ms of a core, 1,000 half that
+            # embedded at most once a second while playing: 2,000 MNIST images cost ~150 ms of a core
             st.select_slider("Points drawn", POINTS, key="points", **keep,
                              help="test images, or features of the latest training batches")
         st.header("Live")
@@ -197,20 +196,26 @@ def record_curve(view: live.View) -> None:
                             "test accuracy": scores["test_accuracy"], **{k: scores.get(k) for k in CURVE_ANGLES}})
 
 
-def history_chart(playing: bool) -> None:
-    """Loss, accuracy and angles against the step. The curves move slowly: while playing they are rebuilt
-    once a second, not at every frame (~30 ms of browser each)."""
+def history_chart() -> None:
+    """Loss, accuracy and angles against the step: a plotly dict redrawn in place (st.line_chart's Altair
+    validation cost 40% of a redraw)."""
     curve = state.curve[-400:]
     if len(curve) < 2:
+        state.history = None
         return
-    if not (playing and time.monotonic() - state.get("history_at", -math.inf) < HISTORY_EVERY and state.get("history")):
-        # a plotly dict, redrawn in place: st.line_chart's Altair validation cost 40% of a redraw
-        column = {key: [row[key] for row in curve] for key in curve[0]}
-        accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-        angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
-        state.history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
-        state.history_at = time.monotonic()
+    column = {key: [row[key] for row in curve] for key in curve[0]}
+    accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
+    angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
+    state.history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
     live_chart(state.history, key="history", height=200)
+
+
+def curves() -> None:
+    """The history and the confusion panel. The curves move slowly: while playing they rerun once a second,
+    in a fragment of their own, not with each frame of the live view (~30 ms of browser each)."""
+    history_chart()
+    if state.live.moment is not None:
+        confusion_panel(state.trainer, state.live.moment)
 
 
 def numbers(status: dict, angles: dict, loss, dim: int, tested_step: int | None = None) -> list[dict]:
@@ -279,8 +284,6 @@ def live_view() -> None:
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
                  numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
                  pace=live.pace() if player.wanted else None)
-    history_chart(player.wanted)
-    confusion_panel(trainer, moment)
 
 
 def confusion_panel(trainer: Trainer, moment) -> None:
@@ -405,4 +408,5 @@ if state.get("trainer") is not None:
     # Frames are paced by the browser's acknowledgements (pages/ui/feature_view.py); the slow tick only
     # keeps the notices above the chart fresh while nothing new is drawn (waiting for a slot or a writer).
     st.fragment(live_view, run_every=live.NOTICE_EVERY if state.player.wanted else None)()
+    st.fragment(curves, run_every=HISTORY_EVERY if state.player.wanted else None)()
     history_and_replay(state.trainer, state.player)

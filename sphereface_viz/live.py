@@ -6,9 +6,10 @@ One frame, from training to the screen:
 1. The browser acknowledges the frame it has drawn (pages/ui/feature_view.js), which reruns the page's
    live fragment.
 2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
-   loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
-   ~165 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds
-   while playing; the frames between draw that embedding under the W of now.
+   loss's values, the status, the latest training batches. While playing, the test images are embedded
+   (a forward pass, ~150 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per
+   EMBED_EVERY seconds, by the embedding thread (player.EMBEDDER), never by the page's; the frames between
+   draw the latest embedding under the W of now.
 3. `frames.build` labels the regions with the loss's own logits (remembered by content) and packs the
    arrays; nothing is built when nothing moved.
 4. The browser draws it, waits out `pace()`, and acknowledges it.
@@ -66,14 +67,15 @@ class View:
         and shrinks slowly so the picture stays still while the features settle."""
         window = self.window and not player.shares(trainer)  # a shared run has no batches of this session's
         loss = trainer.loss
-        shown = (trainer.step_count, player.replaying(trainer), repr(loss.hparams()), getattr(loss, "lam", None),
-                 self.project, window, radius, trainer.stopped)
+        embedded = trainer.snapshots[-1].step if trainer.snapshots else None
+        shown = (trainer.step_count, embedded, player.replaying(trainer), repr(loss.hparams()),
+                 getattr(loss, "lam", None), self.project, window, radius, trainer.stopped)
         if self.frame is not None and shown == self.shown:
             return False
         now = time.monotonic()
         embed = not player.wanted or now - self.embedded_at >= EMBED_EVERY
         score_window = not player.wanted or now - self.scored_at >= SCORE_EVERY
-        moment = player.moment(trainer, test=embed, score_window=score_window)
+        moment = player.moment(trainer, test=embed, score_window=score_window, background=player.wanted)
         if embed:
             self.embedded_at = now
         if score_window:

@@ -23,11 +23,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
 
-from .slots import TrainingSlots
+from .slots import SLOTS, TrainingSlots
 from .store import RunStore, pack, run_key, writer_id
 from .trainer import Snapshot, Trainer
 
@@ -36,6 +37,10 @@ WRITE_EVERY = 1.0      # seconds between writes of a run other sessions follow
 WRITE_ALONE = 10.0     # ... of a run nobody follows (each write costs a snapshot and ~2 MB of arrays)
 REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
 PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
+# The test images' forward passes of playing pages, off the pages' own threads: a slider's rerun never waits
+# behind one. As many threads as training slots (each pass holds a core for ~150 ms), at most one pass per
+# trainer queued.
+EMBEDDER = ThreadPoolExecutor(max_workers=SLOTS.capacity, thread_name_prefix="embed")
 
 
 @dataclass
@@ -128,6 +133,7 @@ class Player:
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
         self.following: set[int] = set()     # trainers whose run another session is training now
         self.replays: dict[int, Replay] = {}
+        self._embedding: dict[int, Future] = {}  # per trainer: its forward pass under way in EMBEDDER
         self._written: dict[int, int] = {}   # per trainer: the last step written to the store (or taken from it)
         self._written_at: dict[int, float] = {}
         self.burst, self.patience, self.connected = burst, patience, connected
@@ -195,15 +201,18 @@ class Player:
         replay = self.replays.get(id(trainer))
         return None if replay is None else replay.step(time.monotonic())
 
-    def moment(self, trainer: Trainer, test: bool = True, score_window: bool = True) -> Frame:
+    def moment(self, trainer: Trainer, test: bool = True, score_window: bool = True,
+               background: bool = False) -> Frame:
         """What a redraw needs, all of the same step: a snapshot of the evaluation images (reused if no
         step since), their scores, the training window and its scores, the status, and a copy of the
         loss for drawing while training goes on. The snapshot's forward pass runs outside the lock, on a
         copy of the model, so training does not wait for it. test=False skips that forward pass (the
-        page draws the training window) and scores the latest snapshot there is. score_window=False
-        skips the window's scores (2,000 points' pair angles: ~20 ms): train_scores is empty. During a
-        replay, the recorded snapshot due now, drawn with the loss of its own step, with the training window's
-        scores it recorded."""
+        page draws the training window) and scores the latest snapshot there is. background=True (while
+        playing) hands the forward pass to the embedding thread (`EMBEDDER`) and returns the latest snapshot
+        at once, so a redraw never waits for it; the new snapshot is in `trainer.snapshots` when done.
+        score_window=False skips the window's scores (2,000 points' pair angles: ~20 ms): train_scores is
+        empty. During a replay, the recorded snapshot due now, drawn with the loss of its own step, with the
+        training window's scores it recorded."""
         shown = self.replaying(trainer)
         if shown is not None:
             with self.lock:
@@ -213,23 +222,35 @@ class Player:
             window = torch.empty(0, trainer.config.dim), torch.empty(0, dtype=torch.long)
             return Frame(snap, self._scores(trainer, snap, loss), window, trainer.recorded_train_scores(snap),
                          status, loss, replayed=True)
+        embedding = self._embedding.get(id(trainer))
+        if embedding is not None and embedding.done():
+            del self._embedding[id(trainer)]
+            embedding.result()  # a forward pass that failed fails this redraw, with its reason
+            embedding = None
         with self.lock:
             latest = trainer.snapshots[-1] if trainer.snapshots else None
-            if latest is not None and (latest.step == trainer.step_count or not test):
-                snap, take = latest, None
-            else:
-                snap, take = None, trainer.pose()
+            take = None
+            if test and embedding is None and (latest is None or latest.step != trainer.step_count):
+                take = trainer.pose()
             status, loss, window = trainer.status(), copy.deepcopy(trainer.loss), trainer.train_window()
-        if take is not None:
-            # recorded for replay like any snapshot, so a follower whose latest snapshot is one of these has its
-            # training numbers too
-            snap = trainer.record_window(take(), window)
-            with self.lock:
-                trainer.keep(snap)
+        snap = latest
+        if take is not None and background and latest is not None:
+            self._embedding[id(trainer)] = EMBEDDER.submit(self._embed, trainer, take, window, loss)
+        elif take is not None:
+            snap = self._embed(trainer, take, window, loss)
         # following another session's training, this one has no window: the latest snapshot's record of it
         recorded = trainer.recorded_train_scores(latest) if latest is not None else {}
         train_scores = (trainer.train_scores(window) or recorded) if score_window else {}
         return Frame(snap, self._scores(trainer, snap, loss), window, train_scores, status, loss)
+
+    def _embed(self, trainer: Trainer, take, window, loss) -> Snapshot:
+        """Embed a posed snapshot and score it, with no lock held; then record it for replay like any
+        snapshot, so a follower whose latest snapshot is one of these has its training numbers too."""
+        snap = trainer.record_window(take(), window)
+        self._scores(trainer, snap, loss)
+        with self.lock:
+            trainer.keep(snap)
+        return snap
 
     @staticmethod
     def _scores(trainer: Trainer, snap: Snapshot, loss) -> dict:

@@ -196,6 +196,57 @@ def test_drawing_the_training_window_scores_the_latest_test_snapshot_with_its_ow
     assert player.moment(tr).snap.step == 7  # a test moment takes a new snapshot and scores it anew
 
 
+def test_while_playing_a_redraw_draws_the_latest_snapshot_at_once_and_the_new_one_lands_after():
+    """background=True: the redraw does not wait for the forward pass (it is held back here until the redraw
+    has returned); the new snapshot, of the step posed, features and scores of its own, is kept when done, and
+    the next redraw draws it without embedding again."""
+    import threading
+
+    import numpy as np
+
+    tr = trainer()
+    tr.step(3)
+    player = Player([tr], TrainingSlots(1), "me")
+    first = player.moment(tr).snap
+    tr.step(2)
+    release, pose = threading.Event(), tr.pose
+
+    def held_pose():
+        take = pose()
+        return lambda: (release.wait(10), take())[1]
+
+    tr.pose = held_pose
+    drawn = player.moment(tr, background=True)
+    assert drawn.snap is first and drawn.status["step"] == 5 and tr.snapshots[-1] is first
+    assert player.moment(tr, background=True).snap is first  # one forward pass per trainer at a time
+    release.set()
+    assert wait_until(lambda: tr.snapshots[-1].step == 5)
+    landed = tr.snapshots[-1]
+    np.testing.assert_allclose(landed.features, tr.features(tr.eval_images).numpy(), rtol=1e-6, atol=1e-6)
+    assert landed.scores == tr.score_snapshot(landed)
+    tr.pose = lambda: pytest.fail("no step since the snapshot: nothing to embed")
+    assert player.moment(tr, background=True).snap is landed
+
+
+def test_a_forward_pass_that_fails_in_the_background_fails_the_next_redraw_with_its_reason():
+    tr = trainer()
+    tr.step(3)
+    player = Player([tr], TrainingSlots(1), "me")
+    player.moment(tr)
+    tr.step(1)
+
+    def broken_pose():
+        def take():
+            raise RuntimeError("the images went away")
+        return take
+
+    tr.pose = broken_pose
+    player.moment(tr, background=True)
+    assert wait_until(lambda: all(f.done() for f in player._embedding.values()))
+    with pytest.raises(RuntimeError, match="the images went away"):
+        player.moment(tr, background=True)
+
+
 def test_a_snapshot_a_redraw_takes_is_recorded_with_its_training_numbers():
     """The live page's own snapshots go into the recorded run too, so they carry the training window's
     Intra and Fisher score: a session following the run shows them (issue #16)."""
