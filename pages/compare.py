@@ -91,7 +91,7 @@ def grid() -> None:
     trainers, player, views = state.cmp, state.cmp_player, state.cmp_views
     player.heartbeat()
     notice(player, state.cmp_session, "Move a margin slider to go on from there, or press Reset.")
-    with player.lock:  # every panel at the same step (so here the embeddings run under the lock too)
+    with player.lock:  # every panel at the same step (its test images as last embedded, while playing)
         for name, trainer in trainers.items():
             views[name].update(player, trainer)
     columns = st.columns(min(3, len(trainers)))
@@ -99,7 +99,7 @@ def grid() -> None:
         with columns[k % len(columns)]:
             # the first panel paces the page: its acknowledgement reruns this fragment for all of them
             feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False, projection=state.cmp_view,
-                         pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
+                         pace=max(view.pace, PACE) if k == 0 and player.wanted else None)
     # one column per loss, one row per measure: the measures' long names fit as row labels, not as cut headers
     table = pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss").T
     table = table.astype(str)  # a column mixes the step (a number) with formatted values: all text for Arrow

@@ -88,7 +88,7 @@ def panels() -> None:
             feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False, projection=state.sw_view,
                          title=f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · "
                                f"{scores['test_accuracy']:.1%}",
-                         pace=max(live.pace(), PACE) if k == 0 and player.wanted else None)
+                         pace=max(view.pace, PACE) if k == 0 and player.wanted else None)
     values = list(views)
     metrics = [view.scores for view in views.values()]
     live_chart(sweep_chart(values, metrics, param), key="sw-chart", height=420)

@@ -283,7 +283,7 @@ def live_view() -> None:
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
                  numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
-                 pace=live.pace() if player.wanted else None)
+                 pace=view.pace if player.wanted else None)
 
 
 def confusion_panel(trainer: Trainer, moment) -> None:

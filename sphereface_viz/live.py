@@ -29,7 +29,12 @@ from .plots import default_radius
 from .slots import SLOTS
 from .trainer import Trainer
 
-FRAME_EVERY = 0.09  # seconds between a session's frames, while its server has a core for each playing session
+# Seconds between a session's frames, by the frame's kind, while its server has a core for each playing session.
+# A frame costs the page's threads and its browser CPU that the training thread then lacks, GIL included (one
+# thread in pure Python a fifth of the time slows training by a sixth, bench/gil_share.py). A sphere's frame costs
+# about twice a ring's (two rasters of 16,200 cells, 2,000 points painted on a globe, ~150 ms of embedding each
+# second), so it comes half as often: each kind's frames then take about the same share of the machine.
+FRAME_EVERY = {"circle": 0.09, "plane": 0.09, "sphere": 0.18}
 EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
 NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
                     # its notices (waiting for a slot, following another session) stay true
@@ -37,11 +42,11 @@ FRAME_IDS = itertools.count(1)  # frame ids, unique in the process: the page ski
 SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~20 ms)
 
 
-def pace() -> float:
-    """Seconds between a session's frames: FRAME_EVERY, stretched when more sessions play than the server
-    has cores. One process draws for every student, and frames that cannot keep up would starve the
-    training they show."""
-    return FRAME_EVERY * max(1.0, playing() / SLOTS.capacity)
+def pace(kind: str = "circle") -> float:
+    """Seconds between a session's frames of this kind (frames.kind_of): FRAME_EVERY, stretched when more
+    sessions play than the server has cores. One process draws for every student, and frames that cannot
+    keep up would starve the training they show."""
+    return FRAME_EVERY[kind] * max(1.0, playing() / SLOTS.capacity)
 
 
 @dataclass
@@ -90,6 +95,8 @@ class View:
         self.frame = frames.build(moment.loss, features, labels, trainer.data.class_names, trainer.seen,
                                   step=moment.status["step"], project=self.project, radius=radius, wrap=self.wrap,
                                   indexed=not window and len(labels) <= frames.MAX_POINTS)
+        if not moment.replayed:  # the snapshot drawn is the latest: one that lands later is news
+            shown = (shown[0], moment.snap.step, *shown[2:])
         self.moment, self.shown, self.id = moment, shown, next(FRAME_IDS)
         return True
 
@@ -98,6 +105,11 @@ class View:
         if self._sprites is None or self._sprites[0] is not trainer:
             self._sprites = (trainer, frames.sprite_sheet(trainer.eval_images[:, 0].numpy()))
         return self._sprites[1]
+
+    @property
+    def pace(self) -> float:
+        """`pace` of this view's latest frame."""
+        return pace(self.frame[0]["kind"])
 
     @property
     def scores(self) -> dict:
