@@ -9,8 +9,9 @@ fresh app server and a headless Chromium page on this machine, playing:
 - redraws/s and training steps/s over 10 s, beside the same trainer's steps/s headless (one thread);
 - slider step → chart: one key press on the Margin slider while playing, until the chart's title shows the
   new m (median and max over the rounds' presses);
-- per frame, in-process: bytes on the wire (header JSON + arrays) and the server's CPU for a frame that
-  embeds nothing new, and for one that embeds the test images (at most once a second while playing).
+- per frame, in-process: bytes on the wire (header JSON + arrays) and the page thread's CPU for a frame that
+  asks for no new embedding, and for one that does (at most once a second while playing: it hands the forward
+  pass to the background thread and scores the training window).
 """
 from __future__ import annotations
 
@@ -194,7 +195,7 @@ def main() -> None:
         if args.app.resolve() == ROOT:
             frame = per_frame(case)
             print(f"{name}: per frame {frame['bytes'] / 1000:.1f} kB, server CPU {frame['cpu_ms']:.1f} ms "
-                  f"({frame['embed_cpu_ms']:.0f} ms when it embeds the test images)")
+                  f"({frame['embed_cpu_ms']:.0f} ms when it asks for a new embedding)")
         print(f"{name}: headless {headless_steps(case):.1f} steps/s")
         rounds = []
         for k in range(args.rounds):

@@ -45,6 +45,11 @@ def _samples(kind: str, radius: float) -> torch.Tensor:
     return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
 
 
+def on_unit(loss, dim: int, project: bool) -> bool:
+    """Every point drawn at length 1: projected, or on the sphere of a normalised 3-D loss (no radius)."""
+    return project or (dim == 3 and loss.normalised)
+
+
 def kind_of(loss, dim: int, project: bool) -> str:
     if dim == 3:
         return "sphere"
@@ -62,7 +67,7 @@ def build(loss, features, labels, class_names, seen, *, step: int, project: bool
     features, labels = subsample(np.asarray(features, np.float32), np.asarray(labels))
     dim = features.shape[1]
     kind = kind_of(loss, dim, project)
-    unit = project or (dim == 3 and loss.normalised)
+    unit = on_unit(loss, dim, project)
     radius = 1.0 if unit else (radius or default_radius(features, project))
     marks = np.zeros((0, dim), np.float32) if marks is None else np.asarray(marks, np.float32).reshape(-1, dim)
     if unit:  # every point on the circle / sphere: only its direction is left

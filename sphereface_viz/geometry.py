@@ -9,7 +9,7 @@ import cachetools
 import torch
 import torch.nn.functional as F
 
-from .losses import MarginLoss
+from .losses import AngularLoss, MarginLoss
 from .sphere import circle_points, fibonacci_sphere, sphere_points  # noqa: F401  (re-exported)
 
 GAP = -1  # label of the margin gap: directions no class claims with its margin
@@ -72,11 +72,20 @@ def _owners(loss: MarginLoss, points: torch.Tensor) -> torch.Tensor:
     """Only the class with the largest margin-free logit at x can own x: every loss's margin lowers its
     target logit (ψ(θ) ≤ cos θ, cos θ − m, cos(θ + m), ...) and leaves or raises the others (SV-Softmax's
     t cos θ + t − 1 ≥ cos θ), so f_i(x | i) > f_k(x | i) implies plain f_i > plain f_k. One margin_logits
-    call, with that class as the label, decides (tests/test_geometry.py checks it against every class)."""
-    candidate = loss.logits(points).argmax(dim=1)
-    logits = loss.margin_logits(points, candidate)
-    target = logits.gather(1, candidate[:, None]).squeeze(1)
-    others = logits.scatter(1, candidate[:, None], -math.inf).max(dim=1).values
+    call, with that class as the label, decides (tests/test_geometry.py checks it against every class).
+    An angular loss's logits are scale(x) ≥ 0 times its `margin_cosines`, so those decide, and the cosines
+    are computed once (half the time of the sphere's 16,200 cells). At the origin (scale 0) no class wins
+    either way: there the target's term is at most 0 and every other term at least 0."""
+    if isinstance(loss, AngularLoss):
+        cos = loss.cosines(points)
+        candidate = cos.max(dim=1).indices  # max's indices: as argmax's (the first), in two thirds of the time
+        target, others = loss.margin_cosines(cos, candidate)
+        target = target.squeeze(1)
+    else:
+        candidate = loss.logits(points).max(dim=1).indices
+        others = loss.margin_logits(points, candidate)
+        target = others.gather(1, candidate[:, None]).squeeze(1)
+    others = others.scatter(1, candidate[:, None], -math.inf).amax(dim=1)
     return torch.where(target > others, candidate, torch.full_like(candidate, GAP))
 
 

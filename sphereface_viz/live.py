@@ -89,7 +89,7 @@ class View:
             features, labels = moment.window[0].numpy(), np.asarray(trainer.seen)[moment.window[1].numpy()]
         else:
             features, labels = moment.snap.features, trainer.eval_labels.numpy()
-        if radius is None:
+        if radius is None and not frames.on_unit(moment.loss, features.shape[1], self.project):
             fit = default_radius(features, self.project)
             radius = self.radius = fit if self.radius is None else max(fit, self.radius * 0.98)
         self.frame = frames.build(moment.loss, features, labels, trainer.data.class_names, trainer.seen,

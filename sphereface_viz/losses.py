@@ -264,12 +264,19 @@ class AngularLoss(MarginLoss):
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         return self.scale(features) * self.cosines(features)
 
+    def margin_cosines(self, cos: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The margin logits over scale(x): the target's term target_cos(cos θ_y), (n, 1), and every class's
+        term as an other class, other_cos(cos θ_k, target), (n, C). Decision regions compare these directly
+        (sphereface_viz.geometry): scale(x) > 0 multiplies all of them."""
+        target = self.target_cos(cos.gather(1, labels[:, None]))
+        return target, self.other_cos(cos, target)
+
     def margin_logits(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         cos, scale = self.cosines(features), self.scale(features)
         cos_y = cos.gather(1, labels[:, None])
-        target = self.target_cos(cos_y)
+        target, others = self.margin_cosines(cos, labels)
         is_target = F.one_hot(labels, self.num_classes).bool()
-        logits = scale * torch.where(is_target, target, self.other_cos(cos, target))
+        logits = scale * torch.where(is_target, target, others)
         if self.detach:
             # Forward value of the margin logit, gradient of scale·cos θ_y (SphereFace-R / arcface_torch).
             plain = scale * cos_y

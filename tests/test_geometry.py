@@ -109,7 +109,7 @@ def by_every_class(loss, points):
 def test_regions_checking_only_the_largest_plain_logit_equal_those_trying_every_class(name, hparams, dim):
     """decision_regions checks one class per point, the one with the largest margin-free logit: right because
     every margin only lowers the target logit and raises the others. Random W (norms too) and points, some far
-    out and some near the origin."""
+    out and some near the origin, and the origin itself, where no class wins (all logits 0)."""
     generator = torch.Generator().manual_seed(dim)
     loss = build_loss(name, dim, 10, **hparams)
     with torch.no_grad():
@@ -117,6 +117,7 @@ def test_regions_checking_only_the_largest_plain_logit_equal_those_trying_every_
         if getattr(loss, "bias", None) is not None:
             loss.bias.copy_(torch.randn(10, generator=generator))
     points = torch.randn(20000, dim, generator=generator) * torch.rand(20000, 1, generator=generator) * 5
+    points[-1] = 0.0
     assert torch.equal(decision_regions(loss, points), by_every_class(loss, points))
 
 
