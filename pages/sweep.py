@@ -62,7 +62,7 @@ def build() -> None:
     if "sw_player" in state:
         state.sw_player.pause()
     state.sw, state.sw_player = trainers, Player(list(trainers.values()), SLOTS, state.sw_session, until_end=True,
-                                                   store=STORE, connected=connected())
+                                                   store=STORE, connected=connected(), lanes=SLOTS.capacity)
     state.sw_views = {value: live.View(project=True) for value in trainers}
     state.sw_built = (state.sw_loss, tuple(sorted(state.sw_values)), state.sw_dim, state.sw_seed)
 

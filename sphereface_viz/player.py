@@ -23,6 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from contextlib import nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -119,15 +120,34 @@ class PageFirstLock:
         return self.inner
 
 
+class EveryLock:
+    """The locks of several lanes as one, taken in order: a page reading trainers of every lane."""
+
+    def __init__(self, locks: list[PageFirstLock]):
+        self.locks = locks
+
+    def __enter__(self):
+        for lock in self.locks:
+            lock.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for lock in reversed(self.locks):
+            lock.release()
+
+
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
                  patience: float = 3.0, until_end: bool = False, store: RunStore | None = None,
-                 connected: Callable[[], bool] | None = None):
+                 connected: Callable[[], bool] | None = None, lanes: int = 1):
         """trainers: stepped round robin (the Compare page's losses get the same number of steps).
         until_end: each trainer stops at the end of its schedule (a sweep compares finished runs).
         store: share untouched runs with every other session through it.
         connected: whether the page's browser is still connected. Given, training goes on for as long as
-        it is, however slowly the page draws; without it, for `patience` seconds after each heartbeat."""
+        it is, however slowly the page draws; without it, for `patience` seconds after each heartbeat.
+        lanes: training threads, each stepping every lanes-th trainer under a lock of its own, so a sweep
+        trains on several cores; a lane beyond the first trains only in a slot nobody waits for
+        (`TrainingSlots.spare`), never ahead of another session."""
         self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
         self.store, self.writer = store, writer_id(who)
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
@@ -139,16 +159,24 @@ class Player:
         self.burst, self.patience, self.connected = burst, patience, connected
         self.store_error: str | None = None  # the run store failed: training goes on without it
         self.failed: str | None = None       # the training thread died, and why
-        self.lock = PageFirstLock()  # re-entrant: a page may hold it around several moments
+        self.lanes = max(1, min(int(lanes), len(self.trainers)))
+        self._locks = [PageFirstLock() for _ in range(self.lanes)]  # re-entrant: a page may hold one around several moments
+        self.lock = self._locks[0] if self.lanes == 1 else EveryLock(self._locks)
         self.wanted = False      # the user pressed Play
-        self.waiting = False     # queued for a training slot
+        self._waiting = [False] * self.lanes  # per lane: queued for a training slot
+        self._training = [False] * self.lanes  # per lane: in a burst, holding a slot
         self._seen = time.monotonic()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         PLAYERS.add(self)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return any(thread.is_alive() for thread in self._threads)
+
+    @property
+    def waiting(self) -> bool:
+        """Queued for a training slot (only the lead lane ever queues)."""
+        return any(self._waiting)
 
     @property
     def stopped(self) -> str | None:
@@ -161,17 +189,20 @@ class Player:
 
     def pause(self) -> None:
         self.wanted = False
-        if self._thread is not None:
-            self._thread.join()
-        self.slots.leave(self.who)
+        for thread in self._threads:
+            thread.join()
+        for lane in range(self.lanes):
+            self.slots.leave(self._slot_id(lane))
         self.replays.clear()  # a paused page shows where the trainer is, not a replay's passing frame
 
     def heartbeat(self) -> None:
         """The page is alive: keep training (or resume it, after a reconnection)."""
         self._seen = time.monotonic()
         if self.wanted and not self.stopped and not self.running:
-            self._thread = threading.Thread(target=self._train, name=f"player-{self.who}", daemon=True)
-            self._thread.start()
+            self._threads = [threading.Thread(target=self._train, args=(lane,), name=f"player-{self.who}-{lane}",
+                                              daemon=True) for lane in range(self.lanes)]
+            for thread in self._threads:
+                thread.start()
 
     @property
     def alive(self) -> bool:
@@ -266,40 +297,58 @@ class Player:
             return self.trainers
         return [t for t in self.trainers if t.step_count < t.total_steps]
 
-    def _mine(self) -> list[Trainer]:
-        """The unfinished trainers this session trains itself."""
-        return [t for t in self.unfinished() if id(t) not in self.following]
+    def _lane(self, lane: int) -> list[Trainer]:
+        return self.trainers[lane::self.lanes]
+
+    def _slot_id(self, lane: int) -> str:
+        return self.who if lane == 0 else f"{self.who}#{lane}"
+
+    def _mine(self, lane: int = 0) -> list[Trainer]:
+        """The unfinished trainers of this lane this session trains itself."""
+        ours = {id(t) for t in self._lane(lane)}
+        return [t for t in self.unfinished() if id(t) in ours and id(t) not in self.following]
 
     def _alive(self) -> bool:
         return self.alive and not self.stopped
 
-    def _train(self) -> None:
+    def _train(self, lane: int = 0) -> None:
+        trainers, lock = self._lane(lane), self._locks[lane]
         try:
             while self._alive():
-                self._guarded(self._share)
-                if not self._mine():
-                    self.waiting = False
+                self._guarded(self._share, trainers=trainers)
+                if not self._mine(lane):
+                    self._waiting[lane] = False
                     time.sleep(FOLLOW_EVERY)
                     continue
-                with self.slots.slot(self.who, timeout=0.25) as granted:
-                    self.waiting = not granted
+                # the first lane with trainers left queues for a slot; the others train beside it, never in a
+                # slot it gave back for a moment
+                lead = next(k for k in range(self.lanes) if k == lane or self._mine(k))
+                if lane == lead:
+                    slot = self.slots.slot(self._slot_id(lane), timeout=0.25)
+                else:
+                    slot = self.slots.spare(self._slot_id(lane)) if self._training[lead] else nullcontext(False)
+                with slot as granted:
+                    self._waiting[lane], self._training[lane] = not granted and lane == lead, granted
                     end = time.monotonic() + self.burst
-                    while granted and time.monotonic() < end and self._alive() and self._mine():
-                        with self.lock.between_steps():
-                            for trainer in self._mine():
+                    while granted and time.monotonic() < end and self._alive() and self._mine(lane):
+                        with lock.between_steps():
+                            for trainer in self._mine(lane):
                                 trainer.advance(1)
                         if not self.unfinished():
                             self.wanted = False
-                self._guarded(self._write)
+                    self._training[lane] = False
+                if not granted and lane != lead:
+                    time.sleep(self.burst)  # no spare slot now: look again after a burst of the lead's
+                self._guarded(self._write, trainers=trainers)
                 if not granted:  # queued for a slot: a run nobody steps must not keep others following it
-                    self._guarded(self._release)
+                    self._guarded(self._release, trainers=trainers)
         except Exception as err:  # a bug or a broken dataset: the page says what stopped training
             self.failed, self.wanted = f"training stopped: {type(err).__name__}: {err}", False
             raise
         finally:
-            self._guarded(self._write, every=0.0)
-            self._guarded(self._release)
-        self.waiting = False
+            self._guarded(self._write, trainers=trainers, every=0.0)
+            self._guarded(self._release, trainers=trainers)
+        self._waiting[lane] = False
         if self.stopped:
             self.wanted = False
 
@@ -316,11 +365,11 @@ class Player:
                                "training goes on without sharing"
             self.store, self.following = None, set()
 
-    def _share(self) -> None:
+    def _share(self, trainers: list[Trainer]) -> None:
         """Take what the store has beyond each untouched trainer, and see who trains each one now."""
         if self.store is None:
             return
-        for trainer in self.trainers:
+        for trainer in trainers:
             key = self.keys[id(trainer)]
             if not trainer.pristine or trainer.stopped:
                 self.following.discard(id(trainer))
@@ -338,7 +387,7 @@ class Player:
                 self.store.want(key)
 
     def _adopt(self, trainer: Trainer, entry) -> None:
-        with self.lock:
+        with self._lock_of(trainer):
             start = self.replaying(trainer)
             start = trainer.step_count if start is None else start
             share = (entry.step - start) / trainer.total_steps
@@ -346,29 +395,32 @@ class Player:
             trainer.resume(entry.state, entry.snapshots, entry.history)
             self._written[id(trainer)] = entry.step
 
-    def _write(self, every: float | None = None) -> None:
+    def _lock_of(self, trainer: Trainer) -> PageFirstLock:
+        return self._locks[[id(t) for t in self.trainers].index(id(trainer)) % self.lanes]
+
+    def _write(self, trainers: list[Trainer], every: float | None = None) -> None:
         """Store the untouched runs this session trained further than the store has them, at most once
         per `every` seconds per trainer (None: WRITE_EVERY if another session follows it, else WRITE_ALONE)."""
         if self.store is None:
             return
         now = time.monotonic()
-        for trainer in self.trainers:
+        for trainer in trainers:
             if not trainer.pristine or trainer.stopped or trainer.step_count <= self._written.get(id(trainer), 0):
                 continue
             wait = every if every is not None else (
                 WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
             if now - self._written_at.get(id(trainer), -float("inf")) < wait:
                 continue
-            with self.lock:
+            with self._lock_of(trainer):
                 step, data = pack(trainer, self.writer)
             self.store.put(self.keys[id(trainer)], step, data)
             self._written[id(trainer)], self._written_at[id(trainer)] = step, now
 
-    def _release(self) -> None:
+    def _release(self, trainers: list[Trainer]) -> None:
         if self.store is not None:
-            for trainer in self.trainers:
+            for trainer in trainers:
                 self.store.release(self.keys[id(trainer)], self.writer)
-            self.following.clear()
+                self.following.discard(id(trainer))
 
 
 def playing() -> int:

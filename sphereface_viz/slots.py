@@ -78,6 +78,21 @@ class TrainingSlots:
             if granted:
                 self.release(who)
 
+    @contextmanager
+    def spare(self, who: str):
+        """`with slots.spare(id) as granted:` a slot now, only if one is free and no session waits for one: a
+        session's further training threads (player.Player's lanes) never go ahead of another session."""
+        with self._cond:
+            self._forget_stale(time.monotonic())
+            granted = not self._waiting and len(self._busy) < self.capacity
+            if granted:
+                self._busy.add(who)
+        try:
+            yield granted
+        finally:
+            if granted:
+                self.release(who)
+
     def position(self, who: str) -> int | None:
         """1 for the first session waiting, None when not waiting."""
         with self._cond:

@@ -2,8 +2,8 @@
 same seed (so the same initial CNN, batches and evaluation images); only the margin differs.
 
 The swept parameter and its default grid are the loss's own declaration (`MarginLoss.swept`): m for
-A-Softmax, CosFace and ArcFace, t for SV-Softmax. The app trains the values side by side in one thread
-(pages/sweep.py); `run_sweep` trains them in worker threads, one per core, for the CLI.
+A-Softmax, CosFace and ArcFace, t for SV-Softmax. The app trains the values in a training thread per free
+core (the player's lanes, pages/sweep.py); `run_sweep` trains them in worker threads, one per core, for the CLI.
 """
 from __future__ import annotations
 

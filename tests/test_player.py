@@ -347,3 +347,57 @@ def test_a_page_holding_the_lock_takes_it_again_while_another_thread_waits_at_th
         thread.join(10)
     assert not any(t.is_alive() for t in threads), "deadlocked"
     assert order == ["page", "writer"]
+
+
+def test_two_lanes_train_two_trainers_at_once_and_the_pages_lock_holds_both():
+    """lanes=2: each trainer is stepped by its lane's thread (two threads, at the same time when two slots are
+    free); under the page's lock no trainer moves; a single slot leaves the second lane idle, never queued."""
+    import threading
+
+    first, second = trainer(), trainer(seed=1)
+    stepped_by = {id(first): set(), id(second): set()}
+    inside, overlap = [0], [False]
+    guard = threading.Lock()
+    for tr in (first, second):
+        advance = tr.advance
+
+        def watched(n=1, tr=tr, advance=advance):
+            with guard:
+                inside[0] += 1
+                overlap[0] |= inside[0] > 1
+            stepped_by[id(tr)].add(threading.get_ident())
+            time.sleep(0.002)  # long enough for the other lane's step to start meanwhile
+            try:
+                return advance(n)
+            finally:
+                with guard:
+                    inside[0] -= 1
+        tr.advance = watched
+    player = Player([first, second], TrainingSlots(2), "me", lanes=2)
+    player.play()
+    assert wait_until(lambda: overlap[0] and first.step_count > 5 and second.step_count > 5)
+    with player.lock:
+        frozen = first.step_count, second.step_count
+        time.sleep(0.2)
+        assert (first.step_count, second.step_count) == frozen
+    player.pause()
+    assert len(stepped_by[id(first)]) == len(stepped_by[id(second)]) == 1
+    assert stepped_by[id(first)] != stepped_by[id(second)]
+
+    lone = Player([trainer(), trainer(seed=1)], TrainingSlots(1), "me", lanes=2)
+    lone.play()
+    assert wait_until(lambda: lone.trainers[0].step_count > 5)
+    time.sleep(0.3)
+    lone.pause()
+    assert lone.trainers[1].step_count == 0 and not lone.waiting  # the slot's one holder: the first lane
+
+
+def test_a_lane_whose_trainers_are_done_hands_the_lead_to_the_next():
+    """until_end with one slot: the first lane trains its short run to the end, then the second lane queues for
+    the slot itself and trains its longer run to the end too."""
+    short, long = trainer(epochs=0.5), trainer(epochs=1.5, seed=1)
+    player = Player([short, long], TrainingSlots(1), "me", until_end=True, lanes=2)
+    player.play()
+    assert wait_until(lambda: not player.unfinished(), seconds=30)
+    assert short.step_count == short.total_steps and long.step_count == long.total_steps > short.total_steps
+    assert wait_until(lambda: not player.running)

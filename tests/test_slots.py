@@ -79,6 +79,24 @@ def test_sessions_take_turns():
     assert min(bursts.values()) >= 0.6 * max(bursts.values()) > 0, bursts
 
 
+def test_a_spare_slot_is_only_one_free_that_no_session_waits_for():
+    slots = TrainingSlots(2)
+    assert slots.acquire("a", 0)
+    with slots.spare("a#1") as granted:
+        assert granted and slots.load() == (2, 0)
+    assert slots.load() == (1, 0)  # given back
+    assert slots.acquire("c", 0)  # c holds the second slot...
+    assert not slots.acquire("b", 0) and slots.position("b") == 1  # ...and b waits for one
+    slots.release("c")
+    with slots.spare("a#1") as granted:
+        assert not granted  # a slot is free, but b waits for it
+    assert slots.acquire("b", 0)
+    with slots.spare("a#1") as granted:
+        assert not granted  # none is free
+    slots.release("b")
+    slots.release("a")
+
+
 def test_a_slot_is_returned_when_training_raises():
     slots = TrainingSlots(1)
     with pytest.raises(RuntimeError):
