@@ -82,10 +82,8 @@ def apply_live() -> None:
     trainer = state.get("trainer")
     if trainer is None:
         return
-    config = trainer.config
-    values = {k: v for k, v in live_values(config.loss).items() if config.hparams.get(k) != v}
-    if state.lr != config.lr:
-        values["lr"] = state.lr
+    now = trainer.live_values()
+    values = {k: v for k, v in {**live_values(trainer.config.loss), "lr": state.lr}.items() if now.get(k) != v}
     try:
         with state.player.lock:
             trainer.set_live(**values)

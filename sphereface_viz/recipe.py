@@ -24,8 +24,11 @@ RECIPES["a_softmax", 2] = {**RECIPES["norm"], "epochs": 30.0}
 REWARM_PEAK, REWARM_LENGTH = 0.3, 0.5
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
+    """A run's set-up, as it started: what the run store keys and a run file records. Values that change
+    while training live in the trainer (`Trainer.live_values`): the loss's own attributes and `peak_lr`."""
+
     # the data
     dataset: str = "digits"
     data_dir: str | None = None
@@ -56,12 +59,12 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"loss {self.loss!r} does not take {', '.join(unknown)} "
                              f"(it takes {', '.join(declared) or 'no hyper-parameters'})")
-        self.hparams = {k: declared[k].check(v) for k, v in self.hparams.items() if v is not None}
+        object.__setattr__(self, "hparams", {k: declared[k].check(v) for k, v in self.hparams.items() if v is not None})
         family = "scaled" if issubclass(loss_class(self.loss), ScaledLoss) else "norm"
         recipe = RECIPES.get((self.loss, self.dim)) or RECIPES[family]
         for key, value in recipe.items():
             if getattr(self, key) is None:
-                setattr(self, key, value)
+                object.__setattr__(self, key, value)  # frozen: set once, here
         if self.dim not in (2, 3):
             raise ValueError(f"dim must be 2 or 3, got {self.dim}")
         for name in ("lr", "epochs"):
@@ -84,7 +87,7 @@ class TrainConfig:
             if not (whole and low <= value <= (high or value)):
                 raise ValueError(f"{name} must be a whole number from {low:,}" + (f" to {high:,}" if high else "")
                                  + f", got {value!r}")
-        self.holdout = tuple(sorted({int(c) for c in self.holdout}))
+        object.__setattr__(self, "holdout", tuple(sorted({int(c) for c in self.holdout})))
 
     def to_dict(self) -> dict:
         d = asdict(self)

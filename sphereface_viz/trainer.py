@@ -90,6 +90,7 @@ class Trainer:
                                                            self.total_steps // 200)
         self.step_count = 0
         self.rewarm_from: int | None = None  # step of the last live change of the loss
+        self.peak_lr = config.lr             # the one-cycle schedule's peak, which the page may change live
         # No live change yet: the run is the configuration's own, which every session with the same
         # configuration trains bit for bit, so it may be shared (sphereface_viz.store).
         self.pristine = True
@@ -118,14 +119,18 @@ class Trainer:
             if key == "lr":
                 if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                     raise ValueError(f"lr must be a positive number, got {value!r}")
-                self.config.lr = value
+                self.peak_lr = value
             else:
                 setattr(self.loss, key, value)  # the declared parameter checks it
-                self.config.hparams[key] = getattr(self.loss, key)
                 self.rewarm_from = self.step_count
         if params:
             self.stopped = None
             self.pristine = False
+
+    def live_values(self) -> dict:
+        """The values that change while training, each read where it lives: the loss's live parameters from
+        the loss, the schedule's peak learning rate from `peak_lr`. The config keeps the run's start."""
+        return {**{k: getattr(self.loss, k) for k in self.config.live if k != "lr"}, "lr": self.peak_lr}
 
     @property
     def lr(self) -> float:
@@ -133,7 +138,7 @@ class Trainer:
         factor = one_cycle(self.step_count / self.total_steps)
         if self.rewarm_from is not None:
             factor = max(factor, rewarm((self.step_count - self.rewarm_from) / self.total_steps))
-        return self.config.lr * factor
+        return self.peak_lr * factor
 
     @property
     def epoch(self) -> float:

@@ -141,6 +141,6 @@ def test_app_diverging_learning_rate_stops_keeps_and_resumes():
     assert next(b for b in at.button if b.label == "Step").disabled
     assert all(np.isfinite(p.detach().numpy()).all() for p in trainer.parameters())
     at.sidebar.select_slider(key="lr").set_value(0.01).run()  # the fix, live
-    assert not at.exception and trainer.stopped is None and trainer.config.lr == 0.01
+    assert not at.exception and trainer.stopped is None and trainer.peak_lr == 0.01
     step(at)
     assert trainer.step_count == 2 and not any("smaller learning rate" in e.value for e in at.error)

@@ -277,7 +277,7 @@ def test_a_seventh_loss_is_one_class_and_appears_everywhere():
         trainer = Trainer(config)
         assert trainer.loss.q == 0.5 and Shifted.swept().grid == (0.0, 0.3)
         trainer.set_live(q=0.1)
-        assert trainer.loss.q == 0.1 and trainer.config.hparams["q"] == 0.1
+        assert trainer.loss.q == 0.1 and trainer.live_values()["q"] == 0.1
         assert trainer.loss.target_cos(torch.tensor([[1.0]])).item() == pytest.approx(1 - 0.01)
         with pytest.raises(ValueError, match="q must be"):
             TrainConfig(loss="shifted_test", hparams={"q": 2.0})

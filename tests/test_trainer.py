@@ -1,4 +1,5 @@
 """The trainer: steps, live parameters, snapshots, reproducibility, and a clean stop on NaN."""
+import dataclasses
 import math
 
 import pytest
@@ -41,8 +42,12 @@ def test_m_changes_live_without_reset_and_training_continues():
     tr = Trainer(small(loss="a_softmax"))
     tr.step(5)
     weight = tr.loss.weight.detach().clone()
+    started = tr.config
     tr.set_live(m=2.5, lr=0.01)
-    assert tr.loss.m == 2.5 and tr.config.hparams["m"] == 2.5 and tr.config.lr == 0.01
+    assert tr.loss.m == 2.5 and tr.peak_lr == 0.01 and {"m": 2.5, "lr": 0.01}.items() <= tr.live_values().items()
+    assert tr.config is started and "m" not in tr.config.hparams and tr.config.lr != 0.01  # the run's start, kept
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tr.config.lr = 0.5
     assert torch.equal(tr.loss.weight, weight) and tr.step_count == 5
     tr.advance(5)
     assert tr.step_count == 10 and tr.snapshots[-1].metrics["m"] == 2.5
@@ -74,11 +79,11 @@ def test_a_live_margin_change_after_the_schedule_rewarms_the_learning_rate():
     tr = Trainer(small(loss="cosface", hparams={"m": 0.0}))
     tr.run(eval_every=None)
     floor = tr.lr
-    assert floor == pytest.approx(tr.config.lr * 0.02)
+    assert floor == pytest.approx(tr.peak_lr * 0.02)
     tr.set_live(m=0.35)
-    assert tr.lr == pytest.approx(tr.config.lr * 0.3)  # back to 30% of the peak
+    assert tr.lr == pytest.approx(tr.peak_lr * 0.3)  # back to 30% of the peak
     tr.step(10)
-    assert floor < tr.lr < tr.config.lr * 0.3
+    assert floor < tr.lr < tr.peak_lr * 0.3
     tr.step(math.ceil(0.5 * tr.total_steps) - 10)
     assert tr.lr == pytest.approx(floor)  # the re-warm lasts half the schedule
 
