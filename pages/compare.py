@@ -13,7 +13,7 @@ from pages.ui.feature_view import feature_view
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
-from sphereface_viz.compare import ADDITIVE_M, ADDITIVE_RANGE, ANGULAR_M, ANGULAR_RANGE, MISSION, WIDTH, configs, margins
+from sphereface_viz.compare import MISSION, WIDTH, configs, margin
 from sphereface_viz import live
 from sphereface_viz.geometry import gap_fraction
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
@@ -27,8 +27,9 @@ from sphereface_viz.trainer import Trainer
 through_router()
 
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
+MARGINS = [name for name in LOSSES if margin(name)]  # the losses with an m: each its own slider, "m_<loss>" in a link
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
-        "m_mult": Number(*ANGULAR_RANGE), "m_add": Number(*ADDITIVE_RANGE), "view": projection.LINK}
+        **{f"m_{name}": Number(*margin(name).widget) for name in MARGINS}, "view": projection.LINK}
 PACE = 0.25  # seconds at least between frames of the panels: with the table, a rerun here costs several frames
 state = st.session_state
 
@@ -40,8 +41,8 @@ def build() -> None:
         if state.cmp_error:
             return
         trainers = {name: Trainer(config) for name, config in
-                    configs(state.cmp_losses, state.cmp_dim, state.cmp_seed, state.cmp_m_mult, state.cmp_m_add,
-                            threads=1, eval_size=600, max_snapshots=2).items()}
+                    configs(state.cmp_losses, state.cmp_dim, state.cmp_seed, margins(), threads=1, eval_size=600,
+                            max_snapshots=2).items()}
         state.cmp_error = None
     except (ValueError, OSError) as err:
         state.cmp_error = fault(err)
@@ -54,14 +55,17 @@ def build() -> None:
     state.cmp_views = {name: live.View(project=name != "softmax", wrap=True) for name in trainers}
 
 
+def margins() -> dict[str, float]:
+    """Each chosen margin loss's m, from its slider."""
+    return {name: state[f"cmp_m_{name}"] for name in state.cmp_losses if name in MARGINS}
+
+
 def apply_margins() -> None:
     if "cmp_player" not in state:
         return
     with state.cmp_player.lock:
-        for name, trainer in state.cmp.items():
-            values = margins(name, state.cmp_m_mult, state.cmp_m_add)
-            if values:
-                trainer.set_live(**values)
+        for name, m in margins().items():
+            state.cmp[name].set_live(m=m)
 
 
 def row(name: str, trainer: Trainer, view: live.View) -> dict:
@@ -107,15 +111,17 @@ def grid() -> None:
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
-for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "m_mult": ANGULAR_M, "m_add": ADDITIVE_M,
-                   "view": "globe"}.items():
+for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "view": "globe",
+                   **{f"m_{name}": margin(name).default for name in MARGINS}}.items():
     state.setdefault("cmp_" + key, value)
 share.restore("compare", LINK, prefix="cmp_")
 share.hide_controls()
 title, link = st.columns([5, 1], vertical_alignment="bottom")
 title.title("Losses side by side")
 with link:
-    share.share(share.publish(LINK, prefix="cmp_"))
+    # the margins of the losses shown only: a link with every loss's m would be long and say nothing more
+    share.share(share.publish({k: v for k, v in LINK.items() if not k.startswith("m_") or k[2:] in state.cmp_losses},
+                              prefix="cmp_"))
 share.problems("compare")
 what_am_i_looking_at("One panel per loss, all from the same start: the differences between panels are the losses' "
                      "own. The table compares their compactness.")
@@ -130,13 +136,10 @@ with st.sidebar:
         sphere_control("cmp_view")
     st.number_input("Seed", 0, MAX_SEED, key="cmp_seed", on_change=build, **keep)
     st.header("Margins (live)")
-    low, high, step = ANGULAR_RANGE
-    st.slider("A-Softmax m", low, high, step=step, key="cmp_m_mult", on_change=apply_margins, **keep,
-              help="live: drag right and the A-Softmax panel's grey gaps widen, its classes tighten")
-    low, high, step = ADDITIVE_RANGE
-    st.slider("Additive m (CosFace, ArcFace in radians, SV-Softmax)", low, high, step=step, key="cmp_m_add",
-              help="live: drag right and those panels' grey gaps widen, their classes tighten",
-              on_change=apply_margins, **keep)
+    for name in [n for n in state.cmp_losses if n in MARGINS]:  # each loss's own m: their units differ
+        low, high, step = margin(name).widget
+        st.slider(f"{LOSSES[name].title}: m", low, high, step=step, key=f"cmp_m_{name}", on_change=apply_margins,
+                  help=f"live: {margin(name).help}", **keep)
 
 if len(state.cmp_losses) < 2:
     st.warning("Choose at least two losses to compare.")

@@ -1,32 +1,26 @@
 """Losses side by side (the Compare page and its benchmark): the same data, seed and initial weights
-for every loss, and one shared slider per kind of margin."""
+for every loss, and each margin loss's own m, as it declares it."""
 from __future__ import annotations
 
-from .losses import LOSSES, default_hparams
+from .losses import LOSSES, HyperParam
 from .recipe import TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
-# The two shared sliders read the declarations: A-Softmax's m for the angular one, CosFace's for the additive one
-# (ArcFace's and SV-Softmax's m share its range), each as (low, high, step) and its default.
-ANGULAR_RANGE, ADDITIVE_RANGE = LOSSES["a_softmax"].m.widget, LOSSES["cosface"].m.widget
-ANGULAR_M, ADDITIVE_M = LOSSES["a_softmax"].m.default, LOSSES["cosface"].m.default
 # Five CNNs train at once here: half the Train page's width makes a step ~45% cheaper and still
 # brings every loss to 95% on digits (bench/train.py --only compare).
 WIDTH = 8
 
 
-def margins(loss: str, angular: float = ANGULAR_M, additive: float = ADDITIVE_M) -> dict:
-    """The shared sliders' m for one loss: A-Softmax's m multiplies θ (cos mθ); CosFace's (cos θ − m),
-    ArcFace's (cos(θ + m)) and SV-Softmax's ground truth add theirs; the softmaxes have none."""
-    if "m" not in default_hparams(loss):  # the loss's own parameters say whether it has a margin
-        return {}
-    return {"m": angular if loss == "a_softmax" else additive}
+def margin(loss: str) -> HyperParam | None:
+    """A loss's margin m as it declares it (bounds, slider step, default, help), or None (the softmaxes).
+    Each loss has its own: A-Softmax's multiplies θ, CosFace's is in cosine units, ArcFace's in radians."""
+    return LOSSES[loss].params().get("m")
 
 
-def configs(losses, dim: int = 2, seed: int = 0, angular: float = ANGULAR_M, additive: float = ADDITIVE_M,
+def configs(losses, dim: int = 2, seed: int = 0, margins: dict[str, float] | None = None,
             **common) -> dict[str, TrainConfig]:
     """One training config per loss; the same seed gives every loss the same CNN weights, batches and
-    evaluation images."""
-    common = {"width": WIDTH, **common}
+    evaluation images. margins: m by loss; a margin loss not in it starts at its declared default."""
+    common, margins = {"width": WIDTH, **common}, margins or {}
     return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9, **common,
-                              hparams=margins(name, angular, additive)) for name in losses}
+                              hparams={"m": margins[name]} if name in margins else {}) for name in losses}

@@ -141,7 +141,7 @@ def test_geometry_page_measures_the_closed_form_gap():
     assert {m.label: m.value for m in at.metric}["Measured margin gap"] == "72.0°"
 
 
-def test_compare_page_same_start_shared_margins():
+def test_compare_page_same_start_and_each_losss_own_margin():
     at = page("compare")
     trainers = at.session_state["cmp"]
     assert list(trainers) == ["softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax"]
@@ -151,11 +151,14 @@ def test_compare_page_same_start_shared_margins():
     table = at.dataframe[0].value  # a column per loss: no measure's name is cut to fit a narrow column
     assert len(at.dataframe) == 1 and list(table.columns) == [LOSSES[n].title for n in trainers]
     assert "robust: 95th pct < 5th pct" in table.index
-    at.sidebar.slider(key="cmp_m_mult").set_value(3.0).run()
-    at.sidebar.slider(key="cmp_m_add").set_value(0.2).run()
+    assert trainers["arcface"].loss.m == 0.15 and trainers["sv_softmax"].loss.m == 0.1  # each its declared default
+    assert {s.key for s in at.sidebar.slider} == {"cmp_m_a_softmax", "cmp_m_arcface", "cmp_m_sv_softmax"}
+    at.sidebar.slider(key="cmp_m_a_softmax").set_value(3.0).run()
+    at.sidebar.slider(key="cmp_m_arcface").set_value(0.3).run()
     assert not at.exception and at.session_state["cmp"] is trainers
     assert trainers["a_softmax"].loss.m == 3.0
-    assert trainers["arcface"].loss.m == 0.2 and trainers["sv_softmax"].loss.m == 0.2
+    assert trainers["arcface"].loss.m == 0.3 and trainers["sv_softmax"].loss.m == 0.1
+    assert (link_of(at)["m_a_softmax"], link_of(at)["m_arcface"]) == ("3", "0.3") and "m_cosface" not in link_of(at)
     button(at, "Play").click().run()
     player = at.session_state["cmp_player"]
     assert not at.exception and player.wanted and player.trainers == list(trainers.values())
@@ -240,14 +243,14 @@ def test_a_visit_to_other_pages_keeps_the_training_and_its_settings():
     trainer = at.session_state["trainer"]
     assert (trainer.config.loss, trainer.config.dim, trainer.loss.m, trainer.step_count) == ("arcface", 3, 0.3, 1)
     at.switch_page("pages/compare.py").run()
-    at.sidebar.slider(key="cmp_m_mult").set_value(2.0).run()
+    at.sidebar.slider(key="cmp_m_a_softmax").set_value(2.0).run()
     at.switch_page("pages/geometry.py").run()
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     assert at.session_state["trainer"] is trainer and trainer.step_count == 1 and trainer.loss.m == 0.3
     assert at.sidebar.selectbox(key="loss").value == "arcface" and at.sidebar.slider(key="m").value == 0.3
     at.switch_page("pages/compare.py").run()
-    assert not at.exception and at.sidebar.slider(key="cmp_m_mult").value == 2.0
+    assert not at.exception and at.sidebar.slider(key="cmp_m_a_softmax").value == 2.0
 
 
 def test_near_the_memory_budget_a_new_training_is_refused_with_a_message(monkeypatch):
@@ -314,10 +317,10 @@ def test_a_link_with_bad_values_keeps_their_defaults_and_says_which():
 
 
 def test_compare_and_sweep_pages_open_from_their_links():
-    at = page("compare", {"losses": "softmax,modified_softmax", "dim": "3", "m_add": "0.3"})
-    assert list(at.session_state["cmp"]) == ["softmax", "modified_softmax"]
-    assert at.session_state["cmp"]["softmax"].config.dim == 3 and at.session_state["cmp_m_add"] == 0.3
-    assert link_of(at)["losses"] == "softmax,modified_softmax" and not at.warning
+    at = page("compare", {"losses": "softmax,cosface", "dim": "3", "m_cosface": "0.3"})
+    assert list(at.session_state["cmp"]) == ["softmax", "cosface"]
+    assert at.session_state["cmp"]["softmax"].config.dim == 3 and at.session_state["cmp"]["cosface"].loss.m == 0.3
+    assert link_of(at)["losses"] == "softmax,cosface" and link_of(at)["m_cosface"] == "0.3" and not at.warning
     at = page("sweep", {"loss": "cosface", "values": "0,0.35", "dim": "2", "seed": "2"})
     trainers = at.session_state["sw"]
     assert sorted(trainers) == [0.0, 0.35] and {t.config.dim for t in trainers.values()} == {2}
