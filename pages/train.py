@@ -1,36 +1,31 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
-import math
 import uuid
 
-import pandas as pd
 import streamlit as st
-import torch
 
+from pages.ui.curves import curves, record_curve
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.feature_view import feature_view, value_of
-from pages.ui.live_chart import live_chart
+from pages.ui.live_numbers import numbers
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
 from pages.ui import projection, projector, share
 from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
+from pages.ui.runs_panel import history_and_replay
 from sphereface_viz import live
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import Choice, Number
-from sphereface_viz.export import run_loss, snapshot_figure
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
-from sphereface_viz.compactness import confusion
-from sphereface_viz.plots import confusion_figure, history_figure, to_figure, to_json
-from sphereface_viz.runio import RunFileError, load_run, run_from_trainer, run_to_bytes
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 from sphereface_viz.recipe import TrainConfig
-from sphereface_viz.theory import best_spread, margin_note, spread
+from sphereface_viz.theory import margin_note
 from sphereface_viz.trainer import Trainer
 
 through_router()
@@ -41,7 +36,6 @@ DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
 BATCH_SIZES, WIDTHS = [16, 32, 64, 128, 256], [4, 8, 16, 32]
 LEARNING_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
-CURVE_ANGLES = {"intra": "Intra (test)", "train_intra": "Intra (train)", "inter_min": "min Inter"}
 RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
 state = st.session_state
 
@@ -185,83 +179,6 @@ def step_once() -> None:
         state.trainer.snapshot()
 
 
-def record_curve(view: live.View) -> None:
-    """One row of the history charts per step drawn."""
-    status, scores = view.moment.status, view.scores
-    if not state.curve or state.curve[-1]["step"] != status["step"]:
-        del state.curve[:-2000]  # bounded memory per session
-        state.curve.append({"step": status["step"], "loss": status["loss"], "train accuracy": status["train_accuracy"],
-                            "test accuracy": scores["test_accuracy"], **{k: scores.get(k) for k in CURVE_ANGLES}})
-
-
-def history_chart() -> None:
-    """Loss, accuracy and angles against the step: a plotly dict redrawn in place (st.line_chart's Altair
-    validation cost 40% of a redraw)."""
-    curve = state.curve[-400:]
-    if len(curve) < 2:
-        state.history = None
-        return
-    column = {key: [row[key] for row in curve] for key in curve[0]}
-    accuracies = {k: column[k] for k in ("train accuracy", "test accuracy")}
-    angles = {label: column[k] for k, label in CURVE_ANGLES.items()}
-    state.history = to_json(history_figure(column["step"], column["loss"], accuracies, angles))
-    live_chart(state.history, key="history", height=200)
-
-
-def curves() -> None:
-    """The history and the confusion panel. The curves move slowly: while playing they rerun once a second,
-    in a fragment of their own, not with each frame of the live view (~30 ms of browser each)."""
-    history_chart()
-    if state.live.moment is not None:
-        confusion_panel(state.trainer, state.live.moment)
-
-
-def numbers(status: dict, angles: dict, loss, dim: int, tested_step: int | None = None) -> list[dict]:
-    """The live numbers beside the chart, of the same moment as its figure: label, value and help."""
-    def dash(value, form: str) -> str:
-        return "—" if value is None or math.isnan(value) else format(value, form)
-
-    def both(key: str, form: str = ".1f") -> str:
-        """'test / training' of one measure."""
-        return f"{dash(angles.get(key), form)} / {dash(angles.get('train_' + key), form)}"
-
-    def criterion(met: str, intra: str, inter: str) -> str:
-        """'not met: 176° within ≥ 0° across': the two angles it compares, in the order it compares them."""
-        holds = angles[met]
-        return (f"{'met' if holds else 'not met'}: {dash(angles[intra], '.0f')}° within "
-                f"{'<' if holds else '≥'} {dash(angles[inter], '.0f')}° across")
-
-    late = f" (test images of step {tested_step:,})" if tested_step not in (None, status["step"]) else ""
-    out = [("Step", f"{status['step']:,}", f"epoch {status['epoch']:.2f}"),
-           ("Loss", dash(status["loss"], ".3f"), None),
-           ("Train accuracy", dash(status["train_accuracy"], ".1%"), "of the latest batch"),
-           ("Test accuracy", f"{angles['test_accuracy']:.1%}", "on the test images drawn" + late)]
-    if status["lambda"] is not None:
-        out.append(("λ (annealing)", f"{status['lambda']:.2f}",
-                    "A-Softmax's target logit is (λ cos θ + ψ(θ)) / (1 + λ): large λ, small margin."))
-    out += [("Learning rate", f"{status['lr']:.4f}", None),
-            ("Intra ° (test / train)", both("intra"),
-             "ArcFace's Intra: mean angle between a feature and its class centre. Margins shrink it. "
-             "Test: the test images; train: the latest training batches, as the loss saw them." + late),
-            ("Inter ° (mean / min)", f"{dash(angles['inter'], '.0f')} / {dash(angles['inter_min'], '.0f')}",
-             "angles between class centres (test images): the mean, and the closest two classes"),
-            ("W spread ° (now / best)", f"{spread(loss.weight):.0f} / {best_spread(loss.num_classes, dim):.0f}",
-             "the smallest angle between two class vectors W_j, against the largest any arrangement allows: 360°/C "
-             "on a circle, the Tammes optimum on a sphere (66.1° for ten classes; docs/math.md)"),
-            ("Fisher score (test / train)", both("afs", ".4f"),
-             "SphereFace's Angular Fisher Score: within-class over between-class scatter of the directions; lower "
-             "is more compact"),
-            ("SphereFace criterion", criterion("criterion_met", "max_intra_pair", "min_inter_pair"),
-             "SphereFace asks that the widest angle between two test features of one class ('within') be smaller "
-             "than the narrowest angle between two features of different classes ('across'). These are angles "
-             "between single features, not class centres: one stray feature lying on another class makes 'across' "
-             "0°, so a single outlier decides it. The robust criterion below uses percentiles instead."),
-            ("Robust criterion", criterion("robust_criterion_met", "intra_p95", "inter_p5"),
-             "the same with the 95th percentile of same-class pair angles ('within') against the 5th percentile of "
-             "different-class ones ('across'): a few outliers no longer decide it")]
-    return [{"label": label, "value": value, "help": help} for label, value, help in out]
-
-
 def live_view() -> None:
     trainer, player, view = state.trainer, state.player, state.live
     player.heartbeat()
@@ -282,106 +199,6 @@ def live_view() -> None:
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
                  numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
                  pace=view.pace if player.wanted else None)
-
-
-def confusion_panel(trainer: Trainer, moment) -> None:
-    """Per-class accuracy and the confusion matrix of the test images, at each new embedding of them; drawn
-    only while the panel is open."""
-    panel = st.expander("Per-class accuracy and confusion", key="confusion_panel", on_change="rerun")
-    if not panel.open:
-        return
-    snap = moment.snap
-    if state.get("confusion_of") != (id(trainer), snap.step):
-        with torch.no_grad():
-            predicted = moment.loss.logits(torch.from_numpy(snap.features)).argmax(dim=1)
-        counts = confusion(predicted, trainer.remap[trainer.eval_labels], len(trainer.seen))
-        names = [trainer.data.class_names[c] for c in trainer.seen]
-        state.confusion, state.confusion_of = to_json(confusion_figure(counts, names, snap.step)), (id(trainer), snap.step)
-    with panel:
-        live_chart(state.confusion, key="confusion", height=330)
-
-
-def history_and_replay(trainer: Trainer, player: Player) -> None:
-    def latest_run():
-        with player.lock:
-            return run_from_trainer(trainer)
-
-    def latest_figure():
-        run = latest_run()
-        return snapshot_figure(trainer.loss, run, len(run.steps) - 1, trainer.seen)
-
-    # drawn only when opened: the replay's figure cost a fifth of every run of this page, and thirty students
-    # pressing Play at once wait for thirty runs (bench/load.py, the room)
-    panel = st.expander("Replay, downloads and runs", key="replay_panel", on_change="rerun")
-    if not panel.open:
-        return
-    run, curve = latest_run(), state.curve
-    with panel:
-        if len(run.steps) > 1:
-            steps = run.steps.tolist()
-            pick = st.select_slider("Replay a recorded step", steps, value=steps[-1])
-            st.plotly_chart(snapshot_figure(trainer.loss, run, steps.index(pick), trainer.seen, radius=state.live.radius),
-                            width="stretch")
-        # Built when clicked, from the training as it is then: the HTML alone embeds 4.6 MB of plotly.js,
-        # too much to rebuild on every rerun and to keep for every student (pages/ui/closed_sessions.py).
-        # No rerun after a click: a rerun re-registers the buttons and a second click racing it got a 404.
-        c1, c2, c3, c4 = st.columns(4)
-        c1.download_button("Figure (HTML)", lambda: to_figure(latest_figure()).to_html(include_plotlyjs=True),
-                           "figure.html", "text/html", on_click="ignore")
-        c2.download_button("Metrics (CSV)", lambda: pd.DataFrame(list(curve)).to_csv(index=False), "metrics.csv",
-                           "text/csv", on_click="ignore")
-        c3.download_button("Run (npz)", lambda: run_to_bytes(latest_run()), "run.npz", "application/octet-stream",
-                           on_click="ignore")
-        if c4.button("Prepare PNG"):
-            try:
-                png = to_figure(latest_figure()).to_image(format="png", width=1200, height=900)
-                c4.download_button("Figure (PNG)", png, "figure.png", "image/png")
-            except Exception as err:  # Kaleido needs Chromium; say so rather than fail the page
-                c4.warning(f"PNG export needs Chromium: {fault(err)}")
-        animation_downloads(trainer, latest_run)
-        uploaded = st.file_uploader("Open a run written by the CLI or downloaded here (run.npz)", type=["npz"])
-        if uploaded is not None:
-            show_uploaded(uploaded)
-
-
-def animation_downloads(trainer: Trainer, latest_run) -> None:
-    """The replay as a GIF and an MP4 for slides, drawn when asked (about 20 s of both cores here)."""
-    from sphereface_viz import animation
-
-    if st.button("Prepare animation (GIF and MP4)", help=f"{animation.FRAMES} recorded steps from the start of "
-                 "training to now, the title showing each step's loss, m and λ; for slides"):
-        run = latest_run()
-        if len(run.steps) < 2:
-            st.warning("Train a few steps first: an animation needs two recorded steps.")
-            return
-        try:
-            with st.spinner("Drawing the frames…"):
-                files = animation.replay(trainer.loss, run, trainer.seen)
-        except Exception as err:  # no Chromium, or another animation being drawn: say so, keep the page
-            st.warning(f"No animation: {fault(err)}")
-            return
-        gif, mp4 = st.columns(2)
-        gif.download_button("Replay (GIF)", files["gif"], "replay.gif", "image/gif", on_click="ignore")
-        mp4.download_button("Replay (MP4)", files["mp4"], "replay.mp4", "video/mp4", on_click="ignore")
-
-
-def show_uploaded(uploaded) -> None:
-    """A run file from the browser: read within sphereface_viz.limits, drawn like the live view (at most
-    plots.MAX_POINTS points)."""
-    try:
-        run = load_run(uploaded.getvalue(), name=uploaded.name[:100])
-    except RunFileError as err:
-        st.error(str(err))
-        return
-    try:
-        loss, seen = run_loss(run)  # checks every value against the loss's declaration
-    except (TypeError, ValueError) as err:
-        st.error(f"{uploaded.name[:100]}: its configuration is not one this app can draw: {err}")
-        return
-    index = len(run.steps) - 1  # a run of one snapshot has no step to choose (a slider of one value fails)
-    if index:
-        index = st.slider("Step of the uploaded run", 0, index, index)
-    st.plotly_chart(snapshot_figure(loss, run, index, seen), width="stretch")  # at most plots.MAX_POINTS drawn
 
 
 share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has
@@ -407,4 +224,4 @@ if state.get("trainer") is not None:
     # keeps the notices above the chart fresh while nothing new is drawn (waiting for a slot or a writer).
     st.fragment(live_view, run_every=live.NOTICE_EVERY if state.player.wanted else None)()
     st.fragment(curves, run_every=HISTORY_EVERY if state.player.wanted else None)()
-    history_and_replay(state.trainer, state.player)
+    history_and_replay(state.trainer, state.player, state.curve, state.live.radius)
