@@ -212,6 +212,9 @@ def test_downloads_are_built_when_clicked(server, browser, tmp_path):
     settled(page)
     steps = step_count(page)
     page.get_by_text("Replay, downloads and runs").click()
+    # the panel's replay figure mounts above the buttons and pushes them down: a click before it is drawn can
+    # land where a button was (CI once waited 60 s for a download that click never asked for)
+    page.get_by_test_id("stPlotlyChart").locator(".main-svg").first.wait_for(timeout=60_000)
     files = {}
     for name in ("Figure (HTML)", "Metrics (CSV)", "Run (npz)"):
         button = page.get_by_test_id("stDownloadButton").filter(has_text=name)
