@@ -8,6 +8,7 @@ Cases: digits 2-D with 1,000 points, MNIST 3-D with 2,000 (MNIST from ../shared/
 fresh app server and a headless Chromium page on this machine, playing:
 - redraws/s and training steps/s over 10 s (after SETTLE s of play), beside the same trainer's steps/s
   headless (one thread);
+- Play → first moved frame: from the click until the view draws a step after 0, on a warm server;
 - slider step → chart: one key press on the Margin slider while playing, until the chart's title shows the
   new m (median and max over the rounds' presses);
 - per frame, in-process: bytes on the wire (header JSON + arrays) and the page thread's CPU for a frame that
@@ -66,7 +67,11 @@ def in_browser(url: str, case: dict, presses: int) -> dict:
         page.goto(f"{url}/?dataset={case['dataset']}&dim={case['dim']}&points={case['points']}&loss=a_softmax",
                   wait_until="domcontentloaded")
         in_view(page, RENDERS + " > 0")
+        page.wait_for_timeout(2000)  # a warm server: the page's first run and its data are done
+        clicked = time.time()
         page.get_by_role("button", name="Play").click()
+        moved = in_view(page, "() => window.view && window.view.step > 0")
+        first_frame = time.time() - clicked if moved else float("inf")
         in_view(page, STEP + " > 20")
         page.wait_for_timeout(SETTLE * 1000)
         mounted = len(mounts)
@@ -86,6 +91,7 @@ def in_browser(url: str, case: dict, presses: int) -> dict:
             page.wait_for_timeout(1000)
         page.get_by_role("button", name="Pause").click()
         return {"redraws_per_s": (r1 - r0) / (t1 - t0), "steps_per_s": (s1 - s0) / (t1 - t0), "latencies": latencies,
+                "first_frame": first_frame,
                 "mounts": len(mounts) - mounted}
 
 
@@ -211,11 +217,12 @@ def main() -> None:
             r = rounds[-1]
             print(f"  round {k + 1}: {r['redraws_per_s']:.2f} redraws/s, {r['steps_per_s']:.1f} steps/s, slider → "
                   f"chart {', '.join(f'{x:.2f}' for x in r['latencies'])} s; frames mounted while playing: "
-                  f"{r['mounts']}", flush=True)
+                  f"{r['mounts']}; Play → first moved frame {r['first_frame']:.2f} s", flush=True)
         latencies = [x for r in rounds for x in r["latencies"]]
         print(f"{name}: median of {len(rounds)} rounds: {statistics.median(r['redraws_per_s'] for r in rounds):.2f} "
               f"redraws/s, {statistics.median(r['steps_per_s'] for r in rounds):.1f} steps/s; slider → chart median "
-              f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s ({len(latencies)} presses)")
+              f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s ({len(latencies)} presses); "
+              f"Play → first moved frame median {statistics.median(r['first_frame'] for r in rounds):.2f} s")
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def compare_seconds(seeds: list[int], target: float, dim: int = 2) -> list[float
     round of 11 steps (half a digits epoch); seconds of training until every loss is at `target`."""
     out = []
     for seed in seeds:
-        trainers = [Trainer(config) for config in configs(MISSION, dim, seed).values()]  # each loss's declared m, as the page
+        trainers = [Trainer(config) for config in configs(MISSION, dim, seed).values()]  # each loss's own m
         began, reached = time.perf_counter(), float("inf")
         clock = 0.0
         while clock < 120:

@@ -1,4 +1,5 @@
-"""Play / Pause for the app: trainers step in a background thread; the page draws from them at its own pace.
+"""Play / Pause for the app: trainers step in a background thread (a lane of them, several for a sweep);
+the page draws from them at its own pace, and the test images are embedded in a thread of their own.
 
 Training and drawing are kept apart, as in TensorFlow Playground: a redraw (snapshot, figure, its
 JSON, the browser) costs tens of milliseconds, and training only between redraws would leave the
@@ -146,8 +147,9 @@ class Player:
         connected: whether the page's browser is still connected. Given, training goes on for as long as
         it is, however slowly the page draws; without it, for `patience` seconds after each heartbeat.
         lanes: training threads, each stepping every lanes-th trainer under a lock of its own, so a sweep
-        trains on several cores; a lane beyond the first trains only in a slot nobody waits for
-        (`TrainingSlots.spare`), never ahead of another session."""
+        trains on several cores. The first lane with trainers left (the lead) queues for a slot; the others
+        train beside it only in a slot nobody waits for (`TrainingSlots.spare`), never ahead of another
+        session."""
         self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
         self.store, self.writer = store, writer_id(who)
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
@@ -160,7 +162,8 @@ class Player:
         self.store_error: str | None = None  # the run store failed: training goes on without it
         self.failed: str | None = None       # the training thread died, and why
         self.lanes = max(1, min(int(lanes), len(self.trainers)))
-        self._locks = [PageFirstLock() for _ in range(self.lanes)]  # re-entrant: a page may hold one around several moments
+        # re-entrant: a page may hold one around several moments
+        self._locks = [PageFirstLock() for _ in range(self.lanes)]
         self.lock = self._locks[0] if self.lanes == 1 else EveryLock(self._locks)
         self.wanted = False      # the user pressed Play
         self._waiting = [False] * self.lanes  # per lane: queued for a training slot
