@@ -186,6 +186,13 @@ def test_a_frame_is_acknowledged_once_drawn_and_a_frame_seen_before_is_not(brows
     render(page, frame, frame_id=3)  # no pace: a paused page acknowledges nothing
     page.wait_for_timeout(500)
     assert page.evaluate("() => [window.acks.length, window.view.renders]") == [2, 3]
+    # Play pressed: the frame drawn while paused comes again with a pace, and is acknowledged once (not drawn
+    # again), so the first moving frame need not wait for the page's slow tick
+    render(page, frame, frame_id=3, pace=0)
+    page.wait_for_function("() => window.acks.length === 3")
+    render(page, frame, frame_id=3, pace=0)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => [window.acks.map((a) => a[0]), window.view.renders]") == [[1, 2, 3], 3]
 
 
 def test_a_turned_sphere_stays_turned_through_new_frames_and_a_reload(browser):

@@ -621,7 +621,7 @@ setInterval(() => args && size(), 500);  // a notice above the chart came or wen
 // --- Streamlit: draw, then acknowledge ---------------------------------------------------------------
 // The acknowledgement reruns the server's live view, which then builds the next frame: frames come as fast
 // as this page draws them (at most one per `pace` seconds, the server's share for each student), never queued.
-let ackedAt = 0, pressed = null, keyCount = 0;
+let ackedAt = 0, ackedId = null, pressed = null, keyCount = 0;
 function tell() {  // this view's value: the frame on screen, the sprite sheet it holds, the last key pressed
   send("streamlit:setComponentValue", {value: Object.assign({id: window.view.id, sprites: sprites && sprites.key}, pressed),
                                        dataType: "json"});
@@ -644,6 +644,7 @@ function onKey(event) {
 document.addEventListener("keydown", onKey);
 try { window.parent.document.addEventListener("keydown", onKey); } catch (e) { /* another origin */ }
 function acknowledge(id, pace) {
+  ackedId = id;
   const wait = Math.max(0, ackedAt + pace * 1000 - performance.now());
   setTimeout(() => requestAnimationFrame(() => {
     ackedAt = performance.now();
@@ -670,7 +671,13 @@ window.addEventListener("message", (event) => {
   document.body.classList.toggle("projector", !!args.projector);
   size();
   showNumbers(args.numbers, args.projector);
-  if (args.id === window.view.id && args.title === window.view.title && args.projection === window.view.projection) return;
+  const paced = args.pace !== null && args.pace !== undefined;
+  if (args.id === window.view.id && args.title === window.view.title && args.projection === window.view.projection) {
+    // a frame drawn while paused, shown again once Play is pressed: acknowledged once, so the next frame follows
+    // at once instead of at the page's next slow tick
+    if (paced && ackedId !== args.id) acknowledge(args.id, args.pace);
+    return;
+  }
   header = args.header; arrays = decode(header, args.blob);
   if (header.kind !== "sphere") rotation = null;
   const title = args.title || header.title;
@@ -681,6 +688,6 @@ window.addEventListener("message", (event) => {
   legend(header);
   draw();
   window.view.renders += 1; window.view.id = args.id; window.view.header = header; window.view.projection = args.projection;
-  if (args.pace !== null && args.pace !== undefined) acknowledge(args.id, args.pace);
+  if (paced) acknowledge(args.id, args.pace);
 });
 send("streamlit:componentReady", {apiVersion: 1});
