@@ -31,9 +31,9 @@ MODEBAR_BAND = 26
 # A W arrow reaches W_LENGTH sphere radii from the centre and the scene's axes SCENE_EXTENT radii. plotly.js
 # fits the scene to the plot area's height (a 45° field of view), so a label pointing sideways leaves a
 # narrow plot area first. With the camera's eye at SCENE_EYE, a W label at any turn of the sphere stays
-# inside a plot area down to 0.72 as wide as high (at 1.35 or 1.45 it would not). The Train page's is 0.8 at
-# 1400 px, 0.87 in its projector view, and 0.65 at 1280 px with the sidebar open, where a label pointing
-# exactly sideways can still touch the edge.
+# inside a plot area down to 0.72 as wide as high (at 1.35 or 1.45 it would not). These plotly scenes are the
+# static figures (the replay panel, the downloads); the live view draws W on its own canvas, where each label
+# is placed free of the others (pages/ui/feature_view.js).
 W_LENGTH, SCENE_EXTENT = 1.2, 1.5
 SCENE_EYE = {"x": 0.95, "y": 0.95, "z": 0.6}
 
