@@ -315,10 +315,10 @@ class Player:
         return self.alive and not self.stopped
 
     def _train(self, lane: int = 0) -> None:
-        trainers, lock = self._lane(lane), self._locks[lane]
+        lock = self._locks[lane]
         try:
             while self._alive():
-                self._guarded(self._share, trainers=trainers)
+                self._guarded(self._share, lane=lane)
                 if not self._mine(lane):
                     self._waiting[lane] = False
                     time.sleep(FOLLOW_EVERY)
@@ -342,15 +342,15 @@ class Player:
                     self._training[lane] = False
                 if not granted and lane != lead:
                     time.sleep(self.burst)  # no spare slot now: look again after a burst of the lead's
-                self._guarded(self._write, trainers=trainers)
+                self._guarded(self._write, lane=lane)
                 if not granted:  # queued for a slot: a run nobody steps must not keep others following it
-                    self._guarded(self._release, trainers=trainers)
+                    self._guarded(self._release, lane=lane)
         except Exception as err:  # a bug or a broken dataset: the page says what stopped training
             self.failed, self.wanted = f"training stopped: {type(err).__name__}: {err}", False
             raise
         finally:
-            self._guarded(self._write, trainers=trainers, every=0.0)
-            self._guarded(self._release, trainers=trainers)
+            self._guarded(self._write, lane=lane, every=0.0)
+            self._guarded(self._release, lane=lane)
         self._waiting[lane] = False
         if self.stopped:
             self.wanted = False
@@ -368,11 +368,11 @@ class Player:
                                "training goes on without sharing"
             self.store, self.following = None, set()
 
-    def _share(self, trainers: list[Trainer]) -> None:
-        """Take what the store has beyond each untouched trainer, and see who trains each one now."""
+    def _share(self, lane: int) -> None:
+        """Take what the store has beyond each untouched trainer of the lane, and see who trains each one now."""
         if self.store is None:
             return
-        for trainer in trainers:
+        for trainer in self._lane(lane):
             key = self.keys[id(trainer)]
             if not trainer.pristine or trainer.stopped:
                 self.following.discard(id(trainer))
@@ -380,7 +380,7 @@ class Player:
             entry = self.store.get(key, beyond=trainer.step_count)
             end = trainer.total_steps if self.until_end else None
             if entry is not None and (end is None or entry.step <= end):
-                self._adopt(trainer, entry)
+                self._adopt(trainer, entry, self._locks[lane])
             if end is not None and trainer.step_count >= end:
                 self.following.discard(id(trainer))
             elif self.store.claim(key, self.writer):
@@ -389,8 +389,8 @@ class Player:
                 self.following.add(id(trainer))
                 self.store.want(key)
 
-    def _adopt(self, trainer: Trainer, entry) -> None:
-        with self._lock_of(trainer):
+    def _adopt(self, trainer: Trainer, entry, lock: PageFirstLock) -> None:
+        with lock:
             start = self.replaying(trainer)
             start = trainer.step_count if start is None else start
             share = (entry.step - start) / trainer.total_steps
@@ -398,30 +398,27 @@ class Player:
             trainer.resume(entry.state, entry.snapshots, entry.history)
             self._written[id(trainer)] = entry.step
 
-    def _lock_of(self, trainer: Trainer) -> PageFirstLock:
-        return self._locks[[id(t) for t in self.trainers].index(id(trainer)) % self.lanes]
-
-    def _write(self, trainers: list[Trainer], every: float | None = None) -> None:
-        """Store the untouched runs this session trained further than the store has them, at most once
+    def _write(self, lane: int, every: float | None = None) -> None:
+        """Store the lane's untouched runs this session trained further than the store has them, at most once
         per `every` seconds per trainer (None: WRITE_EVERY if another session follows it, else WRITE_ALONE)."""
         if self.store is None:
             return
         now = time.monotonic()
-        for trainer in trainers:
+        for trainer in self._lane(lane):
             if not trainer.pristine or trainer.stopped or trainer.step_count <= self._written.get(id(trainer), 0):
                 continue
             wait = every if every is not None else (
                 WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
             if now - self._written_at.get(id(trainer), -float("inf")) < wait:
                 continue
-            with self._lock_of(trainer):
+            with self._locks[lane]:
                 step, data = pack(trainer, self.writer)
             self.store.put(self.keys[id(trainer)], step, data)
             self._written[id(trainer)], self._written_at[id(trainer)] = step, now
 
-    def _release(self, trainers: list[Trainer]) -> None:
+    def _release(self, lane: int) -> None:
         if self.store is not None:
-            for trainer in trainers:
+            for trainer in self._lane(lane):
                 self.store.release(self.keys[id(trainer)], self.writer)
                 self.following.discard(id(trainer))
 

@@ -68,5 +68,5 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
                                         "sprite_cols": sprites["cols"],
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
     return COMPONENT(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
-                        projector=projector, pace=pace, legend=legend, title=title, projection=projection,
-                        keys=on_key is not None, on_change=on_key, fill=fill, default=None, **sheet)
+                     projector=projector, pace=pace, legend=legend, title=title, projection=projection,
+                     keys=on_key is not None, on_change=on_key, fill=fill, default=None, **sheet)
