@@ -169,7 +169,8 @@ def read_arrays(data: bytes) -> dict[str, np.ndarray]:
         infos = archive.infolist()
         names = [info.filename.removesuffix(".npy") for info in infos]
         if len(infos) > limits.MAX_RUN_MEMBERS or len(set(names)) != len(names) or not set(names) <= set(MEMBERS):
-            raise RunFileError(f"it holds {', '.join(sorted(names))[:200]}; a run holds {', '.join(MEMBERS)}")
+            held = "".join(c if c.isprintable() else "?" for c in ", ".join(sorted(names)))  # names are the file's
+            raise RunFileError(f"it holds {held[:200]}; a run holds {', '.join(MEMBERS)}")
         for info, member in zip(infos, names):
             with archive.open(info) as handle:
                 shape, dtype, fortran = _header(handle, member)

@@ -192,3 +192,13 @@ def test_fuzz_mutations(which, changes):
     for where, value in changes:
         data[int(where * len(data))] = value
     only_a_clear_refusal(bytes(data))
+
+
+def test_a_member_name_with_a_newline_is_refused_in_one_line():
+    """The fuzz test's find: the file's own member names go into the message, control characters shown as '?'."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("ev\nl_labels.npy", b"x")
+    with pytest.raises(RunFileError) as err:
+        load_run(buf.getvalue(), name="fuzzed.npz")
+    assert "\n" not in str(err.value) and "it holds ev?l_labels;" in str(err.value)
