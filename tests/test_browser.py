@@ -293,8 +293,13 @@ def test_a_live_margin_compresses_the_features_after_the_schedule(server, browse
         margin = sidebar_slider(page, "Margin m")
         assert slide_to(page, margin, 0.0) == 0.0  # the switch to 3-D keeps m
         page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
-        live_frame(page)
+        # the 2-D view has drawn already: Play only once the reset's 3-D frame is on screen (CI once pressed it
+        # while the reset's run was under way, and the press never took effect)
+        page.frame_locator(LIVE_VIEW).first.locator("body").evaluate(
+            "() => new Promise((done) => { const look = () => window.view.header && window.view.header.kind === "
+            "'sphere' ? done() : setTimeout(look, 50); look(); })", timeout=60_000)
         page.get_by_role("button", name="Play").click()
+        page.get_by_role("button", name="Pause").wait_for(timeout=30_000)  # the press took effect
         reach(page, 560, seconds=300)  # 25 epochs of 22 steps: 550
         page.get_by_role("button", name="Pause").click()
         settled(page)
