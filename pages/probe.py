@@ -152,7 +152,7 @@ if trainer is None or player is None:
     st.info("Open Train first, or press Play there: this page shows the network the Train page trains.", icon="👈")
     try:
         st.page_link("pages/train.py", label="Open Train", icon=":material/play_circle:")
-    except StreamlitPageNotFoundError:  # run on its own, outside app.py's router (a test)
+    except StreamlitPageNotFoundError:  # run on its own, outside router.py's router (a test)
         st.markdown("[Open Train](./)")
 else:  # not st.stop(): a script run bare (a process spawned from a test's) would go on past it
     state.setdefault("probe_project", True)

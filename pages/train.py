@@ -1,5 +1,6 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
+import functools
 import uuid
 
 import streamlit as st
@@ -16,7 +17,7 @@ from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from pages.ui.runs_panel import history_and_replay
-from sphereface_viz import live
+from sphereface_viz import frames, live
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import Choice, Number
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
@@ -190,15 +191,29 @@ def live_view() -> None:
     if state.pop("key_handled", False):
         st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
-    if view.update(player, trainer):
+    feed = state.setdefault("feed", live.Feed())
+    if player.wanted:  # the browser fetches the frames (live.Feed); this run only keeps the notice above true
+        feed.serve(player, functools.partial(next_message, player, trainer, view))
+    elif view.update(player, trainer):
         record_curve(view)
-    moment = view.moment
-    # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
-    # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
-                 numbers=numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step),
-                 pace=view.pace if player.wanted else None)
+                 numbers=view_numbers(view, trainer), feed=feed.token if player.wanted else None)
+
+
+def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
+    # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
+    # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
+    moment = view.moment
+    return numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step)
+
+
+def next_message(player: Player, trainer: Trainer, view: live.View) -> bytes | None:
+    """The view's next frame as the browser fetches it (frames.wire), with its numbers and pace; None if
+    nothing moved. Called by the feed's thread: it reads no session state."""
+    if not view.update(player, trainer):
+        return None
+    return frames.wire(*view.frame, id=view.id, pace=view.pace, numbers=view_numbers(view, trainer))
 
 
 share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has
@@ -220,8 +235,8 @@ if state.error:
     st.error(state.error)
 if state.get("trainer") is not None:
     play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
-    # Frames are paced by the browser's acknowledgements (pages/ui/feature_view.py); the slow tick only
-    # keeps the notices above the chart fresh while nothing new is drawn (waiting for a slot or a writer).
+    # While playing, the browser fetches the frames itself (live.Feed); the slow tick keeps the notice above the
+    # chart true (waiting for a slot, following another session) and hears a stopped trainer.
     st.fragment(live_view, run_every=live.NOTICE_EVERY if state.player.wanted else None)()
     st.fragment(curves, run_every=HISTORY_EVERY if state.player.wanted else None)()
     history_and_replay(state.trainer, state.player, state.curve, state.live.radius)

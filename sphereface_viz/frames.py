@@ -19,6 +19,8 @@ comes from `geometry.decision_regions`, so from the loss's own logits, and the t
 from __future__ import annotations
 
 import hashlib
+import json
+import struct
 
 import numpy as np
 import torch
@@ -151,3 +153,16 @@ def unpack(header: dict, blob: bytes) -> dict[str, np.ndarray]:
     """The arrays of a frame, as the browser reads them."""
     return {name: np.frombuffer(blob, np.dtype(ORDER + dtype), int(np.prod(shape)), offset).reshape(shape)
             for name, (dtype, shape, offset) in header["arrays"].items()}
+
+
+def wire(header: dict, blob: bytes, **extra) -> bytes:
+    """One frame as one message for the browser to fetch (pages/ui/feed_route.py): the byte length of a JSON
+    object {"header": header, **extra} as a little-endian uint32, that JSON, then the blob."""
+    text = json.dumps({"header": header, **extra}, separators=(",", ":")).encode()
+    return struct.pack("<I", len(text)) + text + blob
+
+
+def unwire(message: bytes) -> tuple[dict, bytes]:
+    """`wire`'s JSON object and blob, as the browser reads them."""
+    (length,) = struct.unpack_from("<I", message)
+    return json.loads(message[4:4 + length]), message[4 + length:]

@@ -2,23 +2,29 @@
 redraw shows, how often, and its frame of plain arrays (sphereface_viz.frames). Pages lay out controls
 and hand values here.
 
-One frame, from training to the screen:
-1. The browser acknowledges the frame it has drawn (pages/ui/feature_view.js), which reruns the page's
-   live fragment.
+One frame while playing, from training to the screen:
+1. The browser asks the page's `Feed` for the next frame (an HTTP request, pages/ui/feed_route.py) once it
+   has drawn the last one and waited out its pace. No Streamlit rerun carries a frame: a rerun's work in the
+   server and in the browser's page is what training would lose to it.
 2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
-   loss's values, the status, the latest training batches. While playing, the test images are embedded
-   (a forward pass, ~150 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per
-   EMBED_EVERY seconds, by the embedding thread (player.EMBEDDER), never by the page's; the frames between
-   draw the latest embedding under the W of now.
+   loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
+   ~150 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds, by
+   the embedding thread (player.EMBEDDER); the frames between draw the latest embedding under the W of now.
 3. `frames.build` labels the regions with the loss's own logits (remembered by content) and packs the
-   arrays; nothing is built when nothing moved.
-4. The browser draws it, waits out `pace()`, and acknowledges it.
+   arrays; nothing is built when nothing moved, and the request waits a little for something to move.
+4. The browser draws it (pages/ui/feature_view.js), waits out `pace()`, and asks again.
+While paused, a page's own runs draw its views (a Step, a changed slider): the frame travels in the
+component's arguments.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import secrets
+import threading
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,11 +71,16 @@ class View:
     scored_at: float = -math.inf
     window_scores: dict = field(default_factory=dict)
     _sprites: tuple | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the page's run and its Feed
 
     def update(self, player: Player, trainer: Trainer, radius: float | None = None) -> bool:
         """Build the next frame if anything it shows has moved; True if it did. radius: a ring radius
         given by the page (one for several panels); by default the view's own, which grows at once
         and shrinks slowly so the picture stays still while the features settle."""
+        with self._lock:
+            return self._update(player, trainer, radius)
+
+    def _update(self, player: Player, trainer: Trainer, radius: float | None) -> bool:
         window = self.window and not player.shares(trainer)  # a shared run has no batches of this session's
         loss = trainer.loss
         embedded = trainer.snapshots[-1].step if trainer.snapshots else None
@@ -115,3 +126,33 @@ class View:
     def scores(self) -> dict:
         """The test images' scores of the latest frame, with the training window's of the latest scoring."""
         return {**self.moment.scores, **self.window_scores}
+
+
+class Feed:
+    """A live view's frames for its browser to fetch while playing (pages/ui/feed_route.py). The page serves
+    it a player and a `build` function returning the next frame's message (frames.wire), or None when
+    nothing has moved; the browser asks again only once it has drawn the last one, so frames never queue.
+
+    FEEDS finds a feed by its token, a secret of 128 random bits that only its own page is given: one
+    session cannot read another's frames. It holds feeds weakly: a feed lives as long as its session."""
+
+    def __init__(self):
+        self.token = secrets.token_urlsafe(16)
+        self.player: Player | None = None
+        self.build: Callable[[], bytes | None] | None = None
+        FEEDS[self.token] = self
+
+    def serve(self, player: Player, build: Callable[[], bytes | None]) -> None:
+        self.player, self.build = player, build
+
+    def next(self) -> bytes | None | bool:
+        """The next frame's message; None if nothing moved; False when its player is not playing (the
+        browser then stops asking, until its page says it plays again)."""
+        player, build = self.player, self.build
+        if player is None or build is None or not player.wanted:
+            return False
+        player.heartbeat()  # a page that asks for frames is alive, whether or not Streamlit reran it lately
+        return build()
+
+
+FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()

@@ -199,10 +199,10 @@ def test_router_opens_the_train_page_with_one_torch_thread(monkeypatch):
         set_threads(n)
 
     monkeypatch.setattr(torch, "set_num_threads", recorded)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    assert ("app.py", 1) in asked and at.session_state["routed"] is True
+    assert ("router.py", 1) in asked and at.session_state["routed"] is True
     assert {b.label for b in at.button} >= {"Play", "Step", "Reset"}  # the default page, Train
     assert at.session_state["trainer"].step_count == 0 and "cmp" not in at.session_state
     assert any("[data-stale='true']" in m.value for m in at.markdown)  # no grey fade on a live rerun
@@ -234,7 +234,7 @@ def test_a_full_server_queues_training_and_says_so():
 
 def test_a_visit_to_other_pages_keeps_the_training_and_its_settings():
     """Through the router: set up Train, train, visit Compare and Geometry, come back."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120)
     at.run()
     at.sidebar.selectbox(key="loss").set_value("arcface").run()
     at.sidebar.radio(key="dim").set_value(3).run()

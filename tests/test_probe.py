@@ -198,7 +198,7 @@ def component_args(at: AppTest, name: str) -> dict:
 
 
 def test_the_page_after_train_shows_the_table_once_there_is_a_drawing():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "router.py"), default_timeout=120)
     at.run()
     trainer = at.session_state["trainer"]
     at.switch_page("pages/probe.py").run()

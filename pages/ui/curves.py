@@ -14,7 +14,7 @@ state = st.session_state
 
 
 def record_curve(view: live.View) -> None:
-    """One row of the history charts per step drawn."""
+    """One row of the history charts per step drawn (at most one a second while playing)."""
     status, scores = view.moment.status, view.scores
     if not state.curve or state.curve[-1]["step"] != status["step"]:
         del state.curve[:-2000]  # bounded memory per session
@@ -38,6 +38,8 @@ def history_chart() -> None:
 
 def curves() -> None:
     """The history and the confusion panel of the session's trainer and view."""
+    if state.live.moment is not None:  # while playing, the view's frames are fetched without a run of the page
+        record_curve(state.live)
     history_chart()
     if state.live.moment is not None:
         confusion_panel(state.trainer, state.live.moment)

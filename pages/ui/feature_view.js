@@ -1,5 +1,6 @@
 // The live feature view (pages/ui/feature_view.py): draws one frame of plain arrays (sphereface_viz/frames.py) on a
-// canvas, and acknowledges it once drawn, so the server sends the next frame only when this one is on screen.
+// canvas. While playing it fetches the next frame once this one is on screen (or, on a page of several views,
+// acknowledges it, and the page's run sends the next).
 // No loss math here: every region label arrives from the server, computed by the loss's own logits.
 function send(type, extra) { window.parent.postMessage(Object.assign({isStreamlitMessage: true, type}, extra), "*"); }
 const stage = document.getElementById("stage"), canvas = document.getElementById("scene");
@@ -652,6 +653,52 @@ function acknowledge(id, pace) {
   }), wait);
 }
 
+function show(frame) {  // draw a frame: {header, blob, id, numbers}, from the page's arguments or fetched
+  showNumbers(frame.numbers, args.projector);
+  header = frame.header; arrays = decode(header, frame.blob);
+  if (header.kind !== "sphere") rotation = null;
+  const title = args.title || header.title;
+  window.view.title = args.title;
+  titleBox.replaceChildren(...title.split("<br>").flatMap((line, k) => k ? [document.createElement("br"), line] : [line]));
+  titleBox.style.display = title ? "block" : "none";
+  legendBox.style.display = args.legend === false ? "none" : "flex";
+  legend(header);
+  draw();
+  window.view.renders += 1; window.view.id = frame.id; window.view.header = header; window.view.projection = args.projection;
+}
+
+// --- while playing: fetch the next frame once this one is drawn (pages/ui/feed_route.py) ---------------------
+// One request at a time, sent only after the last frame is on screen and its pace has passed: frames never queue,
+// and no Streamlit rerun carries them. The route lives beside this page's own address, under any base path.
+const FEED = location.pathname.split("/component/")[0] + "/_live/frame";
+let fetching = null;  // the feed being fetched from
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+async function fetchFrames(feed) {
+  fetching = feed;
+  let shownAt = 0;
+  while (fetching === feed) {
+    let response;
+    try {
+      response = await fetch(`${FEED}?feed=${encodeURIComponent(feed)}`, {cache: "no-store"});
+    } catch (e) {
+      await sleep(1000);  // the server restarting: its page will say so
+      continue;
+    }
+    if (fetching !== feed) break;
+    if (response.status === 204) continue;  // nothing moved for a second: ask again
+    if (response.status !== 200) break;     // not playing, or the feed is gone: the page's next run says what now
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const length = new DataView(bytes.buffer).getUint32(0, true);
+    const message = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+    if (fetching !== feed) break;
+    show(Object.assign(message, {blob: bytes.subarray(4 + length)}));
+    await new Promise((done) => requestAnimationFrame(done));
+    await sleep(Math.max(0, shownAt + message.pace * 1000 - performance.now()));
+    shownAt = performance.now();
+  }
+  if (fetching === feed) fetching = null;
+}
+
 window.addEventListener("message", (event) => {
   const msg = event.data;
   if (!msg || msg.type !== "streamlit:render") return;
@@ -670,24 +717,19 @@ window.addEventListener("message", (event) => {
   }
   document.body.classList.toggle("projector", !!args.projector);
   size();
-  showNumbers(args.numbers, args.projector);
+  if (!args.feed) fetching = null;
+  else if (fetching !== args.feed) fetchFrames(args.feed);
   const paced = args.pace !== null && args.pace !== undefined;
-  if (args.id === window.view.id && args.title === window.view.title && args.projection === window.view.projection) {
+  // the same frame again, or (while fetching) one older than the last fetched: its numbers, not its picture
+  const seen = args.id === window.view.id || (args.feed && args.id < window.view.id);
+  if (seen && args.title === window.view.title && args.projection === window.view.projection) {
+    if (!args.feed) showNumbers(args.numbers, args.projector);
     // a frame drawn while paused, shown again once Play is pressed: acknowledged once, so the next frame follows
     // at once instead of at the page's next slow tick
     if (paced && ackedId !== args.id) acknowledge(args.id, args.pace);
     return;
   }
-  header = args.header; arrays = decode(header, args.blob);
-  if (header.kind !== "sphere") rotation = null;
-  const title = args.title || header.title;
-  window.view.title = args.title;
-  titleBox.replaceChildren(...title.split("<br>").flatMap((line, k) => k ? [document.createElement("br"), line] : [line]));
-  titleBox.style.display = title ? "block" : "none";
-  legendBox.style.display = args.legend === false ? "none" : "flex";
-  legend(header);
-  draw();
-  window.view.renders += 1; window.view.id = args.id; window.view.header = header; window.view.projection = args.projection;
+  show(args);
   if (paced) acknowledge(args.id, args.pace);
 });
 send("streamlit:componentReady", {apiVersion: 1});

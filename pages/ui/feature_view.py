@@ -1,9 +1,10 @@
 """The live feature view: one frame of plain arrays (sphereface_viz.frames) drawn on a canvas by the
 browser (feature_view.js), with its title, legend and the live numbers as real text.
 
-The page acknowledges each frame once it is on screen; the acknowledgement is this component's value,
-and in a fragment it reruns only that fragment, which builds the next frame. So frames go out as fast
-as the browser draws them and never queue (at most one per `pace` seconds)."""
+While playing, the page fetches each next frame from its `live.Feed` once it has drawn the last (pages/ui/
+feed_route.py): frames go out as fast as the browser draws them, never queued, and no Streamlit rerun
+carries them. A page of several views may instead acknowledge each frame once on screen (`pace`): the
+acknowledgement is this component's value, which reruns the page's fragment to build the next."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,12 +55,14 @@ def value_of(key: str) -> dict:
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
                  numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
                  legend: bool = True, title: str | None = None, projection: str = "globe",
-                 sprites: dict | None = None, on_key=None, fill: bool = False):
+                 sprites: dict | None = None, on_key=None, fill: bool = False, feed: str | None = None):
     """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
     title: instead of the frame's own (lines split by <br>). projection: a sphere as a "globe" to turn, or
     as Hammer's equal-area "map" of all of it. sprites: `frames.sprite_sheet` of the test images, sent until
     the page says it holds it. on_key: called when r, [ or ] is pressed in the page; the key is in the
     view's value (its "keys"). fill: no taller than the window below the view's top (`height` at most).
+    feed: the token of the `live.Feed` to fetch frames from (while playing), each with its own numbers and pace;
+    `frame` is then only drawn if it is newer than the last fetched.
     pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
     several views only one paces the rest). Returns the id of the last frame acknowledged."""
     header, blob = frame
@@ -69,4 +72,4 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
     return COMPONENT(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
                      projector=projector, pace=pace, legend=legend, title=title, projection=projection,
-                     keys=on_key is not None, on_change=on_key, fill=fill, default=None, **sheet)
+                     keys=on_key is not None, on_change=on_key, fill=fill, feed=feed, default=None, **sheet)

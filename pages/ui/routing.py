@@ -1,17 +1,17 @@
-"""Every page runs through app.py's router, even when the first visit to a fresh server is a deep link.
+"""Every page runs through the router (router.py), even when the first visit to a fresh server is a deep link.
 
 Streamlit starts in its old multipage mode whenever a pages/ folder exists, and leaves it only when
 st.navigation runs. Without this, a first request for /compare runs pages/compare.py on its own: no
-app.py (no one-torch-thread rule, no janitor, no wide layout) and a sidebar listing every file in pages/,
+router.py (no one-torch-thread rule, no janitor, no wide layout) and a sidebar listing every file in pages/,
 for every session, until someone opens the root URL. A page that finds itself run that way, in a session
-app.py has not run in, switches the mode off and reruns; app.py's router then opens the same page.
-(AppTest turns the old mode back on before each run; its sessions have been through app.py, so their
+router.py has not run in, switches the mode off and reruns; the router (router.py) then opens the same page.
+(AppTest turns the old mode back on before each run; its sessions have been through router.py, so their
 runs are left as they are.)
 """
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-ROUTED = "routed"  # session state: app.py has run in this session
+ROUTED = "routed"  # session state: router.py has run in this session
 
 
 def mark_routed() -> None:
