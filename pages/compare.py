@@ -9,7 +9,7 @@ from pages.ui import projection, share
 from pages.ui.projection import sphere_control
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.feature_view import feature_view
+from pages.ui.feature_view import fed, feature_view
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
@@ -26,11 +26,11 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-# What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 MARGINS = [name for name in LOSSES if margin(name)]  # the losses with an m: each its own slider, "m_<loss>" in a link
+# What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
         **{f"m_{name}": Number(*margin(name).widget) for name in MARGINS}, "view": projection.LINK}
-PACE = 0.25  # seconds at least between frames of the panels: with the table, a rerun here costs several frames
+PACE = 0.25  # seconds at least between a panel's frames: up to six panels draw six times the frames of one
 state = st.session_state
 
 
@@ -95,15 +95,17 @@ def grid() -> None:
     trainers, player, views = state.cmp, state.cmp_player, state.cmp_views
     player.heartbeat()
     notice(player, state.cmp_session, "Move a margin slider to go on from there, or press Reset.")
-    with player.lock:  # every panel at the same step (its test images as last embedded, while playing)
-        for name, trainer in trainers.items():
-            views[name].update(player, trainer)
+    # while playing, each panel fetches its own frames (live.Feed): this run keeps the notice and the table true
+    feeds = {name: fed(f"cmp-{name}", player, trainers[name], view, pace=PACE) for name, view in views.items()}
+    if not player.wanted:
+        with player.lock:  # every panel at the same step
+            for name, trainer in trainers.items():
+                views[name].update(player, trainer)
     columns = st.columns(min(3, len(trainers)))
     for k, (name, view) in enumerate(views.items()):
         with columns[k % len(columns)]:
-            # the first panel paces the page: its acknowledgement reruns this fragment for all of them
             feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False, projection=state.cmp_view,
-                         pace=max(view.pace, PACE) if k == 0 and player.wanted else None)
+                         feed=feeds[name])
     # one column per loss, one row per measure: the measures' long names fit as row labels, not as cut headers
     table = pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss").T
     table = table.astype(str)  # a column mixes the step (a number) with formatted values: all text for Arrow

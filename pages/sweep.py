@@ -10,7 +10,7 @@ from pages.ui import projection, share
 from pages.ui.projection import sphere_control
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.feature_view import feature_view
+from pages.ui.feature_view import fed, feature_view
 from pages.ui.live_chart import live_chart
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
@@ -28,7 +28,7 @@ from sphereface_viz.trainer import Trainer
 
 through_router()
 
-PACE = 0.5  # seconds at least between frames: a rerun here draws the panels, the chart and the table
+PACE = 0.5  # seconds at least between a panel's frames: up to MAX_SWEEP_VALUES panels, each on a sphere
 SWEPT = {name: cls.swept() for name, cls in LOSSES.items() if cls.swept() is not None}
 state = st.session_state
 
@@ -75,20 +75,23 @@ def panels() -> None:
         state.sw_playing = False
         st.rerun(scope="app")  # training ended by itself: the Play button lives outside this fragment
     state.sw_playing = player.wanted
-    with player.lock:  # every panel at the same step
-        for value, trainer in trainers.items():
-            views[value].update(player, trainer)
+    # while playing, each panel fetches its own frames (live.Feed): this run keeps the notice, chart and table true
+    if not player.wanted:
+        with player.lock:  # every panel at the same step
+            for value, trainer in trainers.items():
+                views[value].update(player, trainer)
     done = sum(t.step_count for t in trainers.values()) / sum(t.total_steps for t in trainers.values())
     st.progress(min(done, 1.0), text=f"trained {done:.0%} of every value's schedule" if done < 1 else
                 "every value trained to the end of its schedule")
     columns = st.columns(len(trainers))
-    for k, (column, (value, view)) in enumerate(zip(columns, views.items())):
-        scores = view.moment.scores
-        with column:  # the first panel paces the page: its acknowledgement reruns this fragment
+    for column, (value, view) in zip(columns, views.items()):
+        def title(view, value=value) -> dict:
+            scores = view.moment.scores
+            return {"title": f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · {scores['test_accuracy']:.1%}"}
+
+        with column:
             feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False, projection=state.sw_view,
-                         title=f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · "
-                               f"{scores['test_accuracy']:.1%}",
-                         pace=max(view.pace, PACE) if k == 0 and player.wanted else None)
+                         feed=fed(f"sw-{value}", player, trainers[value], view, title, pace=PACE), **title(view))
     values = list(views)
     metrics = [view.scores for view in views.values()]
     live_chart(sweep_chart(values, metrics, param), key="sw-chart", height=420)
@@ -104,8 +107,12 @@ def panels() -> None:
     # its turn as the value changes (one chart key for every value).
     pick = st.select_slider(f"Look closer: {param.name}", values, key="sw_pick")
     view = views[pick]
+
+    def pick_title(view) -> dict:
+        return {"title": figure_title(view.moment.loss, view.moment.status["step"])}
+
     feature_view(view.frame, view.id, key="sw-pick-chart", height=560, projection=state.sw_view,
-                 title=figure_title(view.moment.loss, view.moment.status["step"]))
+                 feed=fed("sw-pick-chart", player, trainers[pick], view, pick_title, pace=PACE), **pick_title(view))
 
 
 state.setdefault("sw_session", uuid.uuid4().hex)

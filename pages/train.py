@@ -1,6 +1,5 @@
 """Train: a live trainer. Play / Pause / Step / Reset; m, s, t and the learning rate change live,
 dataset, dimension and loss reset. Everything trained or drawn comes from sphereface_viz."""
-import functools
 import uuid
 
 import streamlit as st
@@ -8,7 +7,7 @@ import streamlit as st
 from pages.ui.curves import curves, record_curve
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.feature_view import feature_view, value_of
+from pages.ui.feature_view import fed, feature_view, value_of
 from pages.ui.live_numbers import numbers
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
@@ -17,7 +16,7 @@ from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from pages.ui.runs_panel import history_and_replay
-from sphereface_viz import frames, live
+from sphereface_viz import live
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import Choice, Number
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
@@ -191,14 +190,13 @@ def live_view() -> None:
     if state.pop("key_handled", False):
         st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
-    feed = state.setdefault("feed", live.Feed())
-    if player.wanted:  # the browser fetches the frames (live.Feed); this run only keeps the notice above true
-        feed.serve(player, functools.partial(next_message, player, trainer, view))
-    elif view.update(player, trainer):
+    # while playing, the browser fetches the frames (live.Feed): this run only keeps the notice above true
+    feed = fed("live_view", player, trainer, view, lambda view: {"numbers": view_numbers(view, trainer)})
+    if feed is None and view.update(player, trainer):
         record_curve(view)
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
-                 numbers=view_numbers(view, trainer), feed=feed.token if player.wanted else None)
+                 numbers=view_numbers(view, trainer), feed=feed)
 
 
 def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
@@ -206,14 +204,6 @@ def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
     moment = view.moment
     return numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step)
-
-
-def next_message(player: Player, trainer: Trainer, view: live.View) -> bytes | None:
-    """The view's next frame as the browser fetches it (frames.wire), with its numbers and pace; None if
-    nothing moved. Called by the feed's thread: it reads no session state."""
-    if not view.update(player, trainer):
-        return None
-    return frames.wire(*view.frame, id=view.id, pace=view.pace, numbers=view_numbers(view, trainer))
 
 
 share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has

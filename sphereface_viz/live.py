@@ -129,30 +129,37 @@ class View:
 
 
 class Feed:
-    """A live view's frames for its browser to fetch while playing (pages/ui/feed_route.py). The page serves
-    it a player and a `build` function returning the next frame's message (frames.wire), or None when
-    nothing has moved; the browser asks again only once it has drawn the last one, so frames never queue.
+    """A live view's frames for its browser to fetch while playing (pages/ui/feed_route.py): the next frame
+    of `view` whenever it has moved, with its pace and a page's `extras` (numbers, a title). The browser asks
+    again only once it has drawn the last one, so frames never queue. Several feeds may show one view.
 
     FEEDS finds a feed by its token, a secret of 128 random bits that only its own page is given: one
     session cannot read another's frames. It holds feeds weakly: a feed lives as long as its session."""
 
     def __init__(self):
         self.token = secrets.token_urlsafe(16)
-        self.player: Player | None = None
-        self.build: Callable[[], bytes | None] | None = None
+        self.served: tuple | None = None
+        self.sent = None  # id of the frame sent last
         FEEDS[self.token] = self
 
-    def serve(self, player: Player, build: Callable[[], bytes | None]) -> None:
-        self.player, self.build = player, build
+    def serve(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
+              pace: float = 0.0) -> None:
+        """What to show from now on. extras: the message's further values, of the view's latest frame (run by
+        the feed's thread: it reads no session state). pace: seconds at least between two frames."""
+        self.served = (player, trainer, view, extras, pace)
 
     def next(self) -> bytes | None | bool:
-        """The next frame's message; None if nothing moved; False when its player is not playing (the
-        browser then stops asking, until its page says it plays again)."""
-        player, build = self.player, self.build
-        if player is None or build is None or not player.wanted:
+        """The next frame's message (frames.wire); None if nothing moved; False when its player is not
+        playing (the browser then stops asking, until its page says it plays again)."""
+        if self.served is None or not self.served[0].wanted:
             return False
+        player, trainer, view, extras, pace = self.served
         player.heartbeat()  # a page that asks for frames is alive, whether or not Streamlit reran it lately
-        return build()
+        view.update(player, trainer)
+        if view.id == self.sent:
+            return None
+        self.sent = view.id
+        return frames.wire(*view.frame, id=view.id, pace=max(view.pace, pace), **extras(view))
 
 
 FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()

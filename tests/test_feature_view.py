@@ -1,11 +1,12 @@
 """pages/ui/feature_view.js in Chromium, without a server: the regions it paints are the frame's labels (on the
 circle at every ring sample, on the sphere at pixels whose direction is worked out here by hand), hover names a
-dot's class and its angles, frames are acknowledged once drawn, a turned sphere stays turned, and the numbers and
+dot's class and its angles, while playing it fetches frames one at a time at their pace, a turned sphere stays turned, and the numbers and
 the projector view are laid out as a room needs them."""
 import functools
 import math
 import shutil
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -23,12 +24,13 @@ pytestmark = pytest.mark.browser
 CLASSES = [str(c) for c in range(10)]
 
 
-def render(page, frame, frame_id=1, numbers=None, projector=False, pace=None, height=600):
+def render(page, frame, frame_id=1, numbers=None, projector=False, feed=None, height=600, drawn=True):
     header, blob = frame
-    page.evaluate("([h, b, id, n, p, pace, height]) => window.postMessage({type: 'streamlit:render', args: {header: h, "
-                  "blob: new Uint8Array(b), id, height, name: 't', numbers: n, projector: p, pace}}, '*')",
-                  [header, list(blob), frame_id, numbers, projector, pace, height])
-    page.wait_for_function("(id) => window.view.id === id", arg=frame_id)
+    page.evaluate("([h, b, id, n, p, feed, height]) => window.postMessage({type: 'streamlit:render', args: {header: h, "
+                  "blob: new Uint8Array(b), id, height, name: 't', numbers: n, projector: p, feed}}, '*')",
+                  [header, list(blob), frame_id, numbers, projector, feed, height])
+    if drawn:
+        page.wait_for_function("(id) => window.view.id === id", arg=frame_id)
 
 
 def show(browser, frame, **options):
@@ -166,33 +168,45 @@ def test_a_legend_click_hides_a_class_and_a_second_shows_it(browser):
     page.wait_for_function("() => window.view.drawnPoints === 200")
 
 
-def test_a_frame_is_acknowledged_once_drawn_and_a_frame_seen_before_is_not(browser):
+def test_while_playing_the_view_fetches_each_frame_once_drawn_at_its_pace_until_told_to_stop(browser):
+    """The page asks its feed (pages/ui/feed_route.py, under the app's base path) for one frame at a time: again at
+    once after a 204, at the frame's pace after a frame, never after a 409; a frame of the page's arguments no newer
+    than the last fetched is not drawn."""
     loss = known_loss("a_softmax", 2)
     frame = frames.build(loss, *no_points(2), CLASSES, list(range(10)), step=0)
+    later = frames.build(loss, *no_points(2), CLASSES, list(range(10)), step=9)
+    answers = [204, frames.wire(*later, id=5, pace=0.4, numbers=[{"label": "Step", "value": "5"}]),
+               frames.wire(*later, id=6, pace=0.4, numbers=[{"label": "Step", "value": "6"}])]
+    asked, folder = [], write_files().parent
+
+    def serve(route):
+        url = route.request.url
+        if "/_live/frame" not in url:  # the view's own files, as Streamlit serves a component
+            route.fulfill(path=folder / url.split("?")[0].rsplit("/", 1)[-1])
+            return
+        asked.append((url, time.monotonic()))
+        answer = answers.pop(0) if answers else 409
+        if isinstance(answer, int):
+            route.fulfill(status=answer)
+        else:
+            route.fulfill(status=200, body=answer, headers={"content-type": "application/octet-stream"})
+
     page = browser.new_page()
-    page.goto(write_files().as_uri())
-    page.evaluate("() => { window.acks = []; addEventListener('message', (e) => { if (e.data.type === "
-                  "'streamlit:setComponentValue') window.acks.push([e.data.value.id, performance.now()]); }); }")
-    render(page, frame, frame_id=1, pace=0)
-    page.wait_for_function("() => window.acks.length === 1")
-    render(page, frame, frame_id=2, pace=0.3)
-    page.wait_for_function("() => window.acks.length === 2")
-    (first, at), (second, later) = page.evaluate("() => window.acks")
-    # paced: 0.3 s after the acknowledgement before (as this page hears them: each message may arrive a little
-    # late, the first later than the second); an unpaced one would follow within a frame, ~16 ms
-    assert (first, second) == (1, 2) and later - at >= 250
-    page.evaluate("([h, b]) => window.postMessage({type: 'streamlit:render', args: {header: h, blob: new Uint8Array(b), "
-                  "id: 2, height: 600, name: 't', pace: 0}}, '*')", [frame[0], list(frame[1])])
-    render(page, frame, frame_id=3)  # no pace: a paused page acknowledges nothing
-    page.wait_for_timeout(500)
-    assert page.evaluate("() => [window.acks.length, window.view.renders]") == [2, 3]
-    # Play pressed: the frame drawn while paused comes again with a pace, and is acknowledged once (not drawn
-    # again), so the first moving frame need not wait for the page's slow tick
-    render(page, frame, frame_id=3, pace=0)
-    page.wait_for_function("() => window.acks.length === 3")
-    render(page, frame, frame_id=3, pace=0)
-    page.wait_for_timeout(500)
-    assert page.evaluate("() => [window.acks.map((a) => a[0]), window.view.renders]") == [[1, 2, 3], 3]
+    page.route("http://view.test/**", serve)
+    page.goto("http://view.test/app/component/pages.ui.feature_view.feature_view/index.html?streamlitUrl=x")
+    render(page, frame, frame_id=1)
+    render(page, frame, frame_id=1, feed="t0ken", drawn=False)  # Play: the paused frame comes again, not drawn
+    page.wait_for_function("() => window.view.id === 6")
+    page.wait_for_timeout(800)
+    assert [url for url, _ in asked] == ["http://view.test/app/_live/frame?feed=t0ken"] * 4  # 204, 5, 6, 409
+    assert asked[2][1] - asked[1][1] >= 0.35 and asked[3][1] - asked[2][1] >= 0.35  # each at the frame's pace
+    assert page.evaluate("() => [window.view.renders, document.querySelector('[data-label=Step] .value').textContent]") \
+        == [3, "6"]  # 1, 5 and 6
+    render(page, frame, frame_id=4, feed="t0ken", drawn=False)  # the page's slow tick: an older frame, not drawn
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => [window.view.id, window.view.renders]") == [6, 3] and len(asked) == 5
+    render(page, frame, frame_id=7)  # Pause: the page's own frames again
+    assert page.evaluate("() => window.view.renders") == 4
 
 
 def test_a_turned_sphere_stays_turned_through_new_frames_and_a_reload(browser):

@@ -35,6 +35,16 @@ def test_pack_and_unpack_round_trip_every_dtype_at_aligned_offsets(dtype):
         assert directory[name][2] % 8 == 0  # a typed array over the blob needs its element size's alignment
 
 
+def test_a_wired_frame_reads_back_as_its_header_extras_and_blob_byte_for_byte():
+    header, blob = frames.build(build_loss("arcface", 2, 10), np.eye(2, dtype=np.float32)[[0, 1, 0]],
+                                np.array([0, 1, 0]), [str(c) for c in range(10)], list(range(10)), step=7)
+    message = frames.wire(header, blob, id=12, pace=0.09, numbers=[{"label": "Step", "value": "7"}])
+    length = int.from_bytes(message[:4], "little")  # as feature_view.js reads it: a little-endian uint32 first
+    assert json.loads(message[4:4 + length]) == {"header": header, "id": 12, "pace": 0.09,
+                                                  "numbers": [{"label": "Step", "value": "7"}]}
+    assert message[4 + length:] == blob and frames.unwire(message) == (json.loads(message[4:4 + length]), blob)
+
+
 def test_runs_code_a_raster_and_labels_of_expands_it():
     raster = np.array([[3, 3, GAP, GAP, 0], [0, 0, 0, 1, 1]])
     coded = frames.runs("owner", raster)

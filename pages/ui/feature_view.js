@@ -619,13 +619,10 @@ try { window.parent.addEventListener("resize", () => args && size()); } catch (e
 window.addEventListener("resize", () => draw());
 setInterval(() => args && size(), 500);  // a notice above the chart came or went
 
-// --- Streamlit: draw, then acknowledge ---------------------------------------------------------------
-// The acknowledgement reruns the server's live view, which then builds the next frame: frames come as fast
-// as this page draws them (at most one per `pace` seconds, the server's share for each student), never queued.
-let ackedAt = 0, ackedId = null, pressed = null, keyCount = 0;
-function tell() {  // this view's value: the frame on screen, the sprite sheet it holds, the last key pressed
-  send("streamlit:setComponentValue", {value: Object.assign({id: window.view.id, sprites: sprites && sprites.key}, pressed),
-                                       dataType: "json"});
+// --- Streamlit: this view's value ------------------------------------------------------------------------
+let pressed = null, keyCount = 0;
+function tell() {  // the sprite sheet this page holds, the last keys pressed
+  send("streamlit:setComponentValue", {value: Object.assign({sprites: sprites && sprites.key}, pressed), dataType: "json"});
 }
 
 // Keys the page's buttons cannot take (Streamlit reserves R and takes no punctuation): r Reset, [ and ] the margin
@@ -644,21 +641,12 @@ function onKey(event) {
 }
 document.addEventListener("keydown", onKey);
 try { window.parent.document.addEventListener("keydown", onKey); } catch (e) { /* another origin */ }
-function acknowledge(id, pace) {
-  ackedId = id;
-  const wait = Math.max(0, ackedAt + pace * 1000 - performance.now());
-  setTimeout(() => requestAnimationFrame(() => {
-    ackedAt = performance.now();
-    tell();
-  }), wait);
-}
-
-function show(frame) {  // draw a frame: {header, blob, id, numbers}, from the page's arguments or fetched
+function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, from the page's arguments or fetched
   showNumbers(frame.numbers, args.projector);
   header = frame.header; arrays = decode(header, frame.blob);
   if (header.kind !== "sphere") rotation = null;
-  const title = args.title || header.title;
-  window.view.title = args.title;
+  const title = frame.title || header.title;
+  window.view.title = frame.title;
   titleBox.replaceChildren(...title.split("<br>").flatMap((line, k) => k ? [document.createElement("br"), line] : [line]));
   titleBox.style.display = title ? "block" : "none";
   legendBox.style.display = args.legend === false ? "none" : "flex";
@@ -675,8 +663,8 @@ let fetching = null;  // the feed being fetched from
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 async function fetchFrames(feed) {
   fetching = feed;
-  let shownAt = 0;
   while (fetching === feed) {
+    const askedAt = performance.now();
     let response;
     try {
       response = await fetch(`${FEED}?feed=${encodeURIComponent(feed)}`, {cache: "no-store"});
@@ -692,9 +680,8 @@ async function fetchFrames(feed) {
     const message = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
     if (fetching !== feed) break;
     show(Object.assign(message, {blob: bytes.subarray(4 + length)}));
-    await new Promise((done) => requestAnimationFrame(done));
-    await sleep(Math.max(0, shownAt + message.pace * 1000 - performance.now()));
-    shownAt = performance.now();
+    await new Promise((done) => requestAnimationFrame(done));  // on screen
+    await sleep(askedAt + message.pace * 1000 - performance.now());  // one frame per pace, or slower
   }
   if (fetching === feed) fetching = null;
 }
@@ -719,17 +706,13 @@ window.addEventListener("message", (event) => {
   size();
   if (!args.feed) fetching = null;
   else if (fetching !== args.feed) fetchFrames(args.feed);
-  const paced = args.pace !== null && args.pace !== undefined;
-  // the same frame again, or (while fetching) one older than the last fetched: its numbers, not its picture
-  const seen = args.id === window.view.id || (args.feed && args.id < window.view.id);
-  if (seen && args.title === window.view.title && args.projection === window.view.projection) {
+  // drawn already: the same frame, or while fetching one no newer than the last fetched (its title and numbers
+  // are then older too); a new projection is drawn anew
+  const seen = args.feed ? args.id <= window.view.id : args.id === window.view.id && args.title === window.view.title;
+  if (seen && args.projection === window.view.projection) {
     if (!args.feed) showNumbers(args.numbers, args.projector);
-    // a frame drawn while paused, shown again once Play is pressed: acknowledged once, so the next frame follows
-    // at once instead of at the page's next slow tick
-    if (paced && ackedId !== args.id) acknowledge(args.id, args.pace);
     return;
   }
   show(args);
-  if (paced) acknowledge(args.id, args.pace);
 });
 send("streamlit:componentReady", {apiVersion: 1});

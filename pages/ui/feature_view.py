@@ -3,8 +3,7 @@ browser (feature_view.js), with its title, legend and the live numbers as real t
 
 While playing, the page fetches each next frame from its `live.Feed` once it has drawn the last (pages/ui/
 feed_route.py): frames go out as fast as the browser draws them, never queued, and no Streamlit rerun
-carries them. A page of several views may instead acknowledge each frame once on screen (`pace`): the
-acknowledgement is this component's value, which reruns the page's fragment to build the next."""
+carries them. While paused, the page's runs send the frame in the component's arguments."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.ui.component import LocalComponent
+from sphereface_viz import live
 
 INDEX = """<!doctype html><html><head><meta charset="utf-8">
 <style>html,body{margin:0;padding:0;background:#fff;overflow:hidden;color:#333;
@@ -52,24 +52,35 @@ def value_of(key: str) -> dict:
     return {"sprites": sprites if isinstance(sprites, str) and len(sprites) <= 64 else None, "keys": keys}
 
 
+def fed(key: str, player, trainer, view: live.View, extras=lambda view: {}, pace: float = 0.0) -> live.Feed | None:
+    """While `player` plays: the feed of the view drawn under `key` (one per key and session), serving this
+    view (`live.Feed.serve`). Otherwise None: the page's own runs draw the view."""
+    if not player.wanted:
+        return None
+    feeds = st.session_state.setdefault("feeds", {})
+    if key not in feeds:
+        feeds[key] = live.Feed()
+    feeds[key].serve(player, trainer, view, extras, pace)
+    return feeds[key]
+
+
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
-                 numbers: list[dict] | None = None, projector: bool = False, pace: float | None = None,
+                 numbers: list[dict] | None = None, projector: bool = False,
                  legend: bool = True, title: str | None = None, projection: str = "globe",
-                 sprites: dict | None = None, on_key=None, fill: bool = False, feed: str | None = None):
+                 sprites: dict | None = None, on_key=None, fill: bool = False, feed: live.Feed | None = None):
     """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
     title: instead of the frame's own (lines split by <br>). projection: a sphere as a "globe" to turn, or
     as Hammer's equal-area "map" of all of it. sprites: `frames.sprite_sheet` of the test images, sent until
     the page says it holds it. on_key: called when r, [ or ] is pressed in the page; the key is in the
     view's value (its "keys"). fill: no taller than the window below the view's top (`height` at most).
-    feed: the token of the `live.Feed` to fetch frames from (while playing), each with its own numbers and pace;
+    feed: the `live.Feed` to fetch frames from (`fed`, while playing), each with its own pace and extras;
     `frame` is then only drawn if it is newer than the last fetched.
-    pace: acknowledge each new frame once drawn, at most every `pace` seconds (None: never; on a page of
-    several views only one paces the rest). Returns the id of the last frame acknowledged."""
+    Returns the view's value (`value_of`)."""
     header, blob = frame
     held = value_of(key)["sprites"]
     sheet = {} if sprites is None else {"sprite_key": sprites["key"], "sprite_cell": sprites["cell"],
                                         "sprite_cols": sprites["cols"],
                                         **({} if held == sprites["key"] else {"sprite_png": sprites["png"]})}
     return COMPONENT(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
-                     projector=projector, pace=pace, legend=legend, title=title, projection=projection,
-                     keys=on_key is not None, on_change=on_key, fill=fill, feed=feed, default=None, **sheet)
+                     projector=projector, legend=legend, title=title, projection=projection,
+                     keys=on_key is not None, on_change=on_key, fill=fill, feed=feed and feed.token, default=None, **sheet)
