@@ -3,11 +3,12 @@
     python bench/live_engine.py                      # both cases, 5 rounds each
     python bench/live_engine.py --only mnist3d --rounds 3
     python bench/live_engine.py --app /path/to/other/checkout   # the same figures of another version
+    python bench/live_engine.py --before /path/to/old/checkout  # rounds of both, interleaved: before/after ratios
 
 Cases: digits 2-D with 1,000 points, MNIST 3-D with 2,000 (MNIST from ../shared/data/mnist). For each, a
 fresh app server and a headless Chromium page on this machine, playing:
 - redraws/s and training steps/s over 10 s (after SETTLE s of play), beside the same trainer's steps/s
-  headless (one thread);
+  headless (one thread, measured just before each round);
 - Play → first moved frame: from the click until the view draws a step after 0, on a warm server;
 - slider step → chart: one key press on the Margin slider while playing, until the chart's title shows the
   new m (median and max over the rounds' presses);
@@ -18,7 +19,6 @@ fresh app server and a headless Chromium page on this machine, playing:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -111,8 +111,9 @@ def headless_steps(case: dict, seconds: float = 8.0) -> float:
 
 
 def per_frame(case: dict, frames_measured: int = 20) -> dict:
-    """A View's frames while the trainer steps between them, as the page's live fragment builds them."""
-    from sphereface_viz.live import View
+    """A view's frames while the trainer steps between them, as its feed builds them for the browser (the
+    message as sent: the frame, its id and pace)."""
+    from sphereface_viz.live import Feed, View
     from sphereface_viz.player import Player
     from sphereface_viz.recipe import TrainConfig
     from sphereface_viz.slots import TrainingSlots
@@ -121,18 +122,19 @@ def per_frame(case: dict, frames_measured: int = 20) -> dict:
     trainer = Trainer(TrainConfig(dataset=case["dataset"], dim=case["dim"], loss="a_softmax", threads=1,
                                   eval_size=case["points"], data_dir=str(DATA / case["dataset"])
                                   if case["dataset"] != "digits" else None))
-    player, view = Player([trainer], TrainingSlots(1), "bench"), View()
+    player, view, feed = Player([trainer], TrainingSlots(1), "bench"), View(), Feed()
     player.wanted = True  # frames as while playing: the test images embedded at most once a second
-    view.update(player, trainer)
+    player.heartbeat = lambda: None  # no training thread: this loop steps the trainer
+    feed.serve(player, trainer, view)
+    feed.next()
     cheap, embedding, sizes = [], [], []
     for _ in range(frames_measured):
         trainer.step(3)
         embeds = time.monotonic() - view.embedded_at >= 1.0
         began = time.thread_time()
-        view.update(player, trainer)
+        message = feed.next()
         (embedding if embeds else cheap).append(time.thread_time() - began)
-        header, blob = view.frame
-        sizes.append(len(json.dumps(header)) + len(blob))
+        sizes.append(len(message))
         time.sleep(0.1)
     return {"cpu_ms": statistics.median(cheap) * 1e3, "embed_cpu_ms": statistics.median(embedding or [float("nan")]) * 1e3,
             "bytes": statistics.median(sizes)}
@@ -186,6 +188,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="fresh servers per case (default 5)")
     parser.add_argument("--presses", type=int, default=4, help="slider presses per round (default 4)")
     parser.add_argument("--app", type=Path, default=ROOT, help="the checkout whose app.py is served")
+    parser.add_argument("--before", type=Path, help="an older checkout, benchmarked in the same rounds")
     args = parser.parse_args()
     print(f"machine: {machine()}; app: {args.app}")
     import devtools.appdriver as appdriver
@@ -209,21 +212,39 @@ def main() -> None:
             frame = per_frame(case)
             print(f"{name}: per frame {frame['bytes'] / 1000:.1f} kB, server CPU {frame['cpu_ms']:.1f} ms "
                   f"({frame['embed_cpu_ms']:.0f} ms when it asks for a new embedding)")
-        print(f"{name}: headless {headless_steps(case):.1f} steps/s")
-        rounds = []
+        versions = {"": args.app.resolve()} if args.before is None else {"before": args.before.resolve(),
+                                                                         "after": args.app.resolve()}
+        rounds = {label: [] for label in versions}
         for k in range(args.rounds):
-            with app_server(env={"SPHEREFACE_VIZ_DATA": str(DATA)}) as (url, _):
-                rounds.append(in_browser(url, case, args.presses))
-            r = rounds[-1]
-            print(f"  round {k + 1}: {r['redraws_per_s']:.2f} redraws/s, {r['steps_per_s']:.1f} steps/s, slider → "
-                  f"chart {', '.join(f'{x:.2f}' for x in r['latencies'])} s; frames mounted while playing: "
-                  f"{r['mounts']}; Play → first moved frame {r['first_frame']:.2f} s", flush=True)
-        latencies = [x for r in rounds for x in r["latencies"]]
-        print(f"{name}: median of {len(rounds)} rounds: {statistics.median(r['redraws_per_s'] for r in rounds):.2f} "
-              f"redraws/s, {statistics.median(r['steps_per_s'] for r in rounds):.1f} steps/s; slider → chart median "
-              f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s ({len(latencies)} presses); "
-              f"Play → first moved frame median {statistics.median(r['first_frame'] for r in rounds):.2f} s")
+            for label, app in versions.items():  # interleaved: both versions see the machine as it is
+                appdriver.ROOT = app
+                headless = headless_steps(case)  # just before: the machine's speed drifts between minutes
+                with app_server(env={"SPHEREFACE_VIZ_DATA": str(DATA)}) as (url, _):
+                    rounds[label].append({**in_browser(url, case, args.presses), "headless": headless})
+                r = rounds[label][-1]
+                print(f"  round {k + 1}{' ' + label if label else ''}: {r['redraws_per_s']:.2f} redraws/s, "
+                      f"{r['steps_per_s']:.1f} steps/s of {headless:.1f} headless ({r['steps_per_s'] / headless:.0%}), slider → chart {', '.join(f'{x:.2f}' for x in r['latencies'])} "
+                      f"s; frames mounted while playing: {r['mounts']}; Play → first moved frame "
+                      f"{r['first_frame']:.2f} s", flush=True)
+        summary = {label: summarise(runs) for label, runs in rounds.items()}
+        for label, m in summary.items():
+            print(f"{name}{' ' + label if label else ''}: median of {args.rounds} rounds: {m['redraws']:.2f} redraws/s, "
+                  f"{m['steps']:.1f} steps/s, {m['share']:.0%} of headless; slider → chart median {m['slider']:.2f} s, max {m['slider_max']:.2f} s "
+                  f"({m['presses']} presses); Play → first moved frame median {m['first']:.2f} s")
+        if args.before is not None:
+            after, before = summary["after"], summary["before"]
+            print(f"{name}: after / before, same run: redraws ×{after['redraws'] / before['redraws']:.2f}, "
+                  f"training steps ×{after['steps'] / before['steps']:.2f}, slider median ×"
+                  f"{after['slider'] / before['slider']:.2f}")
 
+
+def summarise(rounds: list[dict]) -> dict:
+    latencies = [x for r in rounds for x in r["latencies"]]
+    return {"redraws": statistics.median(r["redraws_per_s"] for r in rounds),
+            "steps": statistics.median(r["steps_per_s"] for r in rounds),
+            "share": statistics.median(r["steps_per_s"] / r["headless"] for r in rounds), "slider": statistics.median(latencies),
+            "slider_max": max(latencies), "presses": len(latencies),
+            "first": statistics.median(r["first_frame"] for r in rounds)}
 
 if __name__ == "__main__":
     main()

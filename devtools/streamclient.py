@@ -1,13 +1,13 @@
 """A student's browser without the browser: a client of Streamlit's websocket protocol that opens a Train
-link, presses Play and reads the step each live frame carries, drawing nothing but acknowledging each frame
-as pages/ui/feature_view.js does once it has drawn one.
+link, presses Play and reads the step each live frame carries, drawing nothing but fetching each next frame
+at its pace, as pages/ui/feature_view.js does once it has drawn one.
 
 The room benchmark (bench/load.py --only room --clients protocol) runs thirty of these in one asyncio loop, so
 what it measures is the server: on a 2-core machine, thirty Chromium pages beside the server measure the pages
 (their drawing takes both cores), while in a class they run on thirty laptops. What a client does is what
 Streamlit's frontend does: send `rerun_script` with the URL's query string, a trigger value for a button, and
-rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`, and acknowledge a new frame after its
-`pace` by the live view's value, which reruns the fragment that holds it.
+rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`, and while the live view's arguments name
+a feed, fetch its frames from the app's route (pages/ui/feed_route.py), one at a time, one per frame's pace.
 """
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ import asyncio
 import json
 import time
 
+from urllib.parse import urlsplit
+
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from sphereface_viz import frames
 
 
 def live_view(element) -> dict | None:
@@ -29,7 +33,7 @@ def live_view(element) -> dict | None:
 
 
 def live_step(args: dict) -> int | None:
-    """The step a live view's numbers show, or None."""
+    """The step a live view's numbers show (in its arguments, or a fetched frame's message), or None."""
     return next((int(n["value"].replace(",", "")) for n in args.get("numbers") or () if n["label"] == "Step"), None)
 
 
@@ -47,7 +51,7 @@ class StreamClient:
         self._intervals: dict[str, float] = {}
         self._finished = asyncio.Event()
         self._cached: dict[str, ForwardMsg] = {}
-        self._acked: int | None = None  # the last frame id acknowledged
+        self._feed: str | None = None  # the feed being fetched from
 
     async def open(self, query: str, timeout: float = 300) -> None:
         self.query = query
@@ -64,23 +68,21 @@ class StreamClient:
         return next((t for s, t in sorted(self.reached_at.items()) if s >= step), None)
 
     async def close(self) -> None:
+        self._feed = None
         for timer in self._timers.values():
             timer.cancel()
         self._reader.cancel()
         await self.ws.close()
 
-    async def _rerun(self, trigger: str | None = None, fragment: str = "", value: tuple[str, int] | None = None) -> None:
+    async def _rerun(self, trigger: str | None = None, fragment: str = "") -> None:
         message = BackMsg()
         state = message.rerun_script
         state.query_string, state.page_script_hash = self.query, self.page
         if fragment:
-            state.fragment_id, state.is_auto_rerun = fragment, value is None
+            state.fragment_id, state.is_auto_rerun = fragment, True
         if trigger:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = trigger, True
-        if value:
-            widget = state.widget_states.widgets.add()
-            widget.id, widget.json_value = value[0], json.dumps({"id": value[1]})  # as feature_view.js sends it
         self._finished.clear()
         await self.ws.send(message.SerializeToString())
 
@@ -89,9 +91,30 @@ class StreamClient:
             self._timers.pop(fragment).cancel()
             del self._intervals[fragment]
 
-    async def _acknowledge(self, fragment: str, component: str, frame: int, pace: float) -> None:
-        await asyncio.sleep(pace)
-        await self._rerun(fragment=fragment, value=(component, frame))
+    async def _fetch(self, feed: str) -> None:
+        """The feed's frames, as feature_view.js fetches them: again at once after a 204, after the frame's pace
+        after a frame, no more after anything else."""
+        address = urlsplit(self.url)
+        while self._feed == feed:
+            asked = time.monotonic()
+            reader, writer = await asyncio.open_connection(address.hostname, address.port)
+            writer.write(f"GET /_live/frame?feed={feed} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                         f"Connection: close\r\n\r\n".encode())
+            answer = await reader.read()  # to the end: the server closes the connection
+            writer.close()
+            head, _, body = answer.partition(b"\r\n\r\n")
+            status = int(head.split()[1])
+            if status == 204:
+                continue
+            if status != 200:
+                break
+            message, _ = frames.unwire(body)
+            step = live_step(message)
+            if step is not None:
+                self.reached_at.setdefault(step, time.monotonic())
+            await asyncio.sleep(max(0.0, asked + message["pace"] - time.monotonic()))
+        if self._feed == feed:
+            self._feed = None
 
     async def _every(self, fragment: str, interval: float) -> None:
         while True:
@@ -135,7 +158,8 @@ class StreamClient:
             step = live_step(args)
             if step is not None:
                 self.reached_at.setdefault(step, time.monotonic())
-            if args.get("pace") is not None and args["id"] != self._acked:
-                self._acked = args["id"]
-                asyncio.create_task(self._acknowledge(message.delta.fragment_id, element.component_instance.id,
-                                                      args["id"], args["pace"]))
+            if args.get("feed") and args["feed"] != self._feed:
+                self._feed = args["feed"]
+                asyncio.create_task(self._fetch(args["feed"]))
+            elif not args.get("feed"):
+                self._feed = None

@@ -1,4 +1,5 @@
 """Margin sweep: one loss at several margins, trained side by side from the same seed (SphereFace Fig. 5)."""
+import functools
 import math
 import uuid
 
@@ -85,10 +86,7 @@ def panels() -> None:
                 "every value trained to the end of its schedule")
     columns = st.columns(len(trainers))
     for column, (value, view) in zip(columns, views.items()):
-        def title(view, value=value) -> dict:
-            scores = view.moment.scores
-            return {"title": f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · {scores['test_accuracy']:.1%}"}
-
+        title = functools.partial(panel_title, param, value)
         with column:
             feature_view(view.frame, view.id, key=f"sw-{value}", height=330, legend=False, projection=state.sw_view,
                          feed=fed(f"sw-{value}", player, trainers[value], view, title, pace=PACE), **title(view))
@@ -107,12 +105,19 @@ def panels() -> None:
     # its turn as the value changes (one chart key for every value).
     pick = st.select_slider(f"Look closer: {param.name}", values, key="sw_pick")
     view = views[pick]
-
-    def pick_title(view) -> dict:
-        return {"title": figure_title(view.moment.loss, view.moment.status["step"])}
-
     feature_view(view.frame, view.id, key="sw-pick-chart", height=560, projection=state.sw_view,
-                 feed=fed("sw-pick-chart", player, trainers[pick], view, pick_title, pace=PACE), **pick_title(view))
+                 feed=fed("sw-pick-chart", player, trainers[pick], view, large_title, pace=PACE), **large_title(view))
+
+
+def panel_title(param, value: float, view: live.View) -> dict:
+    """A small panel's title: its value, then Intra and the accuracy of the frame shown."""
+    scores = view.moment.scores
+    return {"title": f"{value_label(param, value)}<br>Intra {scores['intra']:.1f}° · {scores['test_accuracy']:.1%}"}
+
+
+def large_title(view: live.View) -> dict:
+    """The large panel's title: the loss and its values, as on the Train page."""
+    return {"title": figure_title(view.moment.loss, view.moment.status["step"])}
 
 
 state.setdefault("sw_session", uuid.uuid4().hex)
