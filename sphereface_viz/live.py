@@ -36,15 +36,15 @@ from .slots import SLOTS
 from .trainer import Trainer
 
 # Seconds between a session's frames, by the frame's kind, while its server has a core for each playing session.
-# A frame costs the page's threads and its browser CPU that the training thread then lacks, GIL included (one
+# A frame costs the server's threads and the browser CPU that the training thread then lacks, GIL included (one
 # thread in pure Python a fifth of the time slows training by a sixth, bench/gil_share.py). A sphere's frame costs
-# about twice a ring's (two rasters of 16,200 cells, 2,000 points painted on a globe, ~150 ms of embedding each
-# second), so it comes half as often: each kind's frames then take about the same share of the machine.
-FRAME_EVERY = {"circle": 0.09, "plane": 0.09, "sphere": 0.18}
+# about twice a ring's (two rasters of 16,200 cells, 2,000 points painted on a globe), so it comes less often: at
+# these paces MNIST 3-D trains at 85-91% of its headless speed, digits 2-D at 87-93% (docs/benchmarks.md).
+FRAME_EVERY = {"circle": 0.09, "plane": 0.09, "sphere": 0.15}
 EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
 NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
                     # its notices (waiting for a slot, following another session) stay true
-FRAME_IDS = itertools.count(1)  # frame ids, unique in the process: the page skips a frame whose id it shows
+FRAME_IDS = itertools.count(1)  # frame ids, growing in the process: the page skips one no newer than it shows
 SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~20 ms)
 
 
