@@ -246,6 +246,7 @@ async def protocol_room(url: str, link: str, n: int, end: int, pid: int, seconds
     print(f"  first moved frame after Play: median {statistics.median(moved):.1f} s, max {max(moved):.1f} s "
           f"({len(moved)} of {n} sessions)" if moved else "  no session showed a moved frame", flush=True)
     errors = sum(client.errors for client in clients)
+    print(f"  frame requests lost and asked again: {sum(client.lost for client in clients)}", flush=True)
     await asyncio.gather(*(client.close() for client in clients))
     return shown, errors, cpu, pressed[0]
 

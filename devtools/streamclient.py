@@ -23,6 +23,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from sphereface_viz import frames
 
+GIVE_UP = 5.0  # seconds: the route answers within about a second; a request older was lost (feature_view.js)
+
 
 def live_view(element) -> dict | None:
     """The arguments of a live feature view (pages/ui/feature_view.py), or None for any other element."""
@@ -46,6 +48,7 @@ class StreamClient:
         self.query, self.page = "", ""
         self.buttons: dict[str, str] = {}  # label → widget id
         self.errors = 0
+        self.lost = 0  # frame requests given up on after GIVE_UP seconds, and asked again
         self.reached_at: dict[int, float] = {}
         self._timers: dict[str, asyncio.Task] = {}  # fragment id → its rerun task
         self._intervals: dict[str, float] = {}
@@ -94,16 +97,13 @@ class StreamClient:
     async def _fetch(self, feed: str) -> None:
         """The feed's frames, as feature_view.js fetches them: again at once after a 204, after the frame's pace
         after a frame, no more after anything else."""
-        address = urlsplit(self.url)
         while self._feed == feed:
             asked = time.monotonic()
-            reader, writer = await asyncio.open_connection(address.hostname, address.port)
-            writer.write(f"GET /_live/frame?feed={feed} HTTP/1.1\r\nHost: {address.netloc}\r\n"
-                         f"Connection: close\r\n\r\n".encode())
-            answer = await reader.read()  # to the end: the server closes the connection
-            writer.close()
-            head, _, body = answer.partition(b"\r\n\r\n")
-            status = int(head.split()[1])
+            try:
+                status, body = await asyncio.wait_for(self._get(f"/_live/frame?feed={feed}"), GIVE_UP)
+            except asyncio.TimeoutError:
+                self.lost += 1
+                continue  # lost on the way: ask again, as the page does
             if status == 204:
                 continue
             if status != 200:
@@ -115,6 +115,19 @@ class StreamClient:
             await asyncio.sleep(max(0.0, asked + message["pace"] - time.monotonic()))
         if self._feed == feed:
             self._feed = None
+
+    async def _get(self, path: str) -> tuple[int, bytes]:
+        """One GET of the app's server: its status and body, read by its length (as a browser reads it)."""
+        address = urlsplit(self.url)
+        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n\r\n".encode())
+            await writer.drain()
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower().split("\r\n")
+            length = next((int(line.split(":", 1)[1]) for line in head if line.startswith("content-length:")), 0)
+            return int(head[0].split()[1]), await reader.readexactly(length)
+        finally:
+            writer.close()
 
     async def _every(self, fragment: str, interval: float) -> None:
         while True:

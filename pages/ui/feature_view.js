@@ -659,6 +659,7 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
 // One request at a time, sent only after the last frame is on screen and its pace has passed: frames never queue,
 // and no Streamlit rerun carries them. The route lives beside this page's own address, under any base path.
 const FEED = location.pathname.split("/component/")[0] + "/_live/frame";
+const GIVE_UP = 5000;  // ms: the route answers within about a second (204 if nothing moved); a request older was lost
 let fetching = null;  // the feed being fetched from
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 async function fetchFrames(feed) {
@@ -666,11 +667,14 @@ async function fetchFrames(feed) {
   while (fetching === feed) {
     const askedAt = performance.now();
     let response;
+    const abort = new AbortController(), late = setTimeout(() => abort.abort(), GIVE_UP);
     try {
-      response = await fetch(`${FEED}?feed=${encodeURIComponent(feed)}`, {cache: "no-store"});
+      response = await fetch(`${FEED}?feed=${encodeURIComponent(feed)}`, {cache: "no-store", signal: abort.signal});
     } catch (e) {
-      await sleep(1000);  // the server restarting: its page will say so
+      await sleep(abort.signal.aborted ? 0 : 1000);  // lost on the way: ask again; the server restarting: its page says so
       continue;
+    } finally {
+      clearTimeout(late);
     }
     if (fetching !== feed) break;
     if (response.status === 204) continue;  // nothing moved for a second: ask again
