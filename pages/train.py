@@ -200,6 +200,7 @@ def live_view() -> None:
 
 
 def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
+    """The numbers beside the view, of its latest frame's moment."""
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
     # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
     moment = view.moment

@@ -75,7 +75,7 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     view's value (its "keys"). fill: no taller than the window below the view's top (`height` at most).
     feed: the `live.Feed` to fetch frames from (`fed`, while playing), each with its own pace and extras;
     `frame` is then only drawn if it is newer than the last fetched.
-    Returns the view's value (`value_of`)."""
+    Returns the component's value as the page sent it (read it bounded with `value_of`)."""
     header, blob = frame
     held = value_of(key)["sprites"]
     sheet = {} if sprites is None else {"sprite_key": sprites["key"], "sprite_cell": sprites["cell"],
