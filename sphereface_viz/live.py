@@ -42,8 +42,8 @@ from .trainer import Trainer
 # these paces MNIST 3-D trains at 85-91% of its headless speed, digits 2-D at 87-93% (docs/benchmarks.md).
 FRAME_EVERY = {"circle": 0.09, "plane": 0.09, "sphere": 0.15}
 EMBED_EVERY = 1.0   # seconds between embeddings of the test images while playing
-NOTICE_EVERY = 1.0  # seconds: a live page reruns at least this often while playing, acknowledged or not, so
-                    # its notices (waiting for a slot, following another session) stay true
+NOTICE_EVERY = 1.0  # seconds: a live page reruns this often while playing (its frames are fetched, not rerun),
+                    # so its notices (waiting for a slot, following another session) stay true
 FRAME_IDS = itertools.count(1)  # frame ids, growing in the process: the page skips one no newer than it shows
 SCORE_EVERY = 1.0   # seconds between scores of the training window while playing (2,000 points: ~20 ms)
 

@@ -1,6 +1,6 @@
 // The live feature view (pages/ui/feature_view.py): draws one frame of plain arrays (sphereface_viz/frames.py) on a
-// canvas. While playing it fetches the next frame once this one is on screen (or, on a page of several views,
-// acknowledges it, and the page's run sends the next).
+// canvas. While playing it fetches the next frame from its feed once this one is on screen (pages/ui/feed_route.py);
+// while paused, frames come in the page's arguments.
 // No loss math here: every region label arrives from the server, computed by the loss's own logits.
 function send(type, extra) { window.parent.postMessage(Object.assign({isStreamlitMessage: true, type}, extra), "*"); }
 const stage = document.getElementById("stage"), canvas = document.getElementById("scene");
