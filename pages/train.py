@@ -7,7 +7,8 @@ import streamlit as st
 from pages.ui.curves import curves, record_curve
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
-from pages.ui.feature_view import fed, feature_view, value_of
+from pages.ui import presenting
+from pages.ui.feature_view import fed, feature_view, value_of, watched
 from pages.ui.live_numbers import numbers
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
@@ -16,9 +17,9 @@ from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from pages.ui.runs_panel import history_and_replay
-from sphereface_viz import live
+from sphereface_viz import frames, live
 from sphereface_viz.data import DATASETS
-from sphereface_viz.links import Choice, Number
+from sphereface_viz.links import FOLLOW, PRESENT, Choice, Number
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
@@ -65,11 +66,13 @@ def reset() -> None:
     except (ValueError, OSError) as err:  # DataError included
         state.error = fault(err)
         return
-    if "player" in state:
+    if state.get("player") is not None:
         state.player.pause()
     state.trainer, state.player = trainer, Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected())
     state.live, state.curve, state.history = live.View(), [], None
     trainer.snapshot()
+    if state.get("presentation") is not None:  # the presentation goes on with the new run
+        state.presentation.show(state.player, trainer, state.live, numbers_of(trainer))
 
 
 def apply_live() -> None:
@@ -86,9 +89,10 @@ def apply_live() -> None:
         state.error = fault(err)
 
 
-def sidebar() -> None:
+def sidebar(mirrored: bool = False) -> None:
+    """mirrored: a student's page following the teacher: the controls show the teacher's values, and take none."""
     # persist_state: a visit to Compare or Geometry would otherwise drop every value and reset the training
-    keep = {"persist_state": "session"}
+    keep = {"persist_state": "session", "disabled": mirrored}
     with st.sidebar:
         st.header("Data and model")
         # No on_change=reset: a callback runs before this page sets the new loss's defaults and writes the URL,
@@ -126,11 +130,23 @@ def sidebar() -> None:
                  help="training batches: the features the loss has just acted on (no extra forward pass, so "
                       "redraws are cheaper); test images: fixed images the model never trains on")
         if state.dim == 3:
-            sphere_control("view")
+            sphere_control("view", disabled=mirrored)
         st.toggle("Projector view", key="projector", **keep,
                   help="large type, and the chart filling a 1280×720 screen, sidebar folded (» opens it); "
                        "on a 1920×1080 projector, zoom the browser to 150%")
     projector.fill_the_screen(state.projector)  # outside the sidebar, which it may fold
+
+
+def settle(settings: dict) -> None:
+    """A presentation's settings (a link's query) into the controls: the loss first, then its parameters."""
+    share.apply({k: v for k, v in settings.items() if k == "loss"}, {"loss": Choice(tuple(LOSSES))})
+    defaults()
+    share.apply(settings, link_settings(state.loss))
+
+
+def mirrored_settings() -> dict:
+    """What a student's page mirrors of the teacher's: every setting but the teacher's projector."""
+    return {k: v for k, v in share.current(link_settings(state.loss)).items() if k != "projector"}
 
 
 def link_settings(loss: str) -> dict:
@@ -179,8 +195,14 @@ def step_once() -> None:
         state.trainer.snapshot()
 
 
+def numbers_of(trainer: Trainer):
+    """A frame's extras: the numbers beside the view (run by the stage's driver, reading no session state)."""
+    return lambda view: {"numbers": view_numbers(view, trainer)}
+
+
 def live_view() -> None:
     trainer, player, view = state.trainer, state.player, state.live
+    presentation = state.get("presentation")
     player.heartbeat()
     notice(player, state.session_id, "Change the learning rate (or another live setting) to go on from there, or "
                                      "export it below.")
@@ -190,10 +212,15 @@ def live_view() -> None:
     if state.pop("key_handled", False):
         st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
-    # while playing, the browser fetches the frames (live.Feed): this run only keeps the notice above true
-    feed = fed("live_view", player, trainer, view, lambda view: {"numbers": view_numbers(view, trainer)})
+    # while playing, the browser fetches the frames (sphereface_viz.stage): this run only keeps the notice above true
+    feed = fed("live_view", player, trainer, view, numbers_of(trainer), stage=presentation and presentation.stage)
     if feed is None and view.update(player, trainer):
         record_curve(view)
+    if feed is None and presentation is not None:
+        presentation.stage.refresh()  # paused: a Step or a slider reaches the students too
+    if feed is not None and feed.borrowing() != state.get("borrowing", False):
+        state.borrowing = feed.borrowing()  # another session's frames now, or own again: the page's reruns change
+        st.rerun(scope="app")
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
                  numbers=view_numbers(view, trainer), feed=feed)
@@ -207,27 +234,67 @@ def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
     return numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step)
 
 
+def follow_view(presentation) -> None:
+    """A student's picture of the teacher's run: the teacher's stage, fetched whether it plays or not. No periodic
+    rerun: the page's next run comes when the teacher's settings change (feature_view.js hears it in a frame)."""
+    if presentation.stage.version != state.get("mirrored"):
+        st.rerun(scope="app")
+    presentation.stage.refresh()  # the latest moment, if nobody has asked for it yet
+    message, blob = frames.unwire(presentation.stage.message)
+    feature_view((message.pop("header"), blob), message.pop("id"), key="live_view", height=640, fill=True,
+                 projector=state.projector, projection=state.view, feed=watched("live_view", presentation.stage),
+                 sprites=None if presentation.view.window else presentation.view.sprites(presentation.trainer),
+                 **message)
+
+
 share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has
 defaults()
 share.restore("train", link_settings(state.loss))
 share.hide_controls()
-sidebar()
-title, link = st.columns([5, 1], vertical_alignment="bottom")
+teacher = presenting.presentation(settle, numbers_of)
+room = presenting.linked(FOLLOW)
+student = None if teacher else presenting.followed()
+if student is not None:
+    if state.get("mirrored") != student.stage.version:
+        settle(student.settings)
+        state.mirrored = student.stage.version
+    if state.get("player") is not None:
+        presenting.follow_again()
+if teacher is not None:
+    teacher.mirror(mirrored_settings())
+sidebar(mirrored=student is not None)
+title, show, link = st.columns([5, 1, 1], vertical_alignment="bottom")
 title.title("Angular margins, live")
+role = {PRESENT: teacher.secret} if teacher else {FOLLOW: room} if room else None
 with link:
-    share.share(share.publish(link_settings(state.loss)))
+    published = share.publish({} if student else link_settings(state.loss), role=role)
+    if not student:
+        share.share(published)
+if not student and not room:
+    with show:
+        presenting.links_popover(teacher, lambda: presenting.begin(mirrored_settings(), numbers_of))
 share.problems("train")
+presenting.refusal()
 what_am_i_looking_at("One network, one loss, live. Play trains it. The sliders under *Live* change the loss while "
                      "it trains, and the picture follows.", loss=state.loss)
-if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
-                                       for k in RESET_KEYS):
-    reset()
-if state.error:
-    st.error(state.error)
-if state.get("trainer") is not None:
-    play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
-    # While playing, the browser fetches the frames itself (live.Feed); the slow tick keeps the notice above the
-    # chart true (waiting for a slot, following another session) and hears a stopped trainer.
-    st.fragment(live_view, run_every=live.NOTICE_EVERY if state.player.wanted else None)()
-    st.fragment(curves, run_every=HISTORY_EVERY if state.player.wanted else None)()
-    history_and_replay(state.trainer, state.player, state.curve, state.live.radius)
+if room is not None and not teacher:
+    presenting.student_bar(student, room)
+if student is not None:
+    st.fragment(follow_view)(student)
+elif room is not None and state.get("exploring") != room:
+    presenting.absent(room)
+else:
+    if state.get("trainer") is None or any(getattr(state.trainer.config, k) != getattr(wanted_config(), k)
+                                           for k in RESET_KEYS):
+        reset()
+    if state.error:
+        st.error(state.error)
+    if state.get("trainer") is not None:
+        play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
+        # While playing, the browser fetches the frames itself (sphereface_viz.stage); the slow tick keeps the notice
+        # above the chart true (waiting for a slot) and hears a stopped trainer. A page showing another session's
+        # training has none: what it must say comes with the frames.
+        ticking = state.player.wanted and not state.get("borrowing")
+        st.fragment(live_view, run_every=live.NOTICE_EVERY if ticking else None)()
+        st.fragment(curves, run_every=HISTORY_EVERY if ticking else None)()
+        history_and_replay(state.trainer, state.player, state.curve, state.live.radius)

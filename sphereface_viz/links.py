@@ -12,6 +12,9 @@ from typing import Mapping
 
 MAX_TEXT = 200  # characters of one value read; a longer one is refused unread
 HIDE = "controls"  # ?controls=hidden: a curated link, its settings out of sight
+# Who the page is in present mode (sphereface_viz.present): ?present=<secret> drives a presentation, ?follow=<room>
+# follows one. Not settings: links.read leaves them to the page.
+PRESENT, FOLLOW = "present", "follow"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def read(query: Mapping[str, str], declared: Mapping[str, object]) -> tuple[dict
     values, problems = {}, []
     for key, text in query.items():
         shown = (key[:40] + "…") if len(key) > 40 else key
-        if key == HIDE:
+        if key in (HIDE, PRESENT, FOLLOW):
             continue
         if key not in declared:
             problems.append(f"{shown!r} is not a setting of this page: ignored")

@@ -3,9 +3,10 @@ redraw shows, how often, and its frame of plain arrays (sphereface_viz.frames). 
 and hand values here.
 
 One frame while playing, from training to the screen:
-1. The browser asks the page's `Feed` for the next frame (an HTTP request, pages/ui/feed_route.py) once it
+1. The browser asks the page's feed for the next frame (an HTTP request, pages/ui/feed_route.py) once it
    has drawn the last one and waited out its pace. No Streamlit rerun carries a frame: a rerun's work in the
-   server and in the browser's page is what training would lose to it.
+   server and in the browser's page is what training would lose to it. The feed reads a stage
+   (sphereface_viz.stage), which builds each frame once for every page that shows it.
 2. `View.update` asks the player for a consistent moment (a lock taken between two steps): W, the
    loss's values, the status, the latest training batches. The test images are embedded (a forward pass,
    ~150 ms of a core for 2,000 MNIST images, docs/benchmarks.md) at most once per EMBED_EVERY seconds, by
@@ -20,11 +21,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import secrets
 import threading
 import time
-import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +69,7 @@ class View:
     scored_at: float = -math.inf
     window_scores: dict = field(default_factory=dict)
     _sprites: tuple | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the page's run and its Feed
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the page's run and its stage's driver
 
     def update(self, player: Player, trainer: Trainer, radius: float | None = None) -> bool:
         """Build the next frame if anything it shows has moved; True if it did. radius: a ring radius
@@ -126,40 +124,3 @@ class View:
     def scores(self) -> dict:
         """The test images' scores of the latest frame, with the training window's of the latest scoring."""
         return {**self.moment.scores, **self.window_scores}
-
-
-class Feed:
-    """A live view's frames for its browser to fetch while playing (pages/ui/feed_route.py): the next frame
-    of `view` whenever it has moved, with its pace and a page's `extras` (numbers, a title). The browser asks
-    again only once it has drawn the last one, so frames never queue. Several feeds may show one view.
-
-    FEEDS finds a feed by its token, a secret of 128 random bits that only its own page is given: one
-    session cannot read another's frames. It holds feeds weakly: a feed lives as long as its session."""
-
-    def __init__(self):
-        self.token = secrets.token_urlsafe(16)
-        self.served: tuple | None = None
-        self.sent = None  # id of the frame sent last
-        FEEDS[self.token] = self
-
-    def serve(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
-              pace: float = 0.0) -> None:
-        """What to show from now on. extras: the message's further values, of the view's latest frame (run by
-        the feed's thread: it reads no session state). pace: seconds at least between two frames."""
-        self.served = (player, trainer, view, extras, pace)
-
-    def next(self) -> bytes | None | bool:
-        """The next frame's message (frames.wire); None if nothing moved; False when its player is not
-        playing (the browser then stops asking, until its page says it plays again)."""
-        if self.served is None or not self.served[0].wanted:
-            return False
-        player, trainer, view, extras, pace = self.served
-        player.heartbeat()  # a page that asks for frames is alive, whether or not Streamlit reran it lately
-        view.update(player, trainer)
-        if view.id == self.sent:
-            return None
-        self.sent = view.id
-        return frames.wire(*view.frame, id=view.id, pace=max(view.pace, pace), **extras(view))
-
-
-FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()

@@ -153,6 +153,7 @@ class Player:
         self.trainers, self.slots, self.who, self.until_end = list(trainers), slots, who, until_end
         self.store, self.writer = store, writer_id(who)
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
+        self.private: dict[int, Callable[[], dict]] = {}  # per trainer: a presented run's what-else-to-record (`present`)
         self.following: set[int] = set()     # trainers whose run another session is training now
         self.replays: dict[int, Replay] = {}
         self._embedding: dict[int, Future] = {}  # per trainer: its forward pass under way in EMBEDDER
@@ -197,6 +198,14 @@ class Player:
         for lane in range(self.lanes):
             self.slots.leave(self._slot_id(lane))
         self.replays.clear()  # a paused page shows where the trainer is, not a replay's passing frame
+
+    def present(self, trainer: Trainer, key: str, meta: Callable[[], dict]) -> None:
+        """The trainer's run is a presentation's (sphereface_viz.present): written to the store under `key` every
+        WRITE_EVERY seconds, with `meta()` beside it, live changes and all, so that it goes on from there when
+        its process is killed; never shared with sessions of the same settings, nor taken from them."""
+        if self.store is not None:
+            self.keys[id(trainer)], self.private[id(trainer)] = key, meta
+            self.following.discard(id(trainer))
 
     def heartbeat(self) -> None:
         """The page is alive: keep training (or resume it, after a reconnection)."""
@@ -374,7 +383,7 @@ class Player:
             return
         for trainer in self._lane(lane):
             key = self.keys[id(trainer)]
-            if not trainer.pristine or trainer.stopped:
+            if not trainer.pristine or trainer.stopped or id(trainer) in self.private:
                 self.following.discard(id(trainer))
                 continue
             entry = self.store.get(key, beyond=trainer.step_count)
@@ -405,24 +414,29 @@ class Player:
             return
         now = time.monotonic()
         for trainer in self._lane(lane):
-            if not trainer.pristine or trainer.stopped or trainer.step_count <= self._written.get(id(trainer), 0):
+            private = self.private.get(id(trainer))
+            if not (trainer.pristine or private) or trainer.stopped or \
+                    trainer.step_count <= self._written.get(id(trainer), 0):
                 continue
             wait = every if every is not None else (
-                WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
+                WRITE_EVERY if private or self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
             if now - self._written_at.get(id(trainer), -float("inf")) < wait:
                 continue
             with self._locks[lane]:
-                step, data = pack(trainer, self.writer)
+                step, data = pack(trainer, self.writer, private() if private else None)
             self.store.put(self.keys[id(trainer)], step, data)
             self._written[id(trainer)], self._written_at[id(trainer)] = step, now
 
     def _release(self, lane: int) -> None:
         if self.store is not None:
             for trainer in self._lane(lane):
-                self.store.release(self.keys[id(trainer)], self.writer)
+                if id(trainer) not in self.private:  # a presented run is never claimed
+                    self.store.release(self.keys[id(trainer)], self.writer)
                 self.following.discard(id(trainer))
 
 
 def playing() -> int:
-    """Sessions of this process playing now (training, queued or following the store)."""
-    return sum(1 for player in list(PLAYERS) if player.alive)
+    """Sessions of this process that play a run of their own now (training it or queued for a slot). A session
+    following another's training draws that session's frames (sphereface_viz.stage): it adds none of its own."""
+    return sum(1 for player in list(PLAYERS) if player.alive and any(id(t) not in player.following
+                                                                     for t in player.trainers))

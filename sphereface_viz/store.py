@@ -77,16 +77,19 @@ class Entry:
     history: list[dict]
     state: dict
     writer: str
+    config: dict      # the run's TrainConfig, as run files record it
+    meta: dict        # what the writer recorded beside the run (a presentation's settings), else {}
 
 
-def pack(trainer: Trainer, writer: str) -> tuple[int, bytes]:
-    """This moment of a trainer (take it between steps) as an entry file; a snapshot of the step itself
-    ends its run, so a session replaying it draws the state it goes on from."""
+def pack(trainer: Trainer, writer: str, meta: dict | None = None) -> tuple[int, bytes]:
+    """This moment of a trainer (take it between steps) as an entry file, with `meta` (plain JSON) beside it; a
+    snapshot of the step itself ends its run, so a session replaying it draws the state it goes on from."""
     if not trainer.snapshots or trainer.snapshots[-1].step != trainer.step_count:
         trainer.snapshot()
     state = io.BytesIO()
     torch.save(trainer.state(), state)
-    meta = {"step": trainer.step_count, "writer": writer, "steps_per_epoch": trainer.steps_per_epoch}
+    meta = {"step": trainer.step_count, "writer": writer, "steps_per_epoch": trainer.steps_per_epoch,
+            "extra": meta or {}}
     buffer = io.BytesIO()
     np.savez(buffer, run=np.frombuffer(run_to_bytes(run_from_trainer(trainer), compress=False), np.uint8),
              state=np.frombuffer(state.getvalue(), np.uint8), meta=np.array(json.dumps(meta)))
@@ -108,8 +111,11 @@ def _read(data: bytes) -> Entry:
         state = torch.load(io.BytesIO(arrays["state"].tobytes()), weights_only=True)
     if int(run.steps[-1]) != int(meta["step"]) or int(state["step"]) != int(meta["step"]):
         raise ValueError(f"stored steps disagree: {run.steps[-1]}, {state['step']}, {meta['step']}")
+    extra = meta.get("extra", {})
+    if not isinstance(extra, dict):
+        raise ValueError("stored metadata is not an object")
     return Entry(int(meta["step"]), _snapshots(run, max(1, int(meta["steps_per_epoch"]))), run.history, state,
-                 str(meta["writer"]))
+                 str(meta["writer"]), run.config, extra)
 
 
 class RunStore:

@@ -226,9 +226,11 @@ class Trainer:
 
     def state(self) -> dict:
         """Everything the next step depends on: weights, momentum, the batch order and its random
-        generator, A-Softmax's λ counter. Restored (`_restore`), training goes on bit
-        for bit: the last good state, and what the run store keeps."""
+        generator, A-Softmax's λ counter, and the live values (m, s, t, the peak learning rate) with the step of
+        their last change. Restored (`_restore`), training goes on bit for bit: the last good state, and what the
+        run store keeps."""
         return copy.deepcopy({"step": self.step_count, "model": self.model.state_dict(),
+                              "live": self.live_values(), "rewarm_from": self.rewarm_from,
                               "loss": self.loss.state_dict(), "optimizer": self.optimizer.state_dict(),
                               "generator": self.generator.get_state(), "order": self._order,
                               "iteration": getattr(self.loss, "iteration", 0), "last": dict(self.last),
@@ -268,9 +270,16 @@ class Trainer:
         self.last = dict(state["last"])
 
     def resume(self, state: dict, snapshots: list[Snapshot], history: list[dict]) -> None:
-        """Go on from another trainer's state of the same configuration (sphereface_viz.store), with its
-        recorded snapshots and history in place of this one's."""
+        """Go on from another trainer's state of the same configuration (sphereface_viz.store), live values
+        included, with its recorded snapshots and history in place of this one's. (A rollback to the last good
+        state keeps the live values: a changed learning rate is the user's fix.)"""
         self._restore(state)
+        live = dict(state.get("live") or {})
+        self.peak_lr = float(live.pop("lr", self.peak_lr))
+        for key, value in live.items():
+            if key in self.config.live:
+                setattr(self.loss, key, value)  # the declared parameter checks it
+        self.rewarm_from = state.get("rewarm_from")
         self.train_seconds = float(state["train_seconds"])
         self.snapshots = deque(snapshots, maxlen=self.config.max_snapshots)
         self.history = list(history)

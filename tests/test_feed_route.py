@@ -8,6 +8,7 @@ from starlette.requests import Request
 from pages.ui import feed_route
 from sphereface_viz import frames, live
 from sphereface_viz.player import Player
+from sphereface_viz.stage import Feed, Stage
 from sphereface_viz.recipe import TrainConfig
 from sphereface_viz.slots import TrainingSlots
 from sphereface_viz.trainer import Trainer
@@ -24,9 +25,9 @@ def get(query: str):
 
 def served():
     tr = Trainer(TrainConfig(width=4, threads=1, eval_size=50, snapshot_every=10**9))
-    player, view, feed = Player([tr], TrainingSlots(1), "me"), live.View(), live.Feed()
+    player, view, feed = Player([tr], TrainingSlots(1), "me", connected=lambda: True), live.View(), Feed(Stage())
     player.heartbeat = lambda: None  # no training thread: the test steps the trainer itself
-    feed.serve(player, tr, view)
+    feed.stage.show(player, tr, view)
     return tr, player, view, feed
 
 
@@ -56,7 +57,7 @@ def test_a_waiting_request_answers_as_soon_as_training_moves(monkeypatch):
     player.wanted = True
     get(f"feed={feed.token}")
     loop = asyncio.new_event_loop()
-    loop.call_later(0.3, tr.step, 1)
+    loop.call_later(0.3, lambda: player.lock.acquire() and (tr.step(1), player.lock.release()))  # as training does
     began = time.monotonic()
     answer = loop.run_until_complete(feed_route.frame(request(f"feed={feed.token}")))
     loop.close()

@@ -621,8 +621,10 @@ setInterval(() => args && size(), 500);  // a notice above the chart came or wen
 
 // --- Streamlit: this view's value ------------------------------------------------------------------------
 let pressed = null, keyCount = 0;
-function tell() {  // the sprite sheet this page holds, the last keys pressed
-  send("streamlit:setComponentValue", {value: Object.assign({sprites: sprites && sprites.key}, pressed), dataType: "json"});
+let heardNow = null;  // what the page must change for, as last told (below)
+function tell() {  // the sprite sheet this page holds, the last keys pressed, what the page must change for
+  send("streamlit:setComponentValue", {value: Object.assign({sprites: sprites && sprites.key, heard: heardNow}, pressed),
+                                       dataType: "json"});
 }
 
 // Keys the page's buttons cannot take (Streamlit reserves R and takes no punctuation): r Reset, [ and ] the margin
@@ -643,6 +645,7 @@ document.addEventListener("keydown", onKey);
 try { window.parent.document.addEventListener("keydown", onKey); } catch (e) { /* another origin */ }
 function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, from the page's arguments or fetched
   showNumbers(frame.numbers, args.projector);
+  hear(frame);
   header = frame.header; arrays = decode(header, frame.blob);
   if (header.kind !== "sphere") rotation = null;
   const title = frame.title || header.title;
@@ -653,6 +656,27 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
   legend(header);
   draw();
   window.view.renders += 1; window.view.id = frame.id; window.view.header = header; window.view.projection = args.projection;
+}
+
+// --- a page watching another's stage (sphereface_viz/stage.py): its notice, and a rerun when its page must change --
+// Such a page has no periodic rerun: why the picture moves or not comes with each frame (`notice`), and the page's
+// next run is asked for only when what it lays out changes: it starts or stops watching another's stage, or (a
+// student) the teacher's settings, which its controls mirror. args.heard is what the page was laid out for.
+const noticeBox = document.getElementById("notice");
+let heardTimer = null;
+function hear(frame) {
+  const watching = !!frame.stage && frame.stage !== args.own;
+  noticeBox.textContent = watching && frame.notice || "";
+  noticeBox.style.display = noticeBox.textContent ? "block" : "none";
+  if (args.heard == null || !frame.stage) return;
+  const now = watching ? `other:${frame.settings}` : "own";
+  if (now === args.heard || now === heardNow) return;
+  heardNow = now;
+  clearTimeout(heardTimer);
+  // a teacher's slider sends several steps, and a hundred pages asking at once would queue behind each other:
+  // settings are mirrored once they hold still, spread over a second; a change of whose stage, at once
+  const settle = now.startsWith("other") && args.heard.startsWith("other") ? 1000 + Math.random() * 1000 : 0;
+  heardTimer = setTimeout(tell, settle);
 }
 
 // --- while playing: fetch the next frame once this one is drawn (pages/ui/feed_route.py) ---------------------

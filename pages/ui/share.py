@@ -44,9 +44,20 @@ def problems(page: str) -> None:
                    icon="🔗")
 
 
-def publish(declared: dict, prefix: str = "") -> str:
-    """The URL query of the page's current settings, written into the address bar; the link returned."""
-    wanted = links.write({k: state[prefix + k] for k in declared if prefix + k in state}, declared)
+def apply(settings: dict, declared: dict, prefix: str = "") -> None:
+    """Settings the page did not get from its own URL (a presentation's), read as a link's are."""
+    _take(settings, declared, prefix)
+
+
+def current(declared: dict, prefix: str = "") -> dict:
+    """The page's current settings, as a link's query."""
+    return links.write({k: state[prefix + k] for k in declared if prefix + k in state}, declared)
+
+
+def publish(declared: dict, prefix: str = "", role: dict | None = None) -> str:
+    """The URL query of the page's current settings, written into the address bar; the link returned. role:
+    who the page is in present mode ({links.PRESENT: secret} or {links.FOLLOW: room})."""
+    wanted = {**current(declared, prefix), **(role or {})}
     if links.hidden(query()):
         wanted[links.HIDE] = "hidden"
     if query() != wanted:

@@ -1,0 +1,139 @@
+"""Present mode on the Train page (sphereface_viz.present): the teacher's two links, the presenter's page that
+drives the presented run, and a student's page that follows it.
+
+A page is one of three: its own run (no role in its link); the presenter (?present=<secret>: its run is the
+presentation's, whichever tab or laptop opens the link); a student (?follow=<room>: the teacher's picture, numbers
+and settings, until "Explore on my own" takes the run as it is into a run of the student's own)."""
+from collections.abc import Callable
+
+import streamlit as st
+
+from pages.ui.notices import connected
+from pages.ui.share import query
+from sphereface_viz import live, present
+from sphereface_viz.links import FOLLOW, PRESENT, HIDE
+from sphereface_viz.player import Player
+from sphereface_viz.slots import SLOTS
+from sphereface_viz.store import STORE
+
+state = st.session_state
+
+
+def linked(key: str) -> str | None:
+    """The secret or room a link names, if it looks like one (anything else is never looked up)."""
+    value = query().get(key)
+    return value if isinstance(value, str) and present.TOKEN.fullmatch(value) else None
+
+
+def presentation(settle: Callable[[dict], None], extras) -> present.Presentation | None:
+    """The presentation this page drives: begun here, or opened by the presenter link in its URL (a reload, another
+    laptop; from the run store if the process that had it is gone). settle: puts a presentation's settings into the
+    page's controls. A secret that opens nothing is refused, once, with a message."""
+    secret, held = query().get(PRESENT), state.get("presentation")
+    if held is not None and secret in (None, held.secret):
+        held.touch()
+        return held
+    if not secret or state.get("refused") == secret:
+        return None
+    found = present.presenting(secret)
+    revived = None if found else present.revive(secret, STORE)
+    if found is None and revived is None:
+        state.refused = secret
+        return None
+    if found is not None:
+        player, trainer, view = found.player, found.trainer, found.view
+        player.connected = connected()  # this page is the presenter now: training goes on while it is open
+    else:
+        found, trainer = revived
+        player, view = Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected()), live.View()
+        found.show(player, trainer, view, extras(trainer))
+    settle(found.settings)
+    if state.get("player") is not None and state.player is not player:
+        state.player.pause()  # the page's own run gives way to the presented one
+    state.presentation, state.trainer, state.player, state.live = found, trainer, player, view
+    state.refused = None
+    player.heartbeat()
+    return found
+
+
+def refusal() -> None:
+    """Said on every run of a page whose presenter link opened nothing: it drives nothing, and says so."""
+    if state.get("refused") and state.get("presentation") is None:
+        st.error("This presenter link opens no presentation: it is mistyped, or its run was never stored. The page "
+                 "shows a run of your own; **Present** begins a new presentation.", icon="🔒")
+
+
+def followed() -> present.Presentation | None:
+    """The presentation a student link follows, while the student follows it (not exploring on their own)."""
+    room = linked(FOLLOW)
+    if room is None or state.get("exploring") == room:
+        return None
+    return present.following(room)
+
+
+def begin(settings: dict, extras) -> None:
+    """Present this page's run (a button's callback)."""
+    state.presentation = present.begin(state.player, state.trainer, state.live, settings, extras(state.trainer))
+    state.player.connected = connected()
+
+
+def explore(presentation: present.Presentation) -> None:
+    """A student takes the teacher's run as it is now into a run of their own (a button's callback)."""
+    trainer = presentation.copy_run()
+    state.trainer = trainer
+    state.player = Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected())
+    state.live, state.curve, state.history, state.exploring = live.View(), [], None, presentation.room
+
+
+def follow_again() -> None:
+    """Back to the teacher's run (a button's callback): the student's own run is put aside."""
+    if state.get("player") is not None:
+        state.player.pause()
+    state.trainer = state.player = None
+    state.exploring = state.mirrored = None  # the teacher's settings into the controls again
+
+
+def links_popover(presenting: present.Presentation | None, start: Callable[[], None]) -> None:
+    """"Present to the class": begin a presentation, then the two links."""
+    with st.popover("Present", icon=":material/co_present:",
+                    help="drive this run in front of the class: every student on your student link sees it live"):
+        if presenting is None:
+            st.caption("Your run becomes a presentation: the students' pages show your picture, your numbers and "
+                       "your settings as you change them, and each student can explore from there on their own.")
+            st.button("Present to the class", type="primary", on_click=start)
+            return
+        base = st.context.url or ""
+        st.markdown("**Student link**: hand this one out.")
+        st.code(f"{base}?{FOLLOW}={presenting.room}", language=None, wrap_lines=True)
+        st.caption("The same, the picture and the numbers only:")
+        st.code(f"{base}?{FOLLOW}={presenting.room}&{HIDE}=hidden", language=None, wrap_lines=True)
+        st.markdown("**Presenter link**: keep it to yourself. Whoever opens it drives the run; open it again after "
+                    "a reload or on another laptop. It is in your address bar now: on a projector, go full screen.")
+        st.code(f"{base}?{PRESENT}={presenting.secret}", language=None, wrap_lines=True)
+
+
+def student_bar(presentation: present.Presentation | None, room: str | None) -> None:
+    """Above a student's picture: whose run this is, and the way out and back."""
+    if presentation is not None:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info("You are following the teacher's run, live: the picture, the numbers and the settings are the "
+                  "teacher's.", icon=":material/co_present:")
+        right.button("Explore on my own", type="primary", width="stretch", on_click=explore, args=(presentation,),
+                     help="go on from the teacher's run as it is now, in a run of your own")
+    elif room is not None:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption("This run is your own, started from the teacher's.")
+        right.button("Follow the teacher", width="stretch", on_click=follow_again)
+
+
+def absent(room: str) -> None:
+    """A student link whose presentation this server does not hold (not begun yet, or its process restarted):
+    said, and looked for again every few seconds."""
+    st.info("This class link is not presenting now. The page follows the teacher's run as soon as the teacher "
+            "presents it again.", icon="⏳")
+
+    @st.fragment(run_every=3.0)
+    def wait() -> None:
+        if present.following(room) is not None:
+            st.rerun(scope="app")
+    wait()

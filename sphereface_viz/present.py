@@ -1,0 +1,164 @@
+"""Present mode: the teacher drives one run, and the room follows it live.
+
+A `Presentation` holds the teacher's run (player, trainer, view) in the process, not in a browser session: a reload
+of the presenter link, or the same link on another laptop, drives the same run. Its `stage` (sphereface_viz.stage)
+builds each frame once for the teacher and every student, and its `settings` (the teacher's page as a link's query,
+read back through sphereface_viz.links like any link) are what the students' controls mirror; each change of them
+is announced in the next frame (`Stage.restyle`).
+
+Two links, two secrets of 128 random bits each:
+- the presenter link carries `secret`, which only the teacher keeps: whoever holds it drives the run;
+- the student link carries `room`, derived from the secret by a hash: it finds the run and tells nothing of the
+  secret, so a student link can never drive.
+
+The run is written to the run store under a key derived from the secret (`Player.present`), with its settings
+beside it: when the teacher's process is killed, the presenter link opened again goes on from there (`revive`).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .player import Player
+from .recipe import TrainConfig
+from .stage import Stage
+from .store import RunStore
+from .trainer import Trainer
+
+KEEP_FOR = 3 * 3600       # seconds a presentation nobody has opened stays in the process
+MOST = 64                 # presentations in one process; past it the longest unopened goes
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what a secret or a room in a link may look like before it is looked up
+
+
+def _digest(kind: str, secret: str) -> str:
+    return hashlib.sha256(f"{kind}:{secret}".encode()).hexdigest()[:32]
+
+
+def room_of(secret: str) -> str:
+    """The student link's id: found from the secret, never the other way round."""
+    return _digest("room", secret)
+
+
+def store_key(secret: str) -> str:
+    """The run store's key of a presented run: from the secret, so nothing a student sends names it."""
+    return "present-" + _digest("store", secret)
+
+
+@dataclass(eq=False)
+class Presentation:
+    secret: str
+    stage: Stage = field(default_factory=lambda: Stage("the teacher"))
+    settings: dict = field(default_factory=dict)  # the teacher's page as a link's query: {key: text}
+    opened_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def room(self) -> str:
+        return room_of(self.secret)
+
+    @property
+    def player(self) -> Player | None:
+        return self.stage.player
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.stage.trainer
+
+    @property
+    def view(self):
+        return self.stage.shown and self.stage.shown[2]
+
+    def show(self, player: Player, trainer: Trainer, view, extras=lambda view: {}) -> None:
+        """The run presented from now on (a reset brings a new one), written to the store as it goes."""
+        player.present(trainer, store_key(self.secret), lambda: {"presentation": dict(self.settings)})
+        self.stage.show(player, trainer, view, extras)
+        self.touch()
+
+    def mirror(self, settings: dict) -> None:
+        """The teacher's page settings now; the students' pages hear of a change with the next frame."""
+        if settings != self.settings:
+            self.settings = dict(settings)
+            self.stage.restyle()
+
+    def touch(self) -> None:
+        self.opened_at = time.monotonic()
+
+    def copy_run(self) -> Trainer:
+        """A trainer of the student's own that goes on from the presented run as it is now (Explore on my own):
+        the same weights, live values, snapshots and history; nothing it does reaches the teacher's."""
+        player, trainer = self.player, self.trainer
+        with player.lock:
+            state, snapshots, history = trainer.state(), list(trainer.snapshots), list(trainer.history)
+        own = Trainer(trainer.config, trainer.data)
+        own.resume(state, snapshots, history)
+        own.pristine = False  # the teacher's live changes are in it: a run of its own, never shared by its settings
+        return own
+
+
+_LOCK = threading.Lock()
+_ROOMS: dict[str, Presentation] = {}
+
+
+def begin(player: Player, trainer: Trainer, view, settings: dict, extras=lambda view: {}) -> Presentation:
+    """Present a page's run: it now belongs to the presentation, whoever opens the presenter link."""
+    presentation = Presentation(secrets.token_urlsafe(16), settings=dict(settings))
+    presentation.show(player, trainer, view, extras)
+    with _LOCK:
+        _ROOMS[presentation.room] = presentation
+        _bound()
+    return presentation
+
+
+def following(room: str) -> Presentation | None:
+    """The presentation a student link names, if this process holds it."""
+    if not isinstance(room, str) or not TOKEN.fullmatch(room):
+        return None
+    with _LOCK:
+        return _ROOMS.get(room)
+
+
+def presenting(secret: str) -> Presentation | None:
+    """The presentation a presenter link's secret opens, if this process holds it. A room id is not a secret:
+    looked up as one, it finds nothing."""
+    if not isinstance(secret, str) or not TOKEN.fullmatch(secret):
+        return None
+    with _LOCK:
+        presentation = _ROOMS.get(room_of(secret))
+    if presentation is None or not secrets.compare_digest(presentation.secret, secret):
+        return None
+    presentation.touch()
+    return presentation
+
+
+def revive(secret: str, store: RunStore | None) -> tuple[Presentation, Trainer] | None:
+    """A presentation whose process is gone, from the run store: a new Presentation and a trainer that goes on
+    from the stored state (the page gives it a player and a view, and `show`s it). None if the store holds no such
+    run. A stored value that cannot be read is refused as a damaged run file is (sphereface_viz.store)."""
+    if store is None or not isinstance(secret, str) or not TOKEN.fullmatch(secret):
+        return None
+    entry = store.get(store_key(secret))
+    settings = entry and entry.meta.get("presentation")
+    if entry is None or not isinstance(settings, dict):
+        return None
+    trainer = Trainer(TrainConfig.from_dict(entry.config))
+    trainer.resume(entry.state, entry.snapshots, entry.history)
+    trainer.pristine = False
+    presentation = Presentation(secret, settings={str(k): str(v) for k, v in settings.items()})
+    with _LOCK:
+        _ROOMS.setdefault(presentation.room, presentation)
+        _bound()
+        presentation = _ROOMS[presentation.room]
+    return presentation, trainer
+
+
+def _bound() -> None:
+    """At most MOST presentations, none unopened for KEEP_FOR seconds (under _LOCK)."""
+    now = time.monotonic()
+    for room, presentation in list(_ROOMS.items()):
+        if now - presentation.opened_at > KEEP_FOR:
+            del _ROOMS[room]
+    while len(_ROOMS) > MOST:
+        del _ROOMS[min(_ROOMS, key=lambda room: _ROOMS[room].opened_at)]

@@ -1,0 +1,238 @@
+"""A live picture built once per moment, whoever watches it: how one run reaches a lecture hall.
+
+A `Stage` shows one trainer of one player through one `live.View`. When a page asks for news (`Stage.after`), the
+stage's driver thread builds the next frame if the picture has moved and its pace has passed, packs it into one
+message (frames.wire) and hands the same bytes to every page waiting. A hundred students cost one frame, one
+embedding and one region raster per moment, and a hundred HTTP answers; a page that has the latest message waits
+for the next without a thread of its own.
+
+A `Feed` is one page's reader of a stage, found by a secret token (pages/ui/feed_route.py). A page that drives its
+player reads its own stage; a page whose player follows a run that another session of this process trains reads
+that session's stage instead (`PRODUCERS`), and a student follows a teacher's (sphereface_viz.present).
+
+Every message says which stage built it and, for a page watching a stage that is not its own, why the picture
+moves or not (`notice`): what such a page says travels with its frames, and it needs no Streamlit rerun to stay true.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+from . import frames
+from .live import View
+from .player import Player
+from .trainer import Trainer
+
+POLL = 0.04             # seconds between looks at a picture that has not moved while a page waits for news
+WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: then it ends, until one asks again
+STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process
+# The stage of each untouched run that a session of this process trains, by the run's key and what a view draws:
+# a session following that run reads it instead of building the same frames again.
+PRODUCERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+class Stage:
+    """One picture of one trainer, for every page that shows it. `host` names who drives it, in what a watching
+    page is told ("the teacher", "another session")."""
+
+    def __init__(self, host: str = "another session"):
+        self.id = secrets.token_urlsafe(8)  # names the stage in its messages: a page tells its own from another's
+        self.host = host
+        self.shown: tuple | None = None     # (player, trainer, view, extras, least pace)
+        self.version = 0                    # of the settings a watching page mirrors (a presentation's)
+        self.number, self.message = 0, None  # messages published so far, and the latest
+        self.frames_built = 0               # messages built: one per moment and notice, whoever watches
+        self._published: tuple | None = None
+        self._built_at = -math.inf
+        self._lock = threading.Lock()       # one builder at a time
+        self._guard = threading.Lock()      # the waiting pages and the driver
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._demand = threading.Event()    # a page waits for a newer message than the latest
+        self._asked_at = -math.inf
+        self._driver: threading.Thread | None = None
+        STAGES.add(self)
+
+    def show(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
+             pace: float = 0.0) -> None:
+        """What the stage shows from now on (a reset swaps the trainer). extras: the message's further values, of
+        the view's latest frame (run by the driver: it reads no session state). pace: seconds at least between
+        two frames."""
+        self.shown = (player, trainer, view, extras, pace)
+
+    @property
+    def player(self) -> Player | None:
+        return self.shown and self.shown[0]
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self.shown and self.shown[1]
+
+    def restyle(self) -> None:
+        """The settings a watching page mirrors have changed: the next message says so."""
+        self.version += 1
+        self.refresh()
+
+    # --- building ------------------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Build the next message if the picture, the notice or the settings moved, and hand it to every page
+        waiting; True if it did."""
+        if self.shown is None:
+            return False
+        with self._lock:
+            player, trainer, view, extras, pace = self.shown
+            view.update(player, trainer)
+            self._produce(player, trainer, view)
+            notice = self.notice()
+            published = (view.id, notice, self.version)
+            if published == self._published:
+                return False
+            message = frames.wire(*view.frame, id=view.id, pace=max(view.pace, pace), stage=self.id, notice=notice,
+                                  settings=self.version, **extras(view))
+            self._published, self._built_at = published, time.monotonic()
+            self.frames_built += 1
+        self._publish(message)
+        return True
+
+    def _produce(self, player: Player, trainer: Trainer, view: View) -> None:
+        """Offer this stage to the sessions following the run it trains (`PRODUCERS`)."""
+        key = player.keys.get(id(trainer))
+        if key is not None and trainer.pristine and id(trainer) not in player.following and player.alive:
+            PRODUCERS[(key, view.project, view.window)] = self
+
+    def notice(self) -> str:
+        """What a page watching this stage, not driving it, is told: always something, so it never stalls
+        silently."""
+        player, trainer = self.shown[0], self.shown[1]
+        host = self.host[0].upper() + self.host[1:]
+        if player.failed:
+            return f"{host}'s training stopped ({player.failed}): the picture stays where it stopped."
+        if trainer.stopped:
+            return f"{host}'s run stopped: {trainer.stopped}."
+        if not player.wanted:
+            return f"{host} paused: the picture goes on when {self.host} plays again."
+        if not player.alive:
+            return (f"{host}'s page is closed: the picture stays where it stopped, and goes on when {self.host} "
+                    "opens it again.")
+        if player.waiting:
+            return f"{host}'s run is waiting for a free training slot; it goes on by itself."
+        if player.replaying(trainer) is not None:
+            return f"{host}'s run is catching up from the run store."
+        return f"Following {self.host}'s training, live."
+
+    # --- pages waiting for news ------------------------------------------------------------------------------
+    def _publish(self, message: bytes) -> None:
+        with self._guard:
+            self.number, self.message = self.number + 1, message
+            waiting, self._waiting = self._waiting, []
+            self._demand.clear()
+        loops: dict = {}
+        for loop, future in waiting:
+            loops.setdefault(loop, []).append(future)
+        for loop, futures in loops.items():  # one wake-up per event loop, however many pages wait on it
+            try:
+                loop.call_soon_threadsafe(_wake, futures, self.number, message)
+            except RuntimeError:  # that loop has closed
+                pass
+
+    def latest(self, after: int) -> tuple[int, bytes] | None:
+        """The latest message if it is newer than number `after`, else None."""
+        return (self.number, self.message) if self.number > after else None
+
+    async def after(self, number: int, timeout: float) -> tuple[int, bytes] | None:
+        """The first message newer than `number` (at once if there is one), or None after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            self._asked_at = time.monotonic()
+            if self.number > number:
+                return self.number, self.message
+            future = loop.create_future()
+            self._waiting.append((loop, future))
+            self._demand.set()
+            if self._driver is None or not self._driver.is_alive():
+                self._driver = threading.Thread(target=self._drive, name=f"stage-{self.id}", daemon=True)
+                self._driver.start()
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    def _drive(self) -> None:
+        """Build frames while pages wait for them: one per pace at most, and only when one waits (a frame nobody
+        fetches is never built), until no page has asked for WATCHED_FOR seconds."""
+        while True:
+            if not self._demand.wait(timeout=WATCHED_FOR):
+                with self._guard:
+                    if not self._demand.is_set() and time.monotonic() - self._asked_at >= WATCHED_FOR:
+                        self._driver = None
+                        return
+                continue
+            player, _, view, _, pace = self.shown
+            if view.frame is not None and player.wanted:
+                time.sleep(max(0.0, self._built_at + max(view.pace, pace) - time.monotonic()))
+            if not self.refresh():
+                time.sleep(POLL)
+            with self._guard:  # pages that gave up waiting leave cancelled futures behind
+                self._waiting = [(loop, future) for loop, future in self._waiting if not future.done()]
+                if not self._waiting:
+                    self._demand.clear()
+
+
+def _wake(futures: list, number: int, message: bytes) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result((number, message))
+
+
+class Feed:
+    """One page's reader of a stage while it shows it live: the next message newer than the last it was given.
+    own: the page drives the stage's player (its fetches are the page's heartbeat, and it stops asking when
+    paused); a student's feed of a teacher's stage is not own, and asks as long as the page is open.
+
+    FEEDS finds a feed by its token, a secret of 128 random bits that only its own page is given: one session
+    cannot read another's feed. It holds feeds weakly: a feed lives as long as its session."""
+
+    def __init__(self, stage: Stage, own: bool = True):
+        self.token = secrets.token_urlsafe(16)
+        self.stage, self.own = stage, own
+        self._reading: Stage | None = None
+        self.sent = 0  # number of the message of `_reading` sent last
+        FEEDS[self.token] = self
+
+    def source(self) -> Stage:
+        """The stage this page reads now: its own, or, while its player follows an untouched run that another
+        session of this process trains with the same view, that session's (`PRODUCERS`)."""
+        stage = self.stage
+        player, trainer, view = stage.shown[:3]
+        if id(trainer) in player.following:
+            other = PRODUCERS.get((player.keys.get(id(trainer)), view.project, view.window))
+            if other is not None and other is not stage and other.player.alive:
+                return other
+        return stage
+
+    def borrowing(self) -> bool:
+        return self.source() is not self.stage
+
+    async def next(self, timeout: float) -> bytes | None | bool:
+        """The next message (frames.wire), waiting up to `timeout` seconds for one; None if none came; False when
+        the page drives a player that is not playing (the browser then stops asking, until its page plays)."""
+        player = self.stage.player
+        if self.own:
+            if not player.wanted:
+                return False
+            player.heartbeat()  # a page that asks for frames is alive, whether or not Streamlit reran it lately
+        source = self.source()
+        if source is not self._reading:
+            self._reading, self.sent = source, 0
+        got = await source.after(self.sent, timeout)
+        if got is None:
+            return None
+        self.sent = got[0]
+        return got[1]
+
+
+FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()
