@@ -1,10 +1,11 @@
-"""sphereface-viz: `streamlit run app.py` serves the router (router.py, the pages) and, beside Streamlit's own
-routes, the one the live views fetch their frames from while playing (pages/ui/feed_route.py)."""
+"""sphereface-viz: `streamlit run app.py` serves the router (router.py, the pages) and, in front of all of Streamlit,
+the route the live views fetch their frames from (pages/ui/feed_route.py)."""
 import streamlit as st
 
-from pages.ui.feed_route import ROUTES
+from pages.ui.feed_route import FramesFirst
 
-app = st.App("router.py", routes=ROUTES)
-
-if __name__ == "__main__":  # `python app.py` starts it too
-    app.run()
+app = st.App("router.py")
+# A lecture hall asks for a few hundred frames a second: they are answered before Streamlit's own ASGI stack (error
+# pages, sessions, gzip, path checks), none of which a frame needs, and all of which cost the one interpreter
+# that also trains.
+app = FramesFirst(app)

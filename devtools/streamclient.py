@@ -1,18 +1,22 @@
 """A student's browser without the browser: a client of Streamlit's websocket protocol that opens a Train
-link, presses Play and reads the step each live frame carries, drawing nothing but fetching each next frame
-at its pace, as pages/ui/feature_view.js does once it has drawn one.
+link, presses Play (or follows a teacher) and reads the step each live frame carries, drawing nothing but fetching
+each next frame at its pace, as pages/ui/feature_view.js does once it has drawn one.
 
 The room benchmark (bench/load.py --only room --clients protocol) runs thirty of these in one asyncio loop, so
 what it measures is the server: on a 2-core machine, thirty Chromium pages beside the server measure the pages
 (their drawing takes both cores), while in a class they run on thirty laptops. What a client does is what
 Streamlit's frontend does: send `rerun_script` with the URL's query string, a trigger value for a button, and
 rerun a fragment every `auto_rerun` interval until `stop_auto_rerun`, and while the live view's arguments name
-a feed, fetch its frames from the app's route (pages/ui/feed_route.py), one at a time, one per frame's pace.
+a feed, fetch its frames from the app's route (pages/ui/feed_route.py), one at a time, one per frame's pace, over
+one kept-alive connection (as a browser does). A frame from a stage not the page's own that names other settings
+than the page was laid out for asks for the page's next run, 3-6 s later, as feature_view.js's `hear` does; a sprite sheet received is
+said to be held, in the view's value, as the page says it once it has decoded it.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 
 from urllib.parse import urlsplit
@@ -50,11 +54,19 @@ class StreamClient:
         self.errors = 0
         self.lost = 0  # frame requests given up on after GIVE_UP seconds, and asked again
         self.reached_at: dict[int, float] = {}
+        self.frames: list[tuple[float, int, str]] = []  # each fetched frame: when it came, its step and title
+        self.codes: list[str] = []  # the text of the page's code elements (the links a popover offers)
+        self.sliders: dict[str, str] = {}  # key → widget id
+        self.reruns = 0  # page runs asked for by a frame (`hear`)
         self._timers: dict[str, asyncio.Task] = {}  # fragment id → its rerun task
         self._intervals: dict[str, float] = {}
         self._finished = asyncio.Event()
         self._cached: dict[str, ForwardMsg] = {}
         self._feed: str | None = None  # the feed being fetched from
+        self._args: dict = {}  # the live view's latest arguments
+        self._heard: str | None = None
+        self._sprites: str | None = None  # the sprite sheet said to be held
+        self._http: tuple | None = None  # the kept-alive connection to the app's server
 
     async def open(self, query: str, timeout: float = 300) -> None:
         self.query = query
@@ -66,18 +78,24 @@ class StreamClient:
     async def press(self, label: str) -> None:
         await self._rerun(trigger=self.buttons[label])
 
+    async def slide(self, key: str, value: float) -> None:
+        """Move the slider of this key to `value`, as a drag's release does."""
+        await self._rerun(values={self.sliders[key]: value})
+
     def reached(self, step: int) -> float | None:
         """When (time.monotonic) a frame at `step` or later arrived, or None."""
         return next((t for s, t in sorted(self.reached_at.items()) if s >= step), None)
 
     async def close(self) -> None:
         self._feed = None
+        if self._http is not None:
+            self._http[1].close()
         for timer in self._timers.values():
             timer.cancel()
         self._reader.cancel()
         await self.ws.close()
 
-    async def _rerun(self, trigger: str | None = None, fragment: str = "") -> None:
+    async def _rerun(self, trigger: str | None = None, fragment: str = "", values: dict | None = None) -> None:
         message = BackMsg()
         state = message.rerun_script
         state.query_string, state.page_script_hash = self.query, self.page
@@ -86,6 +104,13 @@ class StreamClient:
         if trigger:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = trigger, True
+        for widget_id, value in (values or {}).items():
+            widget = state.widget_states.widgets.add()
+            widget.id = widget_id
+            if isinstance(value, str):
+                widget.json_value = value
+            else:
+                widget.double_array_value.data[:] = [value]
         self._finished.clear()
         await self.ws.send(message.SerializeToString())
 
@@ -112,22 +137,52 @@ class StreamClient:
             step = live_step(message)
             if step is not None:
                 self.reached_at.setdefault(step, time.monotonic())
-            await asyncio.sleep(max(0.0, asked + message["pace"] - time.monotonic()))
+            self.frames.append((time.monotonic(), message["header"]["step"], message["header"]["title"]))
+            self._hear(message)
+            watching = message.get("stage") and message["stage"] != self._args.get("own") and message.get("watch")
+            await asyncio.sleep(max(0.0, asked + (message["watch"] if watching else message["pace"]) - time.monotonic()))
         if self._feed == feed:
             self._feed = None
 
+    def _hear(self, message: dict) -> None:
+        """feature_view.js's `hear`: a frame of another's stage with other settings asks for the page's next run."""
+        heard = self._args.get("heard")
+        if heard is None or not message.get("stage"):
+            return
+        now = "own" if message["stage"] == self._args.get("own") else f"other:{message.get('settings')}"
+        if now not in (heard, self._heard):
+            self._heard = now
+            settle = 3.0 + 3 * random.random() if now.startswith("other") and heard.startswith("other") else 0.0
+            asyncio.get_running_loop().call_later(settle, lambda: asyncio.ensure_future(self._page_run()))
+
+    async def _page_run(self) -> None:
+        self.reruns += 1
+        await self._rerun()
+
     async def _get(self, path: str) -> tuple[int, bytes]:
-        """One GET of the app's server: its status and body, read by its length (as a browser reads it)."""
+        """One GET of the app's server over a kept-alive connection: its status and body, read by its length (as a
+        browser reads it). A connection that failed is dropped, and the next request opens another."""
         address = urlsplit(self.url)
-        reader, writer = await asyncio.open_connection(address.hostname, address.port)
-        try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n\r\n".encode())
-            await writer.drain()
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower().split("\r\n")
-            length = next((int(line.split(":", 1)[1]) for line in head if line.startswith("content-length:")), 0)
-            return int(head[0].split()[1]), await reader.readexactly(length)
-        finally:
-            writer.close()
+        for attempt in (1, 2):  # a kept-alive connection the server closed while idle: once more on a new one
+            fresh = self._http is None
+            if fresh:
+                self._http = await asyncio.open_connection(address.hostname, address.port)
+            reader, writer = self._http
+            try:
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode())
+                await writer.drain()
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower().split("\r\n")
+                length = next((int(line.split(":", 1)[1]) for line in head if line.startswith("content-length:")), 0)
+                return int(head[0].split()[1]), await reader.readexactly(length)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self._http = None
+                writer.close()
+                if fresh or attempt == 2:
+                    raise
+            except BaseException:
+                self._http = None
+                writer.close()
+                raise
 
     async def _every(self, fragment: str, interval: float) -> None:
         while True:
@@ -163,11 +218,21 @@ class StreamClient:
             element = message.delta.new_element
             if element.WhichOneof("type") == "button":
                 self.buttons[element.button.label] = element.button.id
+            elif element.WhichOneof("type") == "slider" and element.slider.id:
+                self.sliders[element.slider.id.rsplit("-", 1)[-1]] = element.slider.id
+            elif element.WhichOneof("type") == "code":
+                self.codes.append(element.code.code_text)
             elif element.WhichOneof("type") == "exception":
                 self.errors += 1
             args = live_view(element)
             if args is None:
                 return
+            self._args = args
+            if args.get("sprite_key") and args["sprite_key"] != self._sprites:
+                # feature_view.js's `tell`: the sheet is held, and the server stops sending it
+                self._sprites = args["sprite_key"]
+                held = json.dumps({"sprites": args["sprite_key"], "heard": None})
+                asyncio.ensure_future(self._rerun(values={element.component_instance.id: held}))
             step = live_step(args)
             if step is not None:
                 self.reached_at.setdefault(step, time.monotonic())

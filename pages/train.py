@@ -113,17 +113,13 @@ def sidebar(mirrored: bool = False) -> None:
             st.select_slider("Points drawn", POINTS, key="points", **keep,
                              help="test images, or features of the latest training batches")
         st.header("Live")
-        st.caption("These change the loss while it trains.")
-        for key, param in shown(state.loss).items():
-            control(param, key, apply_live, **keep)
-        classes = len(state.trainer.seen) if state.get("trainer") else 10
-        others = {k: v for k, v in live_values(state.loss).items() if k != "m"}
-        note = margin_note(state.loss, state["m"], classes, state.dim, **others) if "m" in shown(state.loss) else None
-        if note:  # what the chosen m asks of ten classes, beside its slider
-            (st.warning if "beyond" in note else st.caption)(note)
-        st.select_slider("Learning rate", LEARNING_RATES, key="lr",
-                         on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
-                         "after the schedule's end re-warms it briefly, so the features can follow", **keep)
+        if mirrored:
+            # A hundred students' pages each run again for every step of the teacher's slider would take the server's
+            # interpreter from the training they watch: the live values travel in each frame instead.
+            st.caption("The teacher changes these while the run trains: the title above the picture names them, "
+                       "and the learning rate is among the numbers beside it.")
+        else:
+            live_controls(keep)
         st.toggle(f"Project features onto the unit {'circle' if state.dim == 2 else 'sphere'}", key="project", **keep,
                   help="every dot moved to length 1: only its angle is left, which is all a margin loss looks at")
         st.radio("Draw", list(DRAWN), key="drawn", format_func=DRAWN.get, horizontal=True, **keep,
@@ -131,10 +127,25 @@ def sidebar(mirrored: bool = False) -> None:
                       "redraws are cheaper); test images: fixed images the model never trains on")
         if state.dim == 3:
             sphere_control("view", disabled=mirrored)
-        st.toggle("Projector view", key="projector", **keep,
+        st.toggle("Projector view", key="projector", persist_state="session",
                   help="large type, and the chart filling a 1280×720 screen, sidebar folded (» opens it); "
                        "on a 1920×1080 projector, zoom the browser to 150%")
     projector.fill_the_screen(state.projector)  # outside the sidebar, which it may fold
+
+
+def live_controls(keep: dict) -> None:
+    """The loss's live parameters, the margin's note and the learning rate: they change the loss while it trains."""
+    st.caption("These change the loss while it trains.")
+    for key, param in shown(state.loss).items():
+        control(param, key, apply_live, **keep)
+    classes = len(state.trainer.seen) if state.get("trainer") else 10
+    others = {k: v for k, v in live_values(state.loss).items() if k != "m"}
+    note = margin_note(state.loss, state["m"], classes, state.dim, **others) if "m" in shown(state.loss) else None
+    if note:  # what the chosen m asks of ten classes, beside its slider
+        (st.warning if "beyond" in note else st.caption)(note)
+    st.select_slider("Learning rate", LEARNING_RATES, key="lr",
+                     on_change=apply_live, help="the one-cycle schedule's peak; a live change of the loss "
+                     "after the schedule's end re-warms it briefly, so the features can follow", **keep)
 
 
 def settle(settings: dict) -> None:
@@ -236,10 +247,10 @@ def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
 
 def follow_view(presentation) -> None:
     """A student's picture of the teacher's run: the teacher's stage, fetched whether it plays or not. No periodic
-    rerun: the page's next run comes when the teacher's settings change (feature_view.js hears it in a frame)."""
-    if presentation.stage.version != state.get("mirrored"):
-        st.rerun(scope="app")
-    presentation.stage.refresh()  # the latest moment, if nobody has asked for it yet
+    rerun, and no fragment: the page's next run, the whole of it, comes when the teacher's settings change
+    (feature_view.js hears it in a frame)."""
+    if presentation.stage.message is None:  # nobody has asked for a frame of it yet
+        presentation.stage.refresh()
     message, blob = frames.unwire(presentation.stage.message)
     feature_view((message.pop("header"), blob), message.pop("id"), key="live_view", height=640, fill=True,
                  projector=state.projector, projection=state.view, feed=watched("live_view", presentation.stage),
@@ -261,7 +272,7 @@ if student is not None:
     if state.get("player") is not None:
         presenting.follow_again()
 if teacher is not None:
-    teacher.mirror(mirrored_settings())
+    teacher.mirror(mirrored_settings(), live=set(shown(state.loss)) | {"lr"})
 sidebar(mirrored=student is not None)
 title, show, link = st.columns([5, 1, 1], vertical_alignment="bottom")
 title.title("Angular margins, live")
@@ -280,7 +291,7 @@ what_am_i_looking_at("One network, one loss, live. Play trains it. The sliders u
 if room is not None and not teacher:
     presenting.student_bar(student, room)
 if student is not None:
-    st.fragment(follow_view)(student)
+    follow_view(student)
 elif room is not None and state.get("exploring") != room:
     presenting.absent(room)
 else:

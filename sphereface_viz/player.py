@@ -37,6 +37,7 @@ from .trainer import Snapshot, Trainer
 FOLLOW_EVERY = 0.25    # seconds between looks at the store while another session trains the run
 WRITE_EVERY = 1.0      # seconds between writes of a run other sessions follow
 WRITE_ALONE = 10.0     # ... of a run nobody follows (each write costs a snapshot and ~2 MB of arrays)
+WRITE_PRESENTED = 5.0  # ... of a presented run, kept for its presenter link should the process die (`present`)
 REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
 PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
 # The test images' forward passes of playing pages, off the pages' own threads: a slider's rerun never waits
@@ -201,7 +202,7 @@ class Player:
 
     def present(self, trainer: Trainer, key: str, meta: Callable[[], dict]) -> None:
         """The trainer's run is a presentation's (sphereface_viz.present): written to the store under `key` every
-        WRITE_EVERY seconds, with `meta()` beside it, live changes and all, so that it goes on from there when
+        WRITE_PRESENTED seconds, with `meta()` beside it, live changes and all, so that it goes on from there when
         its process is killed; never shared with sessions of the same settings, nor taken from them."""
         if self.store is not None:
             self.keys[id(trainer)], self.private[id(trainer)] = key, meta
@@ -419,7 +420,7 @@ class Player:
                     trainer.step_count <= self._written.get(id(trainer), 0):
                 continue
             wait = every if every is not None else (
-                WRITE_EVERY if private or self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
+                WRITE_PRESENTED if private else WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
             if now - self._written_at.get(id(trainer), -float("inf")) < wait:
                 continue
             with self._locks[lane]:

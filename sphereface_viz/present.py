@@ -77,10 +77,13 @@ class Presentation:
         self.stage.show(player, trainer, view, extras)
         self.touch()
 
-    def mirror(self, settings: dict) -> None:
-        """The teacher's page settings now; the students' pages hear of a change with the next frame."""
-        if settings != self.settings:
-            self.settings = dict(settings)
+    def mirror(self, settings: dict, live: set[str] = frozenset()) -> None:
+        """The teacher's page settings now. A change of any but the `live` ones (which each frame's title and
+        numbers carry) is announced with the next frame, and the students' pages lay themselves out again."""
+        laid_out = {k: v for k, v in settings.items() if k not in live}
+        moved = laid_out != {k: v for k, v in self.settings.items() if k not in live}
+        self.settings = dict(settings)
+        if moved:
             self.stage.restyle()
 
     def touch(self) -> None:

@@ -30,6 +30,11 @@ from .trainer import Trainer
 
 POLL = 0.04             # seconds between looks at a picture that has not moved while a page waits for news
 WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: then it ends, until one asks again
+# Answers a second that the pages watching a stage, all of them together, ask for. Each answer costs the server's
+# event loop ~0.35 ms of its one interpreter, which the training thread beside it then lacks (GIL included,
+# bench/gil_share.py): a hundred students at 2.5 frames a second each cost it a tenth of a core, and the teacher's
+# training keeps its pace (docs/benchmarks.md, "A lecture hall"). The page that drives the stage keeps its own pace.
+ANSWERS_PER_SECOND = 250
 STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process
 # The stage of each untouched run that a session of this process trains, by the run's key and what a view draws:
 # a session following that run reads it instead of building the same frames again.
@@ -54,6 +59,7 @@ class Stage:
         self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
         self._demand = threading.Event()    # a page waits for a newer message than the latest
         self._asked_at = -math.inf
+        self._watchers: dict[int, float] = {}  # id of each watching page's feed → when it last asked
         self._driver: threading.Thread | None = None
         STAGES.add(self)
 
@@ -91,8 +97,10 @@ class Stage:
             published = (view.id, notice, self.version)
             if published == self._published:
                 return False
-            message = frames.wire(*view.frame, id=view.id, pace=max(view.pace, pace), stage=self.id, notice=notice,
-                                  settings=self.version, **extras(view))
+            pace = max(view.pace, pace)
+            message = frames.wire(*view.frame, id=view.id, pace=pace, watch=max(pace, self._watching() /
+                                                                                 ANSWERS_PER_SECOND),
+                                  stage=self.id, notice=notice, settings=self.version, **extras(view))
             self._published, self._built_at = published, time.monotonic()
             self.frames_built += 1
         self._publish(message)
@@ -125,6 +133,17 @@ class Stage:
         return f"Following {self.host}'s training, live."
 
     # --- pages waiting for news ------------------------------------------------------------------------------
+    def watched_by(self, feed: "Feed") -> None:
+        """A page that does not drive this stage asked for news: it counts among those the pace is shared by."""
+        self._watchers[id(feed)] = time.monotonic()
+
+    def _watching(self) -> int:
+        """Pages watching, not driving, that asked within WATCHED_FOR seconds."""
+        now = time.monotonic()
+        with self._guard:
+            self._watchers = {k: t for k, t in self._watchers.items() if now - t < WATCHED_FOR}
+            return len(self._watchers)
+
     def _publish(self, message: bytes) -> None:
         with self._guard:
             self.number, self.message = self.number + 1, message
@@ -156,10 +175,12 @@ class Stage:
             if self._driver is None or not self._driver.is_alive():
                 self._driver = threading.Thread(target=self._drive, name=f"stage-{self.id}", daemon=True)
                 self._driver.start()
+        expiry = loop.call_later(timeout, _wake, [future], None, None)  # cheaper than asyncio.wait_for's task
         try:
-            return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            return None
+            got = await future
+        finally:
+            expiry.cancel()
+        return None if got[0] is None else got
 
     def _drive(self) -> None:
         """Build frames while pages wait for them: one per pace at most, and only when one waits (a frame nobody
@@ -182,7 +203,7 @@ class Stage:
                     self._demand.clear()
 
 
-def _wake(futures: list, number: int, message: bytes) -> None:
+def _wake(futures: list, number: int | None, message: bytes | None) -> None:
     for future in futures:
         if not future.done():
             future.set_result((number, message))
@@ -228,6 +249,8 @@ class Feed:
         source = self.source()
         if source is not self._reading:
             self._reading, self.sent = source, 0
+        if source is not self.stage or not self.own:
+            source.watched_by(self)
         got = await source.after(self.sent, timeout)
         if got is None:
             return None

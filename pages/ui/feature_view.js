@@ -673,9 +673,10 @@ function hear(frame) {
   if (now === args.heard || now === heardNow) return;
   heardNow = now;
   clearTimeout(heardTimer);
-  // a teacher's slider sends several steps, and a hundred pages asking at once would queue behind each other:
-  // settings are mirrored once they hold still, spread over a second; a change of whose stage, at once
-  const settle = now.startsWith("other") && args.heard.startsWith("other") ? 1000 + Math.random() * 1000 : 0;
+  // a teacher's slider sends several steps, and a hundred pages asking at once would take the server's interpreter
+  // from the training they show: settings are mirrored once they hold still for 3 s, spread over 3 s more (the picture
+  // and its title follow at once, in the frames); a change of whose stage, at once
+  const settle = now.startsWith("other") && args.heard.startsWith("other") ? 3000 + Math.random() * 3000 : 0;
   heardTimer = setTimeout(tell, settle);
 }
 
@@ -709,7 +710,9 @@ async function fetchFrames(feed) {
     if (fetching !== feed) break;
     show(Object.assign(message, {blob: bytes.subarray(4 + length)}));
     await new Promise((done) => requestAnimationFrame(done));  // on screen
-    await sleep(askedAt + message.pace * 1000 - performance.now());  // one frame per pace, or slower
+    // one frame per pace, or slower; a page watching another's stage shares a pace with every page watching it
+    const pace = message.stage && message.stage !== args.own && message.watch ? message.watch : message.pace;
+    await sleep(askedAt + pace * 1000 - performance.now());
   }
   if (fetching === feed) fetching = null;
 }
