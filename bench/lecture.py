@@ -70,15 +70,21 @@ async def open_all(url: str, query: str, n: int, batch: int = 25) -> list[Stream
     return clients
 
 
-PROFILE: str | None = None  # --profile: py-spy's samples of the server over each window, to this file
+PROFILE: str | None = None  # --profile: py-spy's samples of the server, to this file and <this file>.play
+
+
+def profile(pid: int, seconds: float, suffix: str = "") -> None:
+    """py-spy's samples of the server's threads holding the GIL over the next `seconds` (--profile)."""
+    if PROFILE:
+        subprocess.Popen(["py-spy", "record", "--gil", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+                          "-o", PROFILE + suffix, "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def window(clients, seconds: float, pid: int) -> tuple[float, float, float, float]:
     """(server CPU, clients' CPU, wall seconds, the server's event loop's CPU) over the window."""
     cpu, mine, began, loop = cpu_seconds(pid), own_cpu(), time.monotonic(), loop_cpu(pid)
-    if PROFILE and seconds >= WINDOW:
-        subprocess.Popen(["py-spy", "record", "--gil", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
-                         "-o", PROFILE, "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if seconds >= WINDOW:
+        profile(pid, seconds)
     await asyncio.sleep(seconds)
     return cpu_seconds(pid) - cpu, own_cpu() - mine, time.monotonic() - began, loop_cpu(pid) - loop
 
@@ -127,6 +133,7 @@ async def flow(url: str, pid: int, n: int, kind: str, end: int, headless: float)
         joined = rss_mb(pid)
         cpu0 = cpu_seconds(pid)
         pressed = []
+        profile(pid, 10, ".play")
         for client in clients:
             await client.press("Play")
             pressed.append(time.monotonic())

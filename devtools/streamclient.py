@@ -149,7 +149,8 @@ class StreamClient:
         heard = self._args.get("heard")
         if heard is None or not message.get("stage"):
             return
-        now = "own" if message["stage"] == self._args.get("own") else f"other:{message.get('settings')}"
+        now = f"own:{'follows' if message.get('follows') else 'trains'}" if message["stage"] == self._args.get(
+            "own") else f"other:{message.get('settings')}"
         if now not in (heard, self._heard):
             self._heard = now
             settle = 3.0 + 3 * random.random() if now.startswith("other") and heard.startswith("other") else 0.0

@@ -224,13 +224,14 @@ def live_view() -> None:
         st.rerun(scope="app")  # a key moved the margin slider or reset: both live outside this fragment
     view.project, view.window = state.project, state.drawn == TRAINING
     # while playing, the browser fetches the frames (sphereface_viz.stage): this run only keeps the notice above true
-    feed = fed("live_view", player, trainer, view, numbers_of(trainer), stage=presentation and presentation.stage)
-    if feed is None and view.update(player, trainer):
+    feed = fed("live_view", player, trainer, view, numbers_of(trainer), stage=presentation and presentation.stage,
+               idle=True)
+    if not player.wanted and view.update(player, trainer):
         record_curve(view)
-    if feed is None and presentation is not None:
+    if not player.wanted and presentation is not None:
         presentation.stage.refresh()  # paused: a Step or a slider reaches the students too
-    if feed is not None and feed.borrowing() != state.get("borrowing", False):
-        state.borrowing = feed.borrowing()  # another session's frames now, or own again: the page's reruns change
+    if bool(player.following) != state.get("follows", False):
+        state.follows = bool(player.following)  # another session trains this run now, or this one: the ticks change
         st.rerun(scope="app")
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
@@ -303,9 +304,11 @@ else:
     if state.get("trainer") is not None:
         play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
         # While playing, the browser fetches the frames itself (sphereface_viz.stage); the slow tick keeps the notice
-        # above the chart true (waiting for a slot) and hears a stopped trainer. A page showing another session's
-        # training has none: what it must say comes with the frames.
-        ticking = state.player.wanted and not state.get("borrowing")
+        # above the chart true (waiting for a slot) and hears a stopped trainer. A page following another session's
+        # training has none (a room on one link would rerun a hundred pages a second): what it must say comes with
+        # the frames, and a frame saying that this session trains the run now asks for the page's next run.
+        state.follows = bool(state.player.following)
+        ticking = state.player.wanted and not state.follows
         st.fragment(live_view, run_every=live.NOTICE_EVERY if ticking else None)()
         st.fragment(curves, run_every=HISTORY_EVERY if ticking else None)()
         history_and_replay(state.trainer, state.player, state.curve, state.live.radius)

@@ -20,6 +20,7 @@ instead of a training slot; otherwise it trains, and writes its run to the store
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 import weakref
@@ -39,6 +40,7 @@ WRITE_EVERY = 1.0      # seconds between writes of a run other sessions follow
 WRITE_ALONE = 10.0     # ... of a run nobody follows (each write costs a snapshot and ~2 MB of arrays)
 WRITE_PRESENTED = 5.0  # ... of a presented run, kept for its presenter link should the process die (`present`)
 REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
+BORROWED_FOR = 2.0     # seconds a page's last draw of another local session's frames of the run counts (`borrowed`)
 PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
 # The test images' forward passes of playing pages, off the pages' own threads: a slider's rerun never waits
 # behind one. As many threads as training slots (each pass holds a core for ~150 ms), at most one pass per
@@ -155,6 +157,9 @@ class Player:
         self.store, self.writer = store, writer_id(who)
         self.keys = {id(t): run_key(t) for t in self.trainers} if store else {}
         self.private: dict[int, Callable[[], dict]] = {}  # per trainer: a presented run's what-else-to-record (`present`)
+        # per trainer: when a page last drew its run's frames from the session of this process that trains it
+        # (sphereface_viz.stage.Feed): while it does, nothing need be taken from the store
+        self.borrowed: dict[int, float] = {}
         self.following: set[int] = set()     # trainers whose run another session is training now
         self.replays: dict[int, Replay] = {}
         self._embedding: dict[int, Future] = {}  # per trainer: its forward pass under way in EMBEDDER
@@ -189,6 +194,10 @@ class Player:
         return next((t.stopped for t in self.trainers if t.stopped), None)
 
     def play(self) -> None:
+        """Play. Whether another session trains a run already is looked up at once, not by the training thread a
+        moment later: the page laid out after the press knows whether it follows (and needs no periodic rerun)."""
+        for lane in range(self.lanes):
+            self._guarded(self._share, lane=lane)
         self.wanted = True
         self.heartbeat()
 
@@ -387,10 +396,16 @@ class Player:
             if not trainer.pristine or trainer.stopped or id(trainer) in self.private:
                 self.following.discard(id(trainer))
                 continue
+            borrowed = time.monotonic() - self.borrowed.get(id(trainer), -math.inf)
+            if id(trainer) in self.following and borrowed < BORROWED_FOR and not self.store.claim(key, self.writer):
+                # the page draws the frames of the session of this process that trains the run (sphereface_viz.stage):
+                # its state is taken from the store only when this session trains it on, not every second
+                continue
             entry = self.store.get(key, beyond=trainer.step_count)
             end = trainer.total_steps if self.until_end else None
             if entry is not None and (end is None or entry.step <= end):
-                self._adopt(trainer, entry, self._locks[lane])
+                # just after drawing another session's frames, the page is at that run's step already: no replay
+                self._adopt(trainer, entry, self._locks[lane], replay=borrowed >= 4 * BORROWED_FOR)
             if end is not None and trainer.step_count >= end:
                 self.following.discard(id(trainer))
             elif self.store.claim(key, self.writer):
@@ -399,11 +414,11 @@ class Player:
                 self.following.add(id(trainer))
                 self.store.want(key)
 
-    def _adopt(self, trainer: Trainer, entry, lock: PageFirstLock) -> None:
+    def _adopt(self, trainer: Trainer, entry, lock: PageFirstLock, replay: bool = True) -> None:
         with lock:
             start = self.replaying(trainer)
             start = trainer.step_count if start is None else start
-            share = (entry.step - start) / trainer.total_steps
+            share = (entry.step - start) / trainer.total_steps if replay else 0.0
             self.replays[id(trainer)] = Replay(start, entry.step, time.monotonic(), REPLAY_SECONDS * min(1.0, share))
             trainer.resume(entry.state, entry.snapshots, entry.history)
             self._written[id(trainer)] = entry.step

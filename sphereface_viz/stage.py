@@ -10,12 +10,14 @@ A `Feed` is one page's reader of a stage, found by a secret token (pages/ui/feed
 player reads its own stage; a page whose player follows a run that another session of this process trains reads
 that session's stage instead (`PRODUCERS`), and a student follows a teacher's (sphereface_viz.present).
 
-Every message says which stage built it and, for a page watching a stage that is not its own, why the picture
-moves or not (`notice`): what such a page says travels with its frames, and it needs no Streamlit rerun to stay true.
+Every message says which stage built it, whether its player follows another session's training of the run
+(`follows`) and, for a page watching a stage that is not its own, why the picture moves or not (`notice`): what such
+a page says travels with its frames, and it needs no Streamlit rerun to stay true.
 """
 from __future__ import annotations
 
 import asyncio
+import atexit
 import math
 import secrets
 import threading
@@ -35,10 +37,12 @@ WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: th
 # bench/gil_share.py): a hundred students at 2.5 frames a second each cost it a tenth of a core, and the teacher's
 # training keeps its pace (docs/benchmarks.md, "A lecture hall"). The page that drives the stage keeps its own pace.
 ANSWERS_PER_SECOND = 250
+IDLE_LOOK = 0.2         # seconds between looks at a paused player by an idle feed's request (`Feed.idle`)
 STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process
 # The stage of each untouched run that a session of this process trains, by the run's key and what a view draws:
 # a session following that run reads it instead of building the same frames again.
 PRODUCERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_CLOSING = threading.Event()  # the process is exiting: drivers stop (see `_close`)
 
 
 class Stage:
@@ -93,14 +97,15 @@ class Stage:
             player, trainer, view, extras, pace = self.shown
             view.update(player, trainer)
             self._produce(player, trainer, view)
-            notice = self.notice()
-            published = (view.id, notice, self.version)
+            notice, follows = self.notice(), id(trainer) in player.following
+            published = (view.id, notice, self.version, follows)
             if published == self._published:
                 return False
             pace = max(view.pace, pace)
             message = frames.wire(*view.frame, id=view.id, pace=pace, watch=max(pace, self._watching() /
                                                                                  ANSWERS_PER_SECOND),
-                                  stage=self.id, notice=notice, settings=self.version, **extras(view))
+                                  stage=self.id, notice=notice, settings=self.version, follows=follows,
+                                  **extras(view))
             self._published, self._built_at = published, time.monotonic()
             self.frames_built += 1
         self._publish(message)
@@ -185,7 +190,7 @@ class Stage:
     def _drive(self) -> None:
         """Build frames while pages wait for them: one per pace at most, and only when one waits (a frame nobody
         fetches is never built), until no page has asked for WATCHED_FOR seconds."""
-        while True:
+        while not _CLOSING.is_set():
             if not self._demand.wait(timeout=WATCHED_FOR):
                 with self._guard:
                     if not self._demand.is_set() and time.monotonic() - self._asked_at >= WATCHED_FOR:
@@ -203,6 +208,18 @@ class Stage:
                     self._demand.clear()
 
 
+@atexit.register
+def _close() -> None:
+    """Stop every driver before the interpreter finalises: a daemon thread killed inside torch aborts the process
+    (C++'s terminate), and a CLI or test run would exit non-zero."""
+    _CLOSING.set()
+    for stage in list(STAGES):
+        stage._demand.set()
+        driver = stage._driver
+        if driver is not None:
+            driver.join(timeout=5)
+
+
 def _wake(futures: list, number: int | None, message: bytes | None) -> None:
     for future in futures:
         if not future.done():
@@ -212,14 +229,16 @@ def _wake(futures: list, number: int | None, message: bytes | None) -> None:
 class Feed:
     """One page's reader of a stage while it shows it live: the next message newer than the last it was given.
     own: the page drives the stage's player (its fetches are the page's heartbeat, and it stops asking when
-    paused); a student's feed of a teacher's stage is not own, and asks as long as the page is open.
+    paused, unless `idle`: then it asks on while paused, and the first frame after Play comes as soon as Play is
+    pressed, not once the page's run after the press is over); a student's feed of a teacher's stage is not own, and
+    asks as long as the page is open.
 
     FEEDS finds a feed by its token, a secret of 128 random bits that only its own page is given: one session
     cannot read another's feed. It holds feeds weakly: a feed lives as long as its session."""
 
-    def __init__(self, stage: Stage, own: bool = True):
+    def __init__(self, stage: Stage, own: bool = True, idle: bool = False):
         self.token = secrets.token_urlsafe(16)
-        self.stage, self.own = stage, own
+        self.stage, self.own, self.idle = stage, own, idle
         self._reading: Stage | None = None
         self.sent = 0  # number of the message of `_reading` sent last
         FEEDS[self.token] = self
@@ -232,6 +251,7 @@ class Feed:
         if id(trainer) in player.following:
             other = PRODUCERS.get((player.keys.get(id(trainer)), view.project, view.window))
             if other is not None and other is not stage and other.player.alive:
+                player.borrowed[id(trainer)] = time.monotonic()
                 return other
         return stage
 
@@ -242,9 +262,16 @@ class Feed:
         """The next message (frames.wire), waiting up to `timeout` seconds for one; None if none came; False when
         the page drives a player that is not playing (the browser then stops asking, until its page plays)."""
         player = self.stage.player
-        if self.own:
-            if not player.wanted:
+        if self.own and not player.wanted:
+            if not self.idle:
                 return False
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while not player.wanted:  # a room pressing Play at once waits for a hundred page runs: frames need not
+                if loop.time() >= deadline:
+                    return None
+                await asyncio.sleep(IDLE_LOOK)
+        if self.own:
             player.heartbeat()  # a page that asks for frames is alive, whether or not Streamlit reran it lately
         source = self.source()
         if source is not self._reading:

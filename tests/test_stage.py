@@ -107,6 +107,7 @@ def test_a_session_following_a_run_reads_the_stage_of_the_session_that_trains_it
     for who in ("trains", "follows"):
         tr = trainer()
         player = Player([tr], TrainingSlots(1), who, store=store, connected=lambda: True)
+        player.heartbeat = lambda: None  # no training thread: the test looks at the store itself
         player.wanted = True
         stage = Stage()
         stage.show(player, tr, live.View())

@@ -660,8 +660,9 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
 
 // --- a page watching another's stage (sphereface_viz/stage.py): its notice, and a rerun when its page must change --
 // Such a page has no periodic rerun: why the picture moves or not comes with each frame (`notice`), and the page's
-// next run is asked for only when what it lays out changes: it starts or stops watching another's stage, or (a
-// student) the teacher's settings, which its controls mirror. args.heard is what the page was laid out for.
+// next run is asked for only when what it lays out changes: it starts or stops watching another's stage or following
+// another session's training, or (a student) the teacher's settings change, which its controls mirror. args.heard is
+// what the page was laid out for (pages/ui/feature_view.py, `heard`).
 const noticeBox = document.getElementById("notice");
 let heardTimer = null;
 function hear(frame) {
@@ -669,7 +670,7 @@ function hear(frame) {
   noticeBox.textContent = watching && frame.notice || "";
   noticeBox.style.display = noticeBox.textContent ? "block" : "none";
   if (args.heard == null || !frame.stage) return;
-  const now = watching ? `other:${frame.settings}` : "own";
+  const now = watching ? `other:${frame.settings}` : `own:${frame.follows ? "follows" : "trains"}`;
   if (now === args.heard || now === heardNow) return;
   heardNow = now;
   clearTimeout(heardTimer);

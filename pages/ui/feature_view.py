@@ -58,15 +58,16 @@ def value_of(key: str) -> dict:
 
 
 def fed(key: str, player, trainer, view: live.View, extras=lambda view: {}, pace: float = 0.0,
-        stage: Stage | None = None) -> Feed | None:
-    """While `player` plays: the feed of the view drawn under `key` (one per key and session), its stage showing
-    this view (`Stage.show`): the session's own, or `stage` (a presentation's). Otherwise None: the page's own
-    runs draw the view."""
-    if not player.wanted:
+        stage: Stage | None = None, idle: bool = False) -> Feed | None:
+    """While `player` plays (or always, if `idle`): the feed of the view drawn under `key` (one per key and
+    session), its stage showing this view (`Stage.show`): the session's own, or `stage` (a presentation's).
+    Otherwise None. While paused, the page's own runs draw the view; an idle feed asks on meanwhile, so that the
+    first frame after Play needs no page run (`Feed.idle`)."""
+    if not (player.wanted or idle):
         return None
     feeds = st.session_state.setdefault("feeds", {})
     if key not in feeds or feeds[key][0] is not stage:  # a presentation begun or ended: another stage
-        feeds[key] = (stage, Feed(stage or Stage()))
+        feeds[key] = (stage, Feed(stage or Stage(), idle=idle))
     feed = feeds[key][1]
     feed.stage.show(player, trainer, view, extras, pace)
     return feed
@@ -82,12 +83,16 @@ def watched(key: str, stage: Stage) -> Feed:
 
 
 def heard(feed: Feed | None) -> str | None:
-    """What the page is laid out for, as its view's page compares each frame with (feature_view.js, `hear`):
-    "own" while reading its own stage, "other:<settings>" while watching another's; None without a feed."""
+    """What the page is laid out for, as its view's page compares each frame with (feature_view.js, `hear`): while
+    reading its own stage, "own:follows" or "own:trains" (whether its player follows another session's training);
+    "other:<settings>" while watching another's; None without a feed."""
     if feed is None:
         return None
     source = feed.source()
-    return "own" if source is feed.stage and feed.own else f"other:{source.version}"
+    if source is not feed.stage or not feed.own:
+        return f"other:{source.version}"
+    player, trainer = feed.stage.player, feed.stage.trainer
+    return "own:follows" if id(trainer) in player.following else "own:trains"
 
 
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
