@@ -74,9 +74,10 @@ PROFILE: str | None = None  # --profile: py-spy's samples of the server, to this
 
 
 def profile(pid: int, seconds: float, suffix: str = "") -> None:
-    """py-spy's samples of the server's threads holding the GIL over the next `seconds` (--profile)."""
+    """py-spy's samples of the server's threads over the next `seconds` (--profile): those holding the GIL, or with
+    a suffix (the Play of a room) every thread on a CPU."""
     if PROFILE:
-        subprocess.Popen(["py-spy", "record", "--gil", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+        subprocess.Popen(["py-spy", "record", *([] if suffix else ["--gil"]), "-r", "50", "-d", str(int(seconds)), "-f", "raw",
                           "-o", PROFILE + suffix, "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -138,9 +139,13 @@ async def flow(url: str, pid: int, n: int, kind: str, end: int, headless: float)
             await client.press("Play")
             pressed.append(time.monotonic())
     # the end of the run, then a steady window
-    deadline = time.monotonic() + GIVE_UP
+    deadline, storm = time.monotonic() + GIVE_UP, (own_cpu(), cpu_seconds(pid), time.monotonic())
     while time.monotonic() < deadline and any(c.reached(end) is None for c in clients):
         await asyncio.sleep(0.25)
+        if storm and all(c.reached(1) is not None for c in clients):
+            print(f"  every student's first frame {time.monotonic() - storm[2]:.1f} s after the last Play: "
+                  f"clients' CPU {own_cpu() - storm[0]:.1f} s, server's {cpu_seconds(pid) - storm[1]:.1f} s", flush=True)
+            storm = None
     shown = [c.reached(end) - p for c, p in zip(clients, pressed) if c.reached(end) is not None]
     first = [c.reached(1) - p for c, p in zip(clients, pressed) if c.reached(1) is not None]
     began = time.monotonic()

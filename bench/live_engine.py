@@ -111,9 +111,10 @@ def headless_steps(case: dict, seconds: float = 8.0) -> float:
 
 
 def per_frame(case: dict, frames_measured: int = 20) -> dict:
-    """A view's frames while the trainer steps between them, as its feed builds them for the browser (the
-    message as sent: the frame, its id and pace)."""
-    from sphereface_viz.live import Feed, View
+    """A view's frames while the trainer steps between them, as its stage builds them for the browser (the
+    message as sent: the frame, its id, pace and notice)."""
+    from sphereface_viz.live import View
+    from sphereface_viz.stage import Stage
     from sphereface_viz.player import Player
     from sphereface_viz.recipe import TrainConfig
     from sphereface_viz.slots import TrainingSlots
@@ -122,19 +123,19 @@ def per_frame(case: dict, frames_measured: int = 20) -> dict:
     trainer = Trainer(TrainConfig(dataset=case["dataset"], dim=case["dim"], loss="a_softmax", threads=1,
                                   eval_size=case["points"], data_dir=str(DATA / case["dataset"])
                                   if case["dataset"] != "digits" else None))
-    player, view, feed = Player([trainer], TrainingSlots(1), "bench"), View(), Feed()
+    player, view, stage = Player([trainer], TrainingSlots(1), "bench"), View(), Stage()
     player.wanted = True  # frames as while playing: the test images embedded at most once a second
     player.heartbeat = lambda: None  # no training thread: this loop steps the trainer
-    feed.serve(player, trainer, view)
-    feed.next()
+    stage.show(player, trainer, view)
+    stage.refresh()
     cheap, embedding, sizes = [], [], []
     for _ in range(frames_measured):
         trainer.step(3)
         embeds = time.monotonic() - view.embedded_at >= 1.0
         began = time.thread_time()
-        message = feed.next()
+        stage.refresh()
         (embedding if embeds else cheap).append(time.thread_time() - began)
-        sizes.append(len(message))
+        sizes.append(len(stage.message))
         time.sleep(0.1)
     return {"cpu_ms": statistics.median(cheap) * 1e3, "embed_cpu_ms": statistics.median(embedding or [float("nan")]) * 1e3,
             "bytes": statistics.median(sizes)}

@@ -95,7 +95,7 @@ def grid() -> None:
     trainers, player, views = state.cmp, state.cmp_player, state.cmp_views
     player.heartbeat()
     notice(player, state.cmp_session, "Move a margin slider to go on from there, or press Reset.")
-    # while playing, each panel fetches its own frames (live.Feed): this run keeps the notice and the table true
+    # while playing, each panel fetches its own frames (sphereface_viz.stage): this run keeps the notice and the table true
     feeds = {name: fed(f"cmp-{name}", player, trainers[name], view, pace=PACE) for name, view in views.items()}
     if not player.wanted:
         with player.lock:  # every panel at the same step

@@ -76,7 +76,7 @@ def panels() -> None:
         state.sw_playing = False
         st.rerun(scope="app")  # training ended by itself: the Play button lives outside this fragment
     state.sw_playing = player.wanted
-    # while playing, each panel fetches its own frames (live.Feed): this run keeps the notice, chart and table true
+    # while playing, each panel fetches its own frames (sphereface_viz.stage): this run keeps the notice, chart and table true
     if not player.wanted:
         with player.lock:  # every panel at the same step
             for value, trainer in trainers.items():

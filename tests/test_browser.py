@@ -408,3 +408,53 @@ def test_a_run_whose_writer_was_killed_is_taken_over_by_another_process(browser,
         finally:
             first.context.close()
             second.context.close()
+
+
+def test_a_student_on_the_student_link_follows_the_teachers_hand(server, browser):
+    """Present mode in two browsers: the teacher presents, a student opens the student link; the teacher's Play,
+    a live m and a reset to 3-D all reach the student's page (m within 2 s), the student's controls show the teacher's
+    loss and can drive nothing, Pause shows as a notice, and "Explore on my own" takes the run into the student's own.
+    Both pages are saved side by side (artifacts/screenshots/present-*.png)."""
+    teacher = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+    teacher.goto(server, wait_until="domcontentloaded")
+    live_frame(teacher)
+    teacher.get_by_role("button", name="Present").first.click()
+    teacher.get_by_role("button", name="Present to the class").click()
+    expect(teacher).to_have_url(re.compile(r"[?&]present=[A-Za-z0-9_-]{22}(&|$)"), timeout=5_000)
+    links = teacher.locator("code").filter(has_text="follow=")  # the popover shows the links, open still
+    expect(links.first).to_be_visible()
+    student_link = next(text for text in links.all_inner_texts() if "controls" not in text).strip()
+    teacher.keyboard.press("Escape")
+    student = browser.new_context(viewport={"width": 1400, "height": 950}).new_page()
+    student.goto(student_link, wait_until="domcontentloaded")
+    live_frame(student)
+    expect(student.get_by_role("button", name="Explore on my own")).to_be_visible()
+    for label in ("Play", "Step", "Reset"):
+        expect(student.get_by_role("button", name=label, exact=True)).to_have_count(0)
+    expect(student.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.locator("input")).to_be_disabled()
+    notice = student.frame_locator(LIVE_VIEW).first.locator("#notice")
+    title = student.frame_locator(LIVE_VIEW).first.locator("#title")
+    teacher.get_by_role("button", name="Play").click()
+    reach(student, 30)
+    expect(notice).to_have_text("Following the teacher's training, live.")
+    margin = sidebar_slider(teacher, "Margin m")
+    margin.focus()
+    margin.press("ArrowLeft")  # 4.0 → 3.9, live
+    expect(title).to_contain_text("m = 3.9", timeout=2_000)
+    teacher.screenshot(path=SHOTS / "present-teacher.png")
+    student.screenshot(path=SHOTS / "present-student.png")
+    teacher.get_by_role("button", name="Pause").click()
+    expect(notice).to_contain_text("The teacher paused", timeout=2_000)
+    teacher.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()  # a reset: the student's page follows
+    expect(student.get_by_test_id("stSidebar").get_by_role("radio", name="3")).to_be_checked(timeout=10_000)
+    expect(title).to_contain_text("step 0", timeout=5_000)
+    assert seen(student, "header.kind") == "sphere"
+    student.get_by_role("button", name="Explore on my own").click()
+    student.get_by_role("button", name="Play").click()
+    reach(student, 5)
+    expect(notice).to_be_hidden()  # the student's own run: no teacher's notice
+    assert "step 0" in teacher.frame_locator(LIVE_VIEW).first.locator("#title").inner_text()  # the teacher's run waits
+    student.get_by_role("button", name="Follow the teacher").click()
+    expect(student.get_by_role("button", name="Explore on my own")).to_be_visible()
+    student.context.close()
+    teacher.context.close()

@@ -1,7 +1,7 @@
 """The live feature view: one frame of plain arrays (sphereface_viz.frames) drawn on a canvas by the
 browser (feature_view.js), with its title, legend and the live numbers as real text.
 
-While playing, the page fetches each next frame from its `live.Feed` once it has drawn the last (pages/ui/
+While playing, the page fetches each next frame from its `stage.Feed` once it has drawn the last (pages/ui/
 feed_route.py): frames go out as fast as the browser draws them, never queued, and no Streamlit rerun
 carries them. While paused, the page's runs send the frame in the component's arguments."""
 from __future__ import annotations

@@ -18,23 +18,25 @@ def connected():
 
 
 def notice(player: Player, session_id: str, after_stop: str = "Press Reset to start again.") -> None:
-    """after_stop: what a student can do once a loss turned non-finite. Always one element, so the charts below keep their places (an element that comes and goes above
+    """after_stop: what a student can do once a loss turned non-finite. Icons from Material, not emoji: Streamlit
+    compiles its emoji pattern on the first emoji shown, a second of the interpreter while a room presses Play. Always one element, so the charts below keep their places (an element that comes and goes above
     a chart makes Streamlit re-mount its iframe)."""
     place = st.empty()
     stopped = player.stopped
     shares = [player.sharing(t) for t in player.trainers]
     if player.failed:
-        place.error(f"{player.failed}. Press Reset to start again.", icon="🛑")
+        place.error(f"{player.failed}. Press Reset to start again.", icon=":material/error:")
     elif stopped:
-        place.error(f"{stopped}. {after_stop}", icon="🛑")
+        place.error(f"{stopped}. {after_stop}", icon=":material/error:")
     elif player.store_error:
-        place.warning(player.store_error[0].upper() + player.store_error[1:] + ".", icon="💾")
+        place.warning(player.store_error[0].upper() + player.store_error[1:] + ".", icon=":material/save:")
     elif "following" in shares:
         place.info("Another session is training this very run, so this one shows it as it goes, without training "
-                   "it twice. Moving a *Live* slider makes the run your own.", icon="👥")
+                   "it twice. Moving a *Live* slider makes the run your own.", icon=":material/group:")
     elif "replaying" in shares:
-        place.info("Replaying this run as another session trained it: trained once for the whole room.", icon="⏩")
+        place.info("Replaying this run as another session trained it: trained once for the whole room.",
+                   icon=":material/fast_forward:")
     elif player.waiting:
         training, waiting = SLOTS.load()
         place.info(f"Waiting for a free training slot: place {SLOTS.position(session_id) or 1} of {waiting} in the "
-                   f"queue, {training} sessions training. Training goes on by itself.", icon="⏳")
+                   f"queue, {training} sessions training. Training goes on by itself.", icon=":material/hourglass_top:")

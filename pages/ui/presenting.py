@@ -60,7 +60,7 @@ def refusal() -> None:
     """Said on every run of a page whose presenter link opened nothing: it drives nothing, and says so."""
     if state.get("refused") and state.get("presentation") is None:
         st.error("This presenter link opens no presentation: it is mistyped, or its run was never stored. The page "
-                 "shows a run of your own; **Present** begins a new presentation.", icon="🔒")
+                 "shows a run of your own; **Present** begins a new presentation.", icon=":material/lock:")
 
 
 def followed() -> present.Presentation | None:
@@ -130,7 +130,7 @@ def absent(room: str) -> None:
     """A student link whose presentation this server does not hold (not begun yet, or its process restarted):
     said, and looked for again every few seconds."""
     st.info("This class link is not presenting now. The page follows the teacher's run as soon as the teacher "
-            "presents it again.", icon="⏳")
+            "presents it again.", icon=":material/hourglass_top:")
 
     @st.fragment(run_every=3.0)
     def wait() -> None:
