@@ -66,7 +66,7 @@ class StreamClient:
         self._args: dict = {}  # the live view's latest arguments
         self._heard: str | None = None
         self._sprites: str | None = None  # the sprite sheet said to be held
-        self._http: tuple | None = None  # the kept-alive connection to the app's server
+        self._connections: list[list] = []  # each fetch loop's kept-alive connection to the app's server
 
     async def open(self, query: str, timeout: float = 300) -> None:
         self.query = query
@@ -88,8 +88,9 @@ class StreamClient:
 
     async def close(self) -> None:
         self._feed = None
-        if self._http is not None:
-            self._http[1].close()
+        for connection in self._connections:
+            if connection[0] is not None:
+                connection[0][1].close()
         for timer in self._timers.values():
             timer.cancel()
         self._reader.cancel()
@@ -122,10 +123,12 @@ class StreamClient:
     async def _fetch(self, feed: str) -> None:
         """The feed's frames, as feature_view.js fetches them: again at once after a 204, after the frame's pace
         after a frame, no more after anything else."""
+        connection = [None]  # a loop's own, as a browser's requests in flight each have theirs
+        self._connections.append(connection)
         while self._feed == feed:
             asked = time.monotonic()
             try:
-                status, body = await asyncio.wait_for(self._get(f"/_live/frame?feed={feed}"), GIVE_UP)
+                status, body = await asyncio.wait_for(self._get(f"/_live/frame?feed={feed}", connection), GIVE_UP)
             except asyncio.TimeoutError:
                 self.lost += 1
                 continue  # lost on the way: ask again, as the page does
@@ -143,6 +146,9 @@ class StreamClient:
             await asyncio.sleep(max(0.0, asked + (message["watch"] if watching else message["pace"]) - time.monotonic()))
         if self._feed == feed:
             self._feed = None
+        if connection[0] is not None:
+            connection[0][1].close()
+        self._connections.remove(connection)
 
     def _hear(self, message: dict) -> None:
         """feature_view.js's `hear`: a frame of another's stage with other settings asks for the page's next run."""
@@ -158,17 +164,21 @@ class StreamClient:
 
     async def _page_run(self) -> None:
         self.reruns += 1
-        await self._rerun()
+        try:
+            await self._rerun()
+        except websockets.ConnectionClosed:  # the client closed meanwhile
+            pass
 
-    async def _get(self, path: str) -> tuple[int, bytes]:
-        """One GET of the app's server over a kept-alive connection: its status and body, read by its length (as a
-        browser reads it). A connection that failed is dropped, and the next request opens another."""
+    async def _get(self, path: str, connection: list) -> tuple[int, bytes]:
+        """One GET of the app's server over a kept-alive connection (connection[0], opened when None): its status
+        and body, read by its length (as a browser reads it). A connection that failed is dropped, and the next
+        request opens another."""
         address = urlsplit(self.url)
         for attempt in (1, 2):  # a kept-alive connection the server closed while idle: once more on a new one
-            fresh = self._http is None
+            fresh = connection[0] is None
             if fresh:
-                self._http = await asyncio.open_connection(address.hostname, address.port)
-            reader, writer = self._http
+                connection[0] = await asyncio.open_connection(address.hostname, address.port)
+            reader, writer = connection[0]
             try:
                 writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode())
                 await writer.drain()
@@ -176,12 +186,12 @@ class StreamClient:
                 length = next((int(line.split(":", 1)[1]) for line in head if line.startswith("content-length:")), 0)
                 return int(head[0].split()[1]), await reader.readexactly(length)
             except (ConnectionError, asyncio.IncompleteReadError):
-                self._http = None
+                connection[0] = None
                 writer.close()
                 if fresh or attempt == 2:
                     raise
             except BaseException:
-                self._http = None
+                connection[0] = None
                 writer.close()
                 raise
 

@@ -8,7 +8,7 @@ from pages.ui.curves import curves, record_curve
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui import presenting
-from pages.ui.feature_view import fed, feature_view, value_of, watched
+from pages.ui.feature_view import fed, feature_view, value_of
 from pages.ui.live_numbers import numbers
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
@@ -17,7 +17,7 @@ from pages.ui.projection import sphere_control
 from pages.ui.hparams import control, link_control, shown
 from pages.ui.routing import through_router
 from pages.ui.runs_panel import history_and_replay
-from sphereface_viz import frames, live
+from sphereface_viz import live
 from sphereface_viz.data import DATASETS
 from sphereface_viz.links import FOLLOW, PRESENT, Choice, Number
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
@@ -246,19 +246,6 @@ def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
     return numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step)
 
 
-def follow_view(presentation) -> None:
-    """A student's picture of the teacher's run: the teacher's stage, fetched whether it plays or not. No periodic
-    rerun, and no fragment: the page's next run, the whole of it, comes when the teacher's settings change
-    (feature_view.js hears it in a frame)."""
-    if presentation.stage.message is None:  # nobody has asked for a frame of it yet
-        presentation.stage.refresh()
-    message, blob = frames.unwire(presentation.stage.message)
-    feature_view((message.pop("header"), blob), message.pop("id"), key="live_view", height=640, fill=True,
-                 projector=state.projector, projection=state.view, feed=watched("live_view", presentation.stage),
-                 sprites=None if presentation.view.window else presentation.view.sprites(presentation.trainer),
-                 **message)
-
-
 share.restore_first("train", {"loss": Choice(tuple(LOSSES))})  # the loss decides which parameters a link has
 defaults()
 share.restore("train", link_settings(state.loss))
@@ -267,11 +254,7 @@ teacher = presenting.presentation(settle, numbers_of)
 room = presenting.linked(FOLLOW)
 student = None if teacher else presenting.followed()
 if student is not None:
-    if state.get("mirrored") != student.stage.version:
-        settle(student.settings)
-        state.mirrored = student.stage.version
-    if state.get("player") is not None:
-        presenting.follow_again()
+    presenting.mirror(student, settle)
 if teacher is not None:
     teacher.mirror(mirrored_settings(), live=set(shown(state.loss)) | {"lr"})
 sidebar(mirrored=student is not None)
@@ -290,9 +273,9 @@ presenting.refusal()
 what_am_i_looking_at("One network, one loss, live. Play trains it. The sliders under *Live* change the loss while "
                      "it trains, and the picture follows.", loss=state.loss)
 if room is not None and not teacher:
-    presenting.student_bar(student, room)
+    presenting.student_bar(student, room, settle)
 if student is not None:
-    follow_view(student)
+    presenting.follow_view(student)
 elif room is not None and state.get("exploring") != room:
     presenting.absent(room)
 else:

@@ -214,8 +214,10 @@ class Player:
         WRITE_PRESENTED seconds, with `meta()` beside it, live changes and all, so that it goes on from there when
         its process is killed; never shared with sessions of the same settings, nor taken from them."""
         if self.store is not None:
+            self.store.release(self.keys[id(trainer)], self.writer)  # its settings' run is another's to train now
             self.keys[id(trainer)], self.private[id(trainer)] = key, meta
             self.following.discard(id(trainer))
+            self._written.pop(id(trainer), None)
 
     def heartbeat(self) -> None:
         """The page is alive: keep training (or resume it, after a reconnection)."""
@@ -432,7 +434,7 @@ class Player:
         for trainer in self._lane(lane):
             private = self.private.get(id(trainer))
             if not (trainer.pristine or private) or trainer.stopped or \
-                    trainer.step_count <= self._written.get(id(trainer), 0):
+                    trainer.step_count <= self._written.get(id(trainer), -1 if private else 0):  # a presented reset too
                 continue
             wait = every if every is not None else (
                 WRITE_PRESENTED if private else WRITE_EVERY if self.store.wanted(self.keys[id(trainer)]) else WRITE_ALONE)
@@ -440,7 +442,7 @@ class Player:
                 continue
             with self._locks[lane]:
                 step, data = pack(trainer, self.writer, private() if private else None)
-            self.store.put(self.keys[id(trainer)], step, data)
+            self.store.put(self.keys[id(trainer)], step, data, replace=bool(private))
             self._written[id(trainer)], self._written_at[id(trainer)] = step, now
 
     def _release(self, lane: int) -> None:

@@ -54,6 +54,7 @@ class Presentation:
     stage: Stage = field(default_factory=lambda: Stage("the teacher"))
     settings: dict = field(default_factory=dict)  # the teacher's page as a link's query: {key: text}
     opened_at: float = field(default_factory=time.monotonic)
+    presenters: dict = field(default_factory=dict)  # each presenter page's session → "is its browser connected?"
 
     @property
     def room(self) -> str:
@@ -72,10 +73,24 @@ class Presentation:
         return self.stage.shown and self.stage.shown[2]
 
     def show(self, player: Player, trainer: Trainer, view, extras=lambda view: {}) -> None:
-        """The run presented from now on (a reset brings a new one), written to the store as it goes."""
+        """The run presented from now on (a reset brings a new one), written to the store as it goes, and trained
+        while any presenter page is open."""
         player.present(trainer, store_key(self.secret), lambda: {"presentation": dict(self.settings)})
+        player.connected = self.connected if self.presenters else None
         self.stage.show(player, trainer, view, extras)
         self.touch()
+
+    def attach(self, session: str, connected) -> None:
+        """A presenter page is open (a reload, another laptop): the run trains while any of them is connected.
+        connected: that page's check (None outside a server: the player then goes by heartbeats)."""
+        if connected is not None:
+            self.presenters = {who: check for who, check in self.presenters.items() if check()} | {session: connected}
+            if self.player is not None:
+                self.player.connected = self.connected
+        self.touch()
+
+    def connected(self) -> bool:
+        return any(check() for check in list(self.presenters.values()))
 
     def mirror(self, settings: dict, live: set[str] = frozenset()) -> None:
         """The teacher's page settings now. A change of any but the `live` ones (which each frame's title and
@@ -102,12 +117,15 @@ class Presentation:
 
 
 _LOCK = threading.Lock()
+_REVIVING = threading.Lock()  # one revival at a time: two pages opening one presenter link get one run
 _ROOMS: dict[str, Presentation] = {}
 
 
-def begin(player: Player, trainer: Trainer, view, settings: dict, extras=lambda view: {}) -> Presentation:
+def begin(player: Player, trainer: Trainer, view, settings: dict, extras=lambda view: {}, session: str = "",
+          connected=None) -> Presentation:
     """Present a page's run: it now belongs to the presentation, whoever opens the presenter link."""
     presentation = Presentation(secrets.token_urlsafe(16), settings=dict(settings))
+    presentation.attach(session, connected)
     presentation.show(player, trainer, view, extras)
     with _LOCK:
         _ROOMS[presentation.room] = presentation
@@ -136,32 +154,40 @@ def presenting(secret: str) -> Presentation | None:
     return presentation
 
 
-def revive(secret: str, store: RunStore | None) -> tuple[Presentation, Trainer] | None:
-    """A presentation whose process is gone, from the run store: a new Presentation and a trainer that goes on
-    from the stored state (the page gives it a player and a view, and `show`s it). None if the store holds no such
-    run. A stored value that cannot be read is refused as a damaged run file is (sphereface_viz.store)."""
+def revive(secret: str, store: RunStore | None, start) -> Presentation | None:
+    """A presentation whose process is gone, from the run store: a new Presentation whose trainer goes on from the
+    stored state; start(trainer) -> (player, view, extras) gives it the rest, before any student can find it. None
+    if the store holds no such run. A stored value that cannot be read is refused as a damaged run file is
+    (sphereface_viz.store). Two pages reviving one presentation at once get the same one."""
     if store is None or not isinstance(secret, str) or not TOKEN.fullmatch(secret):
         return None
-    entry = store.get(store_key(secret))
-    settings = entry and entry.meta.get("presentation")
-    if entry is None or not isinstance(settings, dict):
-        return None
-    trainer = Trainer(TrainConfig.from_dict(entry.config))
-    trainer.resume(entry.state, entry.snapshots, entry.history)
-    trainer.pristine = False
-    presentation = Presentation(secret, settings={str(k): str(v) for k, v in settings.items()})
-    with _LOCK:
-        _ROOMS.setdefault(presentation.room, presentation)
-        _bound()
-        presentation = _ROOMS[presentation.room]
-    return presentation, trainer
+    with _REVIVING:
+        found = presenting(secret)
+        if found is not None:
+            return found
+        entry = store.get(store_key(secret))
+        settings = entry and entry.meta.get("presentation")
+        if entry is None or not isinstance(settings, dict):
+            return None
+        trainer = Trainer(TrainConfig.from_dict(entry.config))
+        trainer.resume(entry.state, entry.snapshots, entry.history)
+        trainer.pristine = False
+        presentation = Presentation(secret, settings={str(k): str(v) for k, v in settings.items()})
+        player, view, extras = start(trainer)
+        presentation.show(player, trainer, view, extras)
+        with _LOCK:
+            _ROOMS[presentation.room] = presentation
+            _bound()
+        return presentation
 
 
 def _bound() -> None:
-    """At most MOST presentations, none unopened for KEEP_FOR seconds (under _LOCK)."""
+    """At most MOST presentations, none unopened for KEEP_FOR seconds (under _LOCK). One whose presenter's page is
+    open is never dropped: a stranger pressing Present many times cannot end a class."""
     now = time.monotonic()
     for room, presentation in list(_ROOMS.items()):
-        if now - presentation.opened_at > KEEP_FOR:
+        if now - presentation.opened_at > KEEP_FOR and not presentation.connected():
             del _ROOMS[room]
-    while len(_ROOMS) > MOST:
-        del _ROOMS[min(_ROOMS, key=lambda room: _ROOMS[room].opened_at)]
+    idle = sorted((p.opened_at, room) for room, p in _ROOMS.items() if not p.connected())
+    for _, room in idle[:max(0, len(_ROOMS) - MOST)]:
+        del _ROOMS[room]

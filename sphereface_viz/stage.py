@@ -65,6 +65,7 @@ class Stage:
         self._asked_at = -math.inf
         self._watchers: dict[int, float] = {}  # id of each watching page's feed → when it last asked
         self._driver: threading.Thread | None = None
+        self.failure: str | None = None     # why the driver's last frame could not be built
         STAGES.add(self)
 
     def show(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
@@ -96,6 +97,7 @@ class Stage:
         with self._lock:
             player, trainer, view, extras, pace = self.shown
             view.update(player, trainer)
+            self.failure = None
             self._produce(player, trainer, view)
             notice, follows = self.notice(), id(trainer) in player.following
             published = (view.id, notice, self.version, follows)
@@ -108,20 +110,29 @@ class Stage:
                                   **extras(view))
             self._published, self._built_at = published, time.monotonic()
             self.frames_built += 1
-        self._publish(message)
+            self._publish(message)  # under the builder's lock: two builders never publish out of order
         return True
 
     def _produce(self, player: Player, trainer: Trainer, view: View) -> None:
-        """Offer this stage to the sessions following the run it trains (`PRODUCERS`)."""
+        """Offer this stage to the sessions following the run it trains (`PRODUCERS`), while it does."""
         key = player.keys.get(id(trainer))
-        if key is not None and trainer.pristine and id(trainer) not in player.following and player.alive:
+        if key is not None and self.produces(key, view):
             PRODUCERS[(key, view.project, view.window)] = self
+
+    def produces(self, key: str, view: View) -> bool:
+        """This stage shows the untouched run `key` as its player trains it now, drawn as `view` draws."""
+        player, trainer, shown = self.shown[:3]
+        return (player.keys.get(id(trainer)) == key and trainer.pristine and id(trainer) not in player.following
+                and id(trainer) not in player.private and player.alive
+                and (shown.project, shown.window) == (view.project, view.window))
 
     def notice(self) -> str:
         """What a page watching this stage, not driving it, is told: always something, so it never stalls
         silently."""
         player, trainer = self.shown[0], self.shown[1]
         host = self.host[0].upper() + self.host[1:]
+        if self.failure:
+            return f"The server could not draw {self.host}'s run ({self.failure})."
         if player.failed:
             return f"{host}'s training stopped ({player.failed}): the picture stays where it stopped."
         if trainer.stopped:
@@ -140,7 +151,8 @@ class Stage:
     # --- pages waiting for news ------------------------------------------------------------------------------
     def watched_by(self, feed: "Feed") -> None:
         """A page that does not drive this stage asked for news: it counts among those the pace is shared by."""
-        self._watchers[id(feed)] = time.monotonic()
+        with self._guard:
+            self._watchers[id(feed)] = time.monotonic()
 
     def _watching(self) -> int:
         """Pages watching, not driving, that asked within WATCHED_FOR seconds."""
@@ -200,7 +212,12 @@ class Stage:
             player, _, view, _, pace = self.shown
             if view.frame is not None and player.wanted:
                 time.sleep(max(0.0, self._built_at + max(view.pace, pace) - time.monotonic()))
-            if not self.refresh():
+            try:
+                built = self.refresh()
+            except Exception as err:  # noqa: BLE001 - a frame that cannot be built must not end the stage's pages
+                self.failure = f"the picture could not be drawn: {type(err).__name__}: {err}"
+                built = False
+            if not built:
                 time.sleep(POLL)
             with self._guard:  # pages that gave up waiting leave cancelled futures behind
                 self._waiting = [(loop, future) for loop, future in self._waiting if not future.done()]
@@ -249,8 +266,9 @@ class Feed:
         stage = self.stage
         player, trainer, view = stage.shown[:3]
         if id(trainer) in player.following:
-            other = PRODUCERS.get((player.keys.get(id(trainer)), view.project, view.window))
-            if other is not None and other is not stage and other.player.alive:
+            key = player.keys.get(id(trainer))
+            other = PRODUCERS.get((key, view.project, view.window))
+            if other is not None and other is not stage and other.produces(key, view):
                 player.borrowed[id(trainer)] = time.monotonic()
                 return other
         return stage

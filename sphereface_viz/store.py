@@ -179,11 +179,12 @@ class RunStore:
         with self._guard:  # under the guard: a pop between another thread's get and move_to_end would raise
             self._cache.pop(key, None)
 
-    def put(self, key: str, step: int, data: bytes) -> bool:
-        """Store a run up to `step` (`pack`), unless the store already has as much of it. The file is
-        written whole, then renamed into place; writers of one key take turns."""
+    def put(self, key: str, step: int, data: bytes, replace: bool = False) -> bool:
+        """Store a run up to `step` (`pack`), unless the store already has as much of it (or, `replace`, whatever
+        it has: a presented run reset keeps its key). The file is written whole, then renamed into place; writers
+        of one key take turns."""
         with self._locked(key):
-            if self.get(key, beyond=step - 1) is not None:  # as far or further already
+            if not replace and self.get(key, beyond=step - 1) is not None:  # as far or further already
                 return False
             atomic_write(self.path(key), data)
             self._steps[key] = (_version(self.path(key).stat()), step)

@@ -150,6 +150,11 @@ def test_a_presentation_whose_process_died_goes_on_from_the_store(tmp_path):
     assert present.following(room) is again
     button(revived, "Step").click().run()
     assert trainer.step_count == 5
+    # a reset of the revived presentation is stored too, though it is at an earlier step than the stored run
+    revived.sidebar.radio(key="dim").set_value(3).run()
+    again.player._write(lane=0, every=0.0)
+    entry = STORE.get(present.store_key(secret))
+    assert entry.step == 0 and entry.config["dim"] == 3
 
 
 def test_a_damaged_stored_presentation_is_refused_never_unpickled(tmp_path):
@@ -157,7 +162,7 @@ def test_a_damaged_stored_presentation_is_refused_never_unpickled(tmp_path):
     secret = "B" * 22
     store.root.mkdir(parents=True, exist_ok=True)
     store.path(present.store_key(secret)).write_bytes(b"PK\x03\x04 not a run")
-    assert present.revive(secret, store) is None
+    assert present.revive(secret, store, lambda trainer: 1 / 0) is None  # nothing to start: refused first
     assert not store.path(present.store_key(secret)).exists()  # deleted, as a damaged run file is
 
 

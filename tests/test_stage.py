@@ -52,6 +52,18 @@ def test_a_frame_is_built_once_per_moment_however_many_pages_watch():
     assert built == {1: 3, 100: 3}
 
 
+def test_pages_watching_a_stage_share_a_pace_and_the_driving_page_keeps_its_own():
+    from sphereface_viz import stage as staging
+    tr, player, stage = staged()
+    watchers = [Feed(stage, own=False) for _ in range(100)]
+    fetch(watchers)
+    with player.lock:
+        tr.step(1)
+    message = frames.unwire(fetch([Feed(stage)])[0])[0]  # the teacher's own page asks
+    assert message["pace"] == stage.shown[2].pace  # the driving page: its view's pace
+    assert message["watch"] == 100 / staging.ANSWERS_PER_SECOND  # a hundred watchers share 250 answers a second
+
+
 def test_a_page_that_has_the_latest_message_waits_for_the_next_and_hears_nothing_if_nothing_moves():
     tr, player, stage = staged()
     feed = Feed(stage, own=False)

@@ -664,7 +664,7 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
 // another session's training, or (a student) the teacher's settings change, which its controls mirror. args.heard is
 // what the page was laid out for (pages/ui/feature_view.py, `heard`).
 const noticeBox = document.getElementById("notice");
-let heardTimer = null;
+let heardTimer = null, toldNow = null, toldAt = -Infinity;
 function hear(frame) {
   const watching = !!frame.stage && frame.stage !== args.own;
   noticeBox.textContent = watching && frame.notice || "";
@@ -672,13 +672,15 @@ function hear(frame) {
   if (args.heard == null || !frame.stage) return;
   const now = watching ? `other:${frame.settings}` : `own:${frame.follows ? "follows" : "trains"}`;
   if (now === args.heard || now === heardNow) return;
+  // asked for already and laid out otherwise since: once more, but never twice within 5 s (no loop of page runs)
+  if (now === toldNow && performance.now() - toldAt < 5000) return;
   heardNow = now;
   clearTimeout(heardTimer);
   // a teacher's slider sends several steps, and a hundred pages asking at once would take the server's interpreter
   // from the training they show: settings are mirrored once they hold still for 3 s, spread over 3 s more (the picture
   // and its title follow at once, in the frames); a change of whose stage, at once
   const settle = now.startsWith("other") && args.heard.startsWith("other") ? 3000 + Math.random() * 3000 : 0;
-  heardTimer = setTimeout(tell, settle);
+  heardTimer = setTimeout(() => { toldNow = heardNow; toldAt = performance.now(); tell(); }, settle);
 }
 
 // --- while playing: fetch the next frame once this one is drawn (pages/ui/feed_route.py) ---------------------
@@ -722,6 +724,7 @@ window.addEventListener("message", (event) => {
   const msg = event.data;
   if (!msg || msg.type !== "streamlit:render") return;
   args = msg.args;
+  heardNow = null;  // laid out anew: what the next frame says is compared with this layout
   if (store !== "feature_view:" + args.name) {
     store = "feature_view:" + args.name;
     pinned = JSON.parse(sessionStorage.getItem(store + ":pin") || "null");

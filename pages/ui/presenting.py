@@ -8,9 +8,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from pages.ui.feature_view import feature_view, watched
 from pages.ui.notices import connected
 from pages.ui.share import query
-from sphereface_viz import live, present
+from sphereface_viz import frames, live, present
+from sphereface_viz.limits import no_room_for_a_session
 from sphereface_viz.links import FOLLOW, PRESENT, HIDE
 from sphereface_viz.player import Player
 from sphereface_viz.slots import SLOTS
@@ -27,32 +29,29 @@ def linked(key: str) -> str | None:
 
 def presentation(settle: Callable[[dict], None], extras) -> present.Presentation | None:
     """The presentation this page drives: begun here, or opened by the presenter link in its URL (a reload, another
-    laptop; from the run store if the process that had it is gone). settle: puts a presentation's settings into the
-    page's controls. A secret that opens nothing is refused, once, with a message."""
-    secret, held = query().get(PRESENT), state.get("presentation")
+    laptop; from the run store if the process that had it is gone). Its run is the page's (a reset on another
+    presenter page included). settle: puts a presentation's settings into the page's controls. A secret that opens
+    nothing is refused, once, with a message."""
+    secret, held = linked(PRESENT), state.get("presentation")
     if held is not None and secret in (None, held.secret):
-        held.touch()
-        return held
-    if not secret or state.get("refused") == secret:
+        found = held
+    elif not secret or state.get("refused") == secret:
         return None
-    found = present.presenting(secret)
-    revived = None if found else present.revive(secret, STORE)
-    if found is None and revived is None:
-        state.refused = secret
-        return None
-    if found is not None:
-        player, trainer, view = found.player, found.trainer, found.view
-        player.connected = connected()  # this page is the presenter now: training goes on while it is open
     else:
-        found, trainer = revived
-        player, view = Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected()), live.View()
-        found.show(player, trainer, view, extras(trainer))
-    settle(found.settings)
-    if state.get("player") is not None and state.player is not player:
+        found = present.presenting(secret) or present.revive(secret, STORE, lambda trainer: (
+            Player([trainer], SLOTS, state.session_id, store=STORE), live.View(), extras(trainer)))
+        if found is None:
+            state.refused = secret
+            return None
+        settle(found.settings)
+        state.refused = None
+    found.attach(state.session_id, connected())
+    if state.get("player") is not None and state.player is not found.player:
         state.player.pause()  # the page's own run gives way to the presented one
-    state.presentation, state.trainer, state.player, state.live = found, trainer, player, view
-    state.refused = None
-    player.heartbeat()
+    if state.get("trainer") is not found.trainer:
+        state.live, state.curve, state.history = found.view, [], None
+    state.presentation, state.trainer, state.player, state.live = found, found.trainer, found.player, found.view
+    found.player.heartbeat()
     return found
 
 
@@ -71,15 +70,46 @@ def followed() -> present.Presentation | None:
     return present.following(room)
 
 
+def mirror(presentation: present.Presentation, settle: Callable[[dict], None]) -> None:
+    """A student's page follows: the teacher's settings into its controls when their layout changed, and no run of
+    its own."""
+    version = presentation.stage.version  # before the settings: a change meanwhile is settled next time
+    if state.get("mirrored") != version:
+        settle(presentation.settings)
+        state.mirrored = version
+    if state.get("player") is not None:
+        follow_again()
+
+
+def follow_view(presentation: present.Presentation) -> None:
+    """A student's picture of the teacher's run: the teacher's stage, fetched whether it plays or not. No periodic
+    rerun, and no fragment: the page's next run, the whole of it, comes when the teacher's layout changes
+    (feature_view.js hears it in a frame)."""
+    if presentation.stage.message is None:  # nobody has asked for a frame of it yet
+        presentation.stage.refresh()
+    message, blob = frames.unwire(presentation.stage.message)
+    view = presentation.view
+    feature_view((message.pop("header"), blob), message.pop("id"), key="live_view", height=640, fill=True,
+                 projector=state.projector, projection=state.view, feed=watched("live_view", presentation.stage),
+                 sprites=None if view.window else view.sprites(presentation.trainer), **message)
+
+
 def begin(settings: dict, extras) -> None:
     """Present this page's run (a button's callback)."""
-    state.presentation = present.begin(state.player, state.trainer, state.live, settings, extras(state.trainer))
-    state.player.connected = connected()
+    state.presentation = present.begin(state.player, state.trainer, state.live, settings, extras(state.trainer),
+                                       state.session_id, connected())
 
 
-def explore(presentation: present.Presentation) -> None:
-    """A student takes the teacher's run as it is now into a run of their own (a button's callback)."""
+def explore(presentation: present.Presentation, settle: Callable[[dict], None]) -> None:
+    """A student takes the teacher's run as it is now into a run of their own (a button's callback): the teacher's
+    settings and live values in its controls, every control free."""
+    state.error = no_room_for_a_session()
+    if state.error:
+        return
     trainer = presentation.copy_run()
+    settle(presentation.settings)
+    for key, value in trainer.live_values().items():
+        state[key] = value
     state.trainer = trainer
     state.player = Player([trainer], SLOTS, state.session_id, store=STORE, connected=connected())
     state.live, state.curve, state.history, state.exploring = live.View(), [], None, presentation.room
@@ -112,14 +142,15 @@ def links_popover(presenting: present.Presentation | None, start: Callable[[], N
         st.code(f"{base}?{PRESENT}={presenting.secret}", language=None, wrap_lines=True)
 
 
-def student_bar(presentation: present.Presentation | None, room: str | None) -> None:
+def student_bar(presentation: present.Presentation | None, room: str | None, settle: Callable[[dict], None]) -> None:
     """Above a student's picture: whose run this is, and the way out and back."""
     if presentation is not None:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.info("You are following the teacher's run, live: the picture, the numbers and the settings are the "
                   "teacher's.", icon=":material/co_present:")
-        right.button("Explore on my own", type="primary", width="stretch", on_click=explore, args=(presentation,),
-                     help="go on from the teacher's run as it is now, in a run of your own")
+        right.button("Explore on my own", type="primary", width="stretch", on_click=explore,
+                     args=(presentation, settle), help="go on from the teacher's run as it is now, in a run of your "
+                     "own")
     elif room is not None:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.caption("This run is your own, started from the teacher's.")
