@@ -37,7 +37,7 @@ WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: th
 # bench/gil_share.py): a hundred students at 2.5 frames a second each cost it a tenth of a core, and the teacher's
 # training keeps its pace (docs/benchmarks.md, "A lecture hall"). The page that drives the stage keeps its own pace.
 ANSWERS_PER_SECOND = 250
-IDLE_LOOK = 0.2         # seconds between looks at a paused player by an idle feed's request (`Feed.idle`)
+IDLE_LOOK = 0.1         # seconds between looks at a paused player by an idle feed's request (`Feed.idle`)
 STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process
 # The stage of each untouched run that a session of this process trains, by the run's key and what a view draws:
 # a session following that run reads it instead of building the same frames again.
@@ -65,7 +65,7 @@ class Stage:
         self._asked_at = -math.inf
         self._watchers: dict[int, float] = {}  # id of each watching page's feed → when it last asked
         self._driver: threading.Thread | None = None
-        self.failure: str | None = None     # why the driver's last frame could not be built
+        self.failure: str | None = None     # why the latest frame could not be built (the one before stays)
         STAGES.add(self)
 
     def show(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
@@ -94,10 +94,16 @@ class Stage:
         waiting; True if it did."""
         if self.shown is None:
             return False
-        with self._lock:
+        began = time.monotonic()  # the pace runs from the ask, not from the build: a page that asks at its pace
+        with self._lock:          # must not wait a build's time more each frame
             player, trainer, view, extras, pace = self.shown
-            view.update(player, trainer)
-            self.failure = None
+            try:
+                view.update(player, trainer)
+                self.failure = None
+            except Exception as err:  # noqa: BLE001 - the last picture stays, and the pages are told why
+                if view.frame is None:
+                    raise
+                self.failure = f"{type(err).__name__}: {err}"
             self._produce(player, trainer, view)
             notice, follows = self.notice(), id(trainer) in player.following
             published = (view.id, notice, self.version, follows)
@@ -108,7 +114,7 @@ class Stage:
                                                                                  ANSWERS_PER_SECOND),
                                   stage=self.id, notice=notice, settings=self.version, follows=follows,
                                   **extras(view))
-            self._published, self._built_at = published, time.monotonic()
+            self._published, self._built_at = published, began
             self.frames_built += 1
             self._publish(message)  # under the builder's lock: two builders never publish out of order
         return True
@@ -132,7 +138,7 @@ class Stage:
         player, trainer = self.shown[0], self.shown[1]
         host = self.host[0].upper() + self.host[1:]
         if self.failure:
-            return f"The server could not draw {self.host}'s run ({self.failure})."
+            return f"The server could not draw {self.host}'s run ({self.failure}); the picture stays where it was."
         if player.failed:
             return f"{host}'s training stopped ({player.failed}): the picture stays where it stopped."
         if trainer.stopped:
@@ -214,8 +220,7 @@ class Stage:
                 time.sleep(max(0.0, self._built_at + max(view.pace, pace) - time.monotonic()))
             try:
                 built = self.refresh()
-            except Exception as err:  # noqa: BLE001 - a frame that cannot be built must not end the stage's pages
-                self.failure = f"the picture could not be drawn: {type(err).__name__}: {err}"
+            except Exception:  # noqa: BLE001 - no first picture to keep: the driver lives on, and tries again
                 built = False
             if not built:
                 time.sleep(POLL)

@@ -98,6 +98,11 @@ def test_a_watching_page_is_told_why_the_picture_moves_or_not():
     player._waiting = [False]
     tr.stopped = "the loss became nan at step 3"
     assert notice() == "The teacher's run stopped: the loss became nan at step 3."
+    tr.stopped = None
+    view = stage.shown[2]
+    view.update = lambda *a: 1 / 0  # a frame that cannot be built: the last picture stays, and the pages are told
+    assert notice() == ("The server could not draw the teacher's run (ZeroDivisionError: division by zero); the "
+                        "picture stays where it was.")
 
 
 def test_new_settings_reach_a_waiting_page_even_when_the_picture_is_still():
@@ -134,6 +139,10 @@ def test_a_session_following_a_run_reads_the_stage_of_the_session_that_trains_it
     message = frames.unwire(fetch([follower])[0])[0]
     assert message["stage"] == stages[0].id and message["notice"] == "Following another session's training, live."
     assert stages[1].frames_built == 0  # the follower built nothing of its own
+    players[0].trainers[0].pristine = False  # a live change: the producer's run is its own, no longer the link's
+    assert follower.source() is stages[1]
+    players[0].trainers[0].pristine = True
+    assert follower.source() is stages[0]
     players[0].connected = lambda: False  # the training session's page is gone: the follower shows its own stage
     assert follower.source() is stages[1]
 

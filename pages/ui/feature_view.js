@@ -706,7 +706,9 @@ async function fetchFrames(feed) {
     }
     if (fetching !== feed) break;
     if (response.status === 204) continue;  // nothing moved for a second: ask again
-    if (response.status !== 200) break;     // not playing, or the feed is gone: the page's next run says what now
+    if (response.status === 409 || response.status === 404) break;  // not playing, or the feed is gone: the page's
+                                                                     // next run says what now
+    if (response.status !== 200) { await sleep(1000); continue; }  // the server failed this once: again, calmly
     const bytes = new Uint8Array(await response.arrayBuffer());
     const length = new DataView(bytes.buffer).getUint32(0, true);
     const message = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
