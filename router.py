@@ -15,7 +15,8 @@ closed_sessions.seen()
 
 routing.mark_routed()
 st.set_page_config(page_title="sphereface-viz", page_icon=":material/public:", layout="wide")
-# The live view reruns several times a second; Streamlit's grey "stale" fade would make it flicker.
+# A playing page reruns its live fragment once a second, and on every press; Streamlit's grey "stale" fade would
+# make its view flicker.
 st.markdown("<style>[data-stale='true']{opacity:1 !important;transition:none !important}</style>",
             unsafe_allow_html=True)
 st.navigation([

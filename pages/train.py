@@ -241,7 +241,7 @@ def live_view() -> None:
 def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
     """The numbers beside the view, of its latest frame's moment."""
     # The numbers are drawn by the chart's own page: as nine st.metric elements, Streamlit's page spent more of
-    # the browser's CPU on them than on the figure (docs/design.md, "Profiler findings").
+    # the browser's CPU on them than on the figure.
     moment = view.moment
     return numbers(moment.status, view.scores, moment.loss, trainer.config.dim, moment.snap.step)
 
@@ -257,6 +257,7 @@ if student is not None:
     presenting.mirror(student, settle)
 if teacher is not None:
     teacher.mirror(mirrored_settings(), live=set(shown(state.loss)) | {"lr"})
+    state.mirrored = teacher.stage.version  # this page's own change: nothing to take back from the presentation
 sidebar(mirrored=student is not None)
 title, show, link = st.columns([5, 1, 1], vertical_alignment="bottom")
 title.title("Angular margins, live")

@@ -169,8 +169,11 @@ def revive(secret: str, store: RunStore | None, start) -> Presentation | None:
         settings = entry and entry.meta.get("presentation")
         if entry is None or not isinstance(settings, dict):
             return None
-        trainer = Trainer(TrainConfig.from_dict(entry.config))
-        trainer.resume(entry.state, entry.snapshots, entry.history)
+        try:
+            trainer = Trainer(TrainConfig.from_dict(entry.config))
+            trainer.resume(entry.state, entry.snapshots, entry.history)
+        except (ValueError, TypeError, KeyError, RuntimeError, OSError):  # another code's run, or its data gone
+            return None
         trainer.pristine = False
         presentation = Presentation(secret, settings={str(k): str(v) for k, v in settings.items()})
         player, view, extras = start(trainer)

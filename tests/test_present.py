@@ -170,3 +170,16 @@ def test_a_student_link_with_no_presentation_says_so_and_waits():
     at = page({"follow": "C" * 32})
     assert any("not presenting now" in e.value for e in at.info)
     assert "Explore on my own" not in {b.label for b in at.button}
+
+
+def test_two_presenter_pages_drive_one_run_without_undoing_each_other():
+    """A reset on one presenter page (laptop A) reaches the other (laptop B): B shows the new run and its settings,
+    and does not reset it back to what its controls held."""
+    a, presentation = presenting()
+    b = page({"present": presentation.secret})
+    a.sidebar.radio(key="dim").set_value(3).run()
+    trainer = presentation.trainer
+    assert trainer.config.dim == 3
+    b.run()
+    assert not b.exception and b.sidebar.radio(key="dim").value == 3
+    assert presentation.trainer is trainer and b.session_state["trainer"] is trainer

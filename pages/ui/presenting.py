@@ -43,8 +43,11 @@ def presentation(settle: Callable[[dict], None], extras) -> present.Presentation
         if found is None:
             state.refused = secret
             return None
+        state.refused = state.mirrored = None
+    version = found.stage.version  # another presenter page changed the layout (a reload, another laptop): it shows
+    if state.get("mirrored") != version:
         settle(found.settings)
-        state.refused = None
+        state.mirrored = version
     found.attach(state.session_id, connected())
     if state.get("player") is not None and state.player is not found.player:
         state.player.pause()  # the page's own run gives way to the presented one
