@@ -181,10 +181,6 @@ class Stage:
             except RuntimeError:  # that loop has closed
                 pass
 
-    def latest(self, after: int) -> tuple[int, bytes] | None:
-        """The latest message if it is newer than number `after`, else None."""
-        return (self.number, self.message) if self.number > after else None
-
     async def after(self, number: int, timeout: float) -> tuple[int, bytes] | None:
         """The first message newer than `number` (at once if there is one), or None after `timeout` seconds."""
         loop = asyncio.get_running_loop()
@@ -277,9 +273,6 @@ class Feed:
                 player.borrowed[id(trainer)] = time.monotonic()
                 return other
         return stage
-
-    def borrowing(self) -> bool:
-        return self.source() is not self.stage
 
     async def next(self, timeout: float) -> bytes | None | bool:
         """The next message (frames.wire), waiting up to `timeout` seconds for one; None if none came; False when

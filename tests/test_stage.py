@@ -135,7 +135,7 @@ def test_a_session_following_a_run_reads_the_stage_of_the_session_that_trains_it
     stages[0].refresh()
     assert PRODUCERS[(players[0].keys[id(players[0].trainers[0])], False, False)] is stages[0]
     follower = Feed(stages[1])
-    assert follower.source() is stages[0] and follower.borrowing()
+    assert follower.source() is stages[0]
     message = frames.unwire(fetch([follower])[0])[0]
     assert message["stage"] == stages[0].id and message["notice"] == "Following another session's training, live."
     assert stages[1].frames_built == 0  # the follower built nothing of its own
