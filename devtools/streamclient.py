@@ -50,7 +50,7 @@ class StreamClient:
     def __init__(self, url: str):
         self.url = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         self.query, self.page = "", ""
-        self.buttons: dict[str, str] = {}  # label → widget id
+        self.buttons: dict[str, tuple[str, str]] = {}  # label → widget id, and the fragment it is drawn in ("": none)
         self.errors = 0
         self.lost = 0  # frame requests given up on after GIVE_UP seconds, and asked again
         self.reached_at: dict[int, float] = {}
@@ -76,7 +76,9 @@ class StreamClient:
         await asyncio.wait_for(self._finished.wait(), timeout)
 
     async def press(self, label: str) -> None:
-        await self._rerun(trigger=self.buttons[label])
+        """As the frontend does: a button in a fragment (pages/ui/playbar.py) runs that fragment again."""
+        widget, fragment = self.buttons[label]
+        await self._rerun(trigger=widget, fragment=fragment, auto=False)
 
     async def slide(self, key: str, value: float) -> None:
         """Move the slider of this key to `value`, as a drag's release does."""
@@ -96,12 +98,13 @@ class StreamClient:
         self._reader.cancel()
         await self.ws.close()
 
-    async def _rerun(self, trigger: str | None = None, fragment: str = "", values: dict | None = None) -> None:
+    async def _rerun(self, trigger: str | None = None, fragment: str = "", values: dict | None = None,
+                     auto: bool = True) -> None:
         message = BackMsg()
         state = message.rerun_script
         state.query_string, state.page_script_hash = self.query, self.page
         if fragment:
-            state.fragment_id, state.is_auto_rerun = fragment, True
+            state.fragment_id, state.is_auto_rerun = fragment, auto
         if trigger:
             widget = state.widget_states.widgets.add()
             widget.id, widget.trigger_value = trigger, True
@@ -155,8 +158,9 @@ class StreamClient:
         heard = self._args.get("heard")
         if heard is None or not message.get("stage"):
             return
-        now = f"own:{'follows' if message.get('follows') else 'trains'}" if message["stage"] == self._args.get(
-            "own") else f"other:{message.get('settings')}"
+        own = self._args.get("own")
+        now = f"other:{message.get('settings')}" if own is None else (
+            "own:leads" if message["stage"] == own and message.get("leads") else "own:quiet")
         if now not in (heard, self._heard):
             self._heard = now
             settle = 3.0 + 3 * random.random() if now.startswith("other") and heard.startswith("other") else 0.0
@@ -228,7 +232,7 @@ class StreamClient:
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element = message.delta.new_element
             if element.WhichOneof("type") == "button":
-                self.buttons[element.button.label] = element.button.id
+                self.buttons[element.button.label] = (element.button.id, message.delta.fragment_id)
             elif element.WhichOneof("type") == "slider" and element.slider.id:
                 self.sliders[element.slider.id.rsplit("-", 1)[-1]] = element.slider.id
             elif element.WhichOneof("type") == "code":

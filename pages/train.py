@@ -215,8 +215,10 @@ def live_view() -> None:
     trainer, player, view = state.trainer, state.player, state.live
     presentation = state.get("presentation")
     player.heartbeat()
+    # following another session's training is said by the view, in the frames it fetches (feature_view.js): a Play
+    # that follows runs no page
     notice(player, state.session_id, "Change the learning rate (or another live setting) to go on from there, or "
-                                     "export it below.")
+                                     "export it below.", said=True)
     if trainer.stopped and not player.wanted and state.get("shown_stop") != trainer.stopped:
         state.shown_stop = trainer.stopped
         st.rerun(scope="app")  # the Play button and the message live outside this fragment
@@ -230,12 +232,12 @@ def live_view() -> None:
         record_curve(view)
     if not player.wanted and presentation is not None:
         presentation.stage.refresh()  # paused: a Step or a slider reaches the students too
-    if bool(player.following) != state.get("follows", False):
-        state.follows = bool(player.following)  # another session trains this run now, or this one: the ticks change
+    if player.leads != state.get("leads", False):
+        state.leads = player.leads  # another session trains this run now, or this one: the ticks change
         st.rerun(scope="app")
     feature_view(view.frame, view.id, key="live_view", height=640, projector=state.projector, projection=state.view,
                  sprites=None if view.window else view.sprites(trainer), on_key=on_key, fill=True,
-                 numbers=view_numbers(view, trainer), feed=feed)
+                 numbers=view_numbers(view, trainer), feed=feed, notices=True)
 
 
 def view_numbers(view: live.View, trainer: Trainer) -> list[dict]:
@@ -286,13 +288,14 @@ else:
     if state.error:
         st.error(state.error)
     if state.get("trainer") is not None:
-        play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped))
+        # A Play that follows another session's training runs only the play bar: the page is laid out as it was
+        # paused, and a room on one link pressing Play at once would otherwise run a hundred pages.
+        play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped), quiet=lambda: not state.player.leads)
         # While playing, the browser fetches the frames itself (sphereface_viz.stage); the slow tick keeps the notice
         # above the chart true (waiting for a slot) and hears a stopped trainer. A page following another session's
         # training has none (a room on one link would rerun a hundred pages a second): what it must say comes with
         # the frames, and a frame saying that this session trains the run now asks for the page's next run.
-        state.follows = bool(state.player.following)
-        ticking = state.player.wanted and not state.follows
-        st.fragment(live_view, run_every=live.NOTICE_EVERY if ticking else None)()
-        st.fragment(curves, run_every=HISTORY_EVERY if ticking else None)()
+        state.leads = state.player.leads
+        st.fragment(live_view, run_every=live.NOTICE_EVERY if state.leads else None)()
+        st.fragment(curves, run_every=HISTORY_EVERY if state.leads else None)()
         history_and_replay(state.trainer, state.player, state.curve, state.live.radius)

@@ -229,6 +229,12 @@ class Player:
                 thread.start()
 
     @property
+    def leads(self) -> bool:
+        """Playing, and training at least one of its runs itself, not following each from another session: its
+        page runs again by itself meanwhile (a follower's frames come by themselves, and it has no periodic run)."""
+        return self.wanted and any(id(t) not in self.following for t in self.trainers)
+
+    @property
     def alive(self) -> bool:
         """Playing, with a page still there: connected, or (without a way to tell) one that still asks."""
         if not self.wanted:
@@ -399,9 +405,11 @@ class Player:
                 self.following.discard(id(trainer))
                 continue
             borrowed = time.monotonic() - self.borrowed.get(id(trainer), -math.inf)
-            if id(trainer) in self.following and borrowed < BORROWED_FOR and not self.store.claim(key, self.writer):
-                # the page draws the frames of the session of this process that trains the run (sphereface_viz.stage):
-                # its state is taken from the store only when this session trains it on, not every second
+            if id(trainer) in self.following and borrowed < BORROWED_FOR:
+                # the page draws the frames of the session of this process that trains the run, which it found training
+                # (sphereface_viz.stage.producer): neither its state nor its claim is looked up in the store meanwhile
+                # (a hundred followers would read it four hundred times a second); once that session stops, the page
+                # draws its own stage, and BORROWED_FOR later this session takes the run on from the store
                 continue
             entry = self.store.get(key, beyond=trainer.step_count)
             end = trainer.total_steps if self.until_end else None

@@ -10,8 +10,8 @@ A `Feed` is one page's reader of a stage, found by a secret token (pages/ui/feed
 player reads its own stage; a page whose player follows a run that another session of this process trains reads
 that session's stage instead (`PRODUCERS`), and a student follows a teacher's (sphereface_viz.present).
 
-Every message says which stage built it, whether its player follows another session's training of the run
-(`follows`) and, for a page watching a stage that is not its own, why the picture moves or not (`notice`): what such
+Every message says which stage built it, whether its player plays, following another session's training of the run
+(`follows`), whether the page driving it runs again by itself (`leads`, `Player.leads`) and, for a page watching a stage that is not its own, why the picture moves or not (`notice`): what such
 a page says travels with its frames, and it needs no Streamlit rerun to stay true.
 """
 from __future__ import annotations
@@ -39,19 +39,21 @@ WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: th
 ANSWERS_PER_SECOND = 250
 IDLE_LOOK = 0.1         # seconds between looks at a paused player by an idle feed's request (`Feed.idle`)
 STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process
-# The stage of each untouched run that a session of this process trains, by the run's key and what a view draws:
-# a session following that run reads it instead of building the same frames again.
+_STAGES_LOCK = threading.Lock()  # a page's run adds a stage while a request looks for a producer among them
+# The stage of each untouched run that a session of this process trains, by the run's key and what a view draws,
+# once a follower has found it (`producer`): a session following that run reads it instead of building the same
+# frames again.
 PRODUCERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _CLOSING = threading.Event()  # the process is exiting: drivers stop (see `_close`)
 
 
 class Stage:
     """One picture of one trainer, for every page that shows it. `host` names who drives it, in what a watching
-    page is told ("the teacher", "another session")."""
+    page is told ("the teacher", "another session"); `live`, what it is told while the run trains live."""
 
-    def __init__(self, host: str = "another session"):
+    def __init__(self, host: str = "another session", live: str | None = None):
         self.id = secrets.token_urlsafe(8)  # names the stage in its messages: a page tells its own from another's
-        self.host = host
+        self.host, self.live = host, live or f"Following {host}'s training, live."
         self.shown: tuple | None = None     # (player, trainer, view, extras, least pace)
         self.version = 0                    # of the settings a watching page mirrors (a presentation's)
         self.number, self.message = 0, None  # messages published so far, and the latest
@@ -66,7 +68,8 @@ class Stage:
         self._watchers: dict[int, float] = {}  # id of each watching page's feed → when it last asked
         self._driver: threading.Thread | None = None
         self.failure: str | None = None     # why the latest frame could not be built (the one before stays)
-        STAGES.add(self)
+        with _STAGES_LOCK:
+            STAGES.add(self)
 
     def show(self, player: Player, trainer: Trainer, view: View, extras: Callable[[View], dict] = lambda view: {},
              pace: float = 0.0) -> None:
@@ -104,26 +107,19 @@ class Stage:
                 if view.frame is None:
                     raise
                 self.failure = f"{type(err).__name__}: {err}"
-            self._produce(player, trainer, view)
-            notice, follows = self.notice(), id(trainer) in player.following
-            published = (view.id, notice, self.version, follows)
+            notice, follows, leads = self.notice(), player.wanted and id(trainer) in player.following, player.leads
+            published = (view.id, notice, self.version, follows, leads)
             if published == self._published:
                 return False
             pace = max(view.pace, pace)
             message = frames.wire(*view.frame, id=view.id, pace=pace, watch=max(pace, self._watching() /
                                                                                  ANSWERS_PER_SECOND),
                                   stage=self.id, notice=notice, settings=self.version, follows=follows,
-                                  **extras(view))
+                                  leads=leads, **extras(view))
             self._published, self._built_at = published, began
             self.frames_built += 1
             self._publish(message)  # under the builder's lock: two builders never publish out of order
         return True
-
-    def _produce(self, player: Player, trainer: Trainer, view: View) -> None:
-        """Offer this stage to the sessions following the run it trains (`PRODUCERS`), while it does."""
-        key = player.keys.get(id(trainer))
-        if key is not None and self.produces(key, view):
-            PRODUCERS[(key, view.project, view.window)] = self
 
     def produces(self, key: str, view: View) -> bool:
         """This stage shows the untouched run `key` as its player trains it now, drawn as `view` draws."""
@@ -152,7 +148,7 @@ class Stage:
             return f"{host}'s run is waiting for a free training slot; it goes on by itself."
         if player.replaying(trainer) is not None:
             return f"{host}'s run is catching up from the run store."
-        return f"Following {self.host}'s training, live."
+        return self.live
 
     # --- pages waiting for news ------------------------------------------------------------------------------
     def watched_by(self, feed: "Feed") -> None:
@@ -267,9 +263,8 @@ class Feed:
         stage = self.stage
         player, trainer, view = stage.shown[:3]
         if id(trainer) in player.following:
-            key = player.keys.get(id(trainer))
-            other = PRODUCERS.get((key, view.project, view.window))
-            if other is not None and other is not stage and other.produces(key, view):
+            other = producer(player.keys.get(id(trainer)), view)
+            if other is not None:
                 player.borrowed[id(trainer)] = time.monotonic()
                 return other
         return stage
@@ -299,6 +294,24 @@ class Feed:
             return None
         self.sent = got[0]
         return got[1]
+
+
+def producer(key: str | None, view: View) -> Stage | None:
+    """The stage of this process showing run `key` as a session trains it, drawn as `view` draws (`Stage.produces`),
+    or None. Found among all stages the first time, whether or not it has built a frame yet: when a room presses
+    Play at once, a follower that drew its own first frame until the training session's was built would embed the
+    test images a hundred times over, and the training session's first frame would queue behind them all."""
+    if key is None:
+        return None
+    found = PRODUCERS.get((key, view.project, view.window))
+    if found is not None and found.produces(key, view):
+        return found
+    with _STAGES_LOCK:
+        stages = list(STAGES)
+    found = next((stage for stage in stages if stage.shown is not None and stage.produces(key, view)), None)
+    if found is not None:
+        PRODUCERS[(key, view.project, view.window)] = found
+    return found
 
 
 FEEDS: weakref.WeakValueDictionary[str, Feed] = weakref.WeakValueDictionary()

@@ -345,6 +345,12 @@ def test_a_run_file_declaring_gigabytes_is_refused_in_the_browser(browser, craft
         page.close()
 
 
+def following(page):
+    """The live view's notice that another session trains the page's run (said in its frames, not by a page run)."""
+    return page.frame_locator(LIVE_VIEW).first.locator("#notice").get_by_text("Another session is training this "
+                                                                              "very run")
+
+
 def test_a_class_on_one_link_trains_the_run_once(server, browser):
     """Issue #16: a second student presses Play on the link a first one is training: the second page
     follows that training, says so, and holds no training slot; when the first pauses, the second takes
@@ -358,14 +364,14 @@ def test_a_class_on_one_link_trains_the_run_once(server, browser):
         first.get_by_role("button", name="Play").click()
         reach(first, 60)
         second.get_by_role("button", name="Play").click()
-        expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
+        expect(following(second)).to_be_visible(timeout=30_000)
         assert reach(second, 100) >= 100  # the first session's steps, shown on the second page
         # and its training batches' numbers, recorded with the first session's snapshots
         assert float(number(second, "Intra ° (test / train)").split(" / ")[1]) > 0
         shot(second, "13-following-a-shared-run")
         first.get_by_role("button", name="Pause").click()
         paused_at = step_count(first)
-        expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=30_000)
+        expect(following(second)).to_be_hidden(timeout=30_000)
         assert reach(second, paused_at + 50) >= paused_at + 50  # the run goes on in the second session
         second.get_by_role("button", name="Pause").click()
         reached = step_count(second)
@@ -397,11 +403,11 @@ def test_a_run_whose_writer_was_killed_is_taken_over_by_another_process(browser,
             second.goto(second_url + link, wait_until="domcontentloaded")
             live_frame(second)
             second.get_by_role("button", name="Play").click()
-            expect(second.get_by_text("Another session is training this very run")).to_be_visible(timeout=30_000)
+            expect(following(second)).to_be_visible(timeout=30_000)
             reach(second, 100)  # it follows what the first writes, every second
             first_process.kill()
             killed, followed = time.monotonic(), step_count(second)
-            expect(second.get_by_text("Another session is training this very run")).to_be_hidden(timeout=12_000)
+            expect(following(second)).to_be_hidden(timeout=12_000)
             on = reach(second, followed + 30, seconds=12 - (time.monotonic() - killed))
             assert on >= followed + 30, f"step {on} {time.monotonic() - killed:.1f} s after the writer was killed"
             shot(second, "14-taken-over-from-a-killed-process")

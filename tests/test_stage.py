@@ -132,10 +132,10 @@ def test_a_session_following_a_run_reads_the_stage_of_the_session_that_trains_it
     players[0]._share(lane=0)  # claims the run
     players[1]._share(lane=0)  # finds it claimed: follows
     assert not players[0].following and players[1].following
-    stages[0].refresh()
-    assert PRODUCERS[(players[0].keys[id(players[0].trainers[0])], False, False)] is stages[0]
     follower = Feed(stages[1])
-    assert follower.source() is stages[0]
+    assert stages[0].frames_built == 0
+    assert follower.source() is stages[0]  # found before it built a frame: the follower builds none of its own
+    assert PRODUCERS[(players[0].keys[id(players[0].trainers[0])], False, False)] is stages[0]
     message = frames.unwire(fetch([follower])[0])[0]
     assert message["stage"] == stages[0].id and message["notice"] == "Following another session's training, live."
     assert stages[1].frames_built == 0  # the follower built nothing of its own

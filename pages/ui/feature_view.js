@@ -660,17 +660,20 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
 
 // --- a page watching another's stage (sphereface_viz/stage.py): its notice, and a rerun when its page must change --
 // Such a page has no periodic rerun: why the picture moves or not comes with each frame (`notice`), and the page's
-// next run is asked for only when what it lays out changes: it starts or stops watching another's stage or following
-// another session's training, or (a student) the teacher's settings change, which its controls mirror. args.heard is
-// what the page was laid out for (pages/ui/feature_view.py, `heard`).
+// next run is asked for only when what it lays out changes: its player starts or stops training a run itself, or (a
+// student) the teacher's settings change, which its controls mirror. args.heard is what the page was laid out for
+// (pages/ui/feature_view.py, `heard`).
 const noticeBox = document.getElementById("notice");
 let heardTimer = null, toldNow = null, toldAt = -Infinity;
 function hear(frame) {
   const watching = !!frame.stage && frame.stage !== args.own;
-  noticeBox.textContent = watching && frame.notice || "";
+  noticeBox.textContent = (watching || args.notices && frame.follows) && frame.notice || "";
   noticeBox.style.display = noticeBox.textContent ? "block" : "none";
   if (args.heard == null || !frame.stage) return;
-  const now = watching ? `other:${frame.settings}` : `own:${frame.follows ? "follows" : "trains"}`;
+  // a page driving its player changes only when the player starts or stops training a run itself (a follower's
+  // frames come from the stage of the session that trains the run); a student's, when the teacher's settings do
+  const now = args.own == null ? `other:${frame.settings}` : frame.stage === args.own && frame.leads ? "own:leads"
+                                                                                                       : "own:quiet";
   if (now === args.heard || now === heardNow) return;
   // asked for already and laid out otherwise since: once more, but never twice within 5 s (no loop of page runs)
   if (now === toldNow && performance.now() - toldAt < 5000) return;

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from pages.ui.component import LocalComponent
+from pages.ui.notices import FOLLOWING
 from sphereface_viz import live
 from sphereface_viz.stage import Feed, Stage
 
@@ -67,7 +68,7 @@ def fed(key: str, player, trainer, view: live.View, extras=lambda view: {}, pace
         return None
     feeds = st.session_state.setdefault("feeds", {})
     if key not in feeds or feeds[key][0] is not stage:  # a presentation begun or ended: another stage
-        feeds[key] = (stage, Feed(stage or Stage(), idle=idle))
+        feeds[key] = (stage, Feed(stage or Stage(live=FOLLOWING), idle=idle))
     feed = feeds[key][1]
     feed.stage.show(player, trainer, view, extras, pace)
     return feed
@@ -84,21 +85,21 @@ def watched(key: str, stage: Stage) -> Feed:
 
 def heard(feed: Feed | None) -> str | None:
     """What the page is laid out for, as its view's page compares each frame with (feature_view.js, `hear`): while
-    reading its own stage, "own:follows" or "own:trains" (whether its player follows another session's training);
-    "other:<settings>" while watching another's; None without a feed."""
+    it drives its player, "own:leads" or "own:quiet" (whether the player trains a run itself while playing, and the
+    page runs again by itself: `Player.leads`); a student's, "other:<settings>" of the teacher's stage; None without
+    a feed."""
     if feed is None:
         return None
-    source = feed.source()
-    if source is not feed.stage or not feed.own:
-        return f"other:{source.version}"
-    player, trainer = feed.stage.player, feed.stage.trainer
-    return "own:follows" if id(trainer) in player.following else "own:trains"
+    if not feed.own:
+        return f"other:{feed.source().version}"
+    return "own:leads" if feed.stage.player.leads else "own:quiet"
 
 
 def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int = 640,
                  numbers: list[dict] | None = None, projector: bool = False,
                  legend: bool = True, title: str | None = None, projection: str = "globe",
-                 sprites: dict | None = None, on_key=None, fill: bool = False, feed: Feed | None = None, **message):
+                 sprites: dict | None = None, on_key=None, fill: bool = False, feed: Feed | None = None,
+                 notices: bool = False, **message):
     """Draw a frame (`frames.build`'s header and blob). numbers: {label, value, help} shown beside it.
     title: instead of the frame's own (lines split by <br>). projection: a sphere as a "globe" to turn, or
     as Hammer's equal-area "map" of all of it. sprites: `frames.sprite_sheet` of the test images, sent until
@@ -106,7 +107,8 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     view's value (its "keys"). fill: no taller than the window below the view's top (`height` at most).
     feed: the `stage.Feed` to fetch frames from (`fed`, while playing), each with its own pace and extras;
     `frame` is then only drawn if it is newer than the last fetched. A frame of a stage that is not the page's own
-    (another session's, a teacher's) shows that stage's notice above it. message: the rest of a stage's message
+    (another session's, a teacher's) shows that stage's notice above it; with `notices`, so does a frame of the
+    page's own stage while its player follows another session's training (the page need not say it). message: the rest of a stage's message
     drawn from the page's arguments (its stage, notice, settings and extras).
     Returns the component's value as the page sent it (read it bounded with `value_of`)."""
     header, blob = frame
@@ -117,5 +119,6 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     return COMPONENT(header=header, blob=blob, id=frame_id, height=height, name=key, key=key, numbers=numbers,
                      projector=projector, legend=legend, title=title, projection=projection,
                      keys=on_key is not None, on_change=on_key, fill=fill, feed=feed and feed.token,
-                     own=feed.stage.id if feed is not None and feed.own else None, heard=heard(feed), default=None,
+                     own=feed.stage.id if feed is not None and feed.own else None, heard=heard(feed), notices=notices,
+                     default=None,
                      **sheet, **message)

@@ -17,8 +17,16 @@ def connected():
     return lambda: server.is_active_session(session)
 
 
-def notice(player: Player, session_id: str, after_stop: str = "Press Reset to start again.") -> None:
-    """after_stop: what a student can do once a loss turned non-finite. Icons from Material, not emoji: Streamlit
+# While another session of the server trains this page's run: said by the page, or by the frames of the training
+# session's stage that the page's view draws (pages/ui/feature_view.py)
+FOLLOWING = ("Another session is training this very run, so this page shows it as it goes, without training it "
+             "twice. Moving a Live slider makes the run your own.")
+
+
+def notice(player: Player, session_id: str, after_stop: str = "Press Reset to start again.",
+           said: bool = False) -> None:
+    """after_stop: what a student can do once a loss turned non-finite. said: the page's view says already that the
+    run is another session's, in the frames it draws (`FOLLOWING`). Icons from Material, not emoji: Streamlit
     compiles its emoji pattern on the first emoji shown, a second of the interpreter while a room presses Play. Always one element, so the charts below keep their places (an element that comes and goes above
     a chart makes Streamlit re-mount its iframe)."""
     place = st.empty()
@@ -30,9 +38,8 @@ def notice(player: Player, session_id: str, after_stop: str = "Press Reset to st
         place.error(f"{stopped}. {after_stop}", icon=":material/error:")
     elif player.store_error:
         place.warning(player.store_error[0].upper() + player.store_error[1:] + ".", icon=":material/save:")
-    elif "following" in shares:
-        place.info("Another session is training this very run, so this one shows it as it goes, without training "
-                   "it twice. Moving a *Live* slider makes the run your own.", icon=":material/group:")
+    elif "following" in shares and not said:
+        place.info(FOLLOWING, icon=":material/group:")
     elif "replaying" in shares:
         place.info("Replaying this run as another session trained it: trained once for the whole room.",
                    icon=":material/fast_forward:")
