@@ -55,9 +55,12 @@ class StreamClient:
         self.lost = 0  # frame requests given up on after GIVE_UP seconds, and asked again
         self.reached_at: dict[int, float] = {}
         self.frames: list[tuple[float, int, str]] = []  # each fetched frame: when it came, its step and title
+        self.notices: list[str] = []  # each fetched frame's notice (the stage's: why its picture moves or not)
         self.codes: list[str] = []  # the text of the page's code elements (the links a popover offers)
         self.sliders: dict[str, str] = {}  # key → widget id
         self.reruns = 0  # page runs asked for by a frame (`hear`)
+        self.runs: list[bool] = []  # each finished run of the script: True for the whole page, False for fragments
+        self._whole = False  # the run under way drew an element outside every fragment
         self._timers: dict[str, asyncio.Task] = {}  # fragment id → its rerun task
         self._intervals: dict[str, float] = {}
         self._finished = asyncio.Event()
@@ -144,6 +147,7 @@ class StreamClient:
             if step is not None:
                 self.reached_at.setdefault(step, time.monotonic())
             self.frames.append((time.monotonic(), message["header"]["step"], message["header"]["title"]))
+            self.notices.append(message.get("notice") or "")
             self._hear(message)
             watching = message.get("stage") and message["stage"] != self._args.get("own") and message.get("watch")
             await asyncio.sleep(max(0.0, asked + (message["watch"] if watching else message["pace"]) - time.monotonic()))
@@ -219,6 +223,8 @@ class StreamClient:
         if kind == "navigation":
             self.page = message.navigation.page_script_hash
         elif kind == "script_finished":
+            self.runs.append(self._whole)
+            self._whole = False
             self._finished.set()
         elif kind == "auto_rerun":  # as the frontend does: a new interval replaces the old, the same one stays
             rerun = message.auto_rerun
@@ -229,7 +235,9 @@ class StreamClient:
         elif kind == "stop_auto_rerun":
             for fragment in message.stop_auto_rerun.fragment_ids:
                 self._stop(fragment)
-        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+        elif kind == "delta" and not message.delta.fragment_id:
+            self._whole = True
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element = message.delta.new_element
             if element.WhichOneof("type") == "button":
                 self.buttons[element.button.label] = (element.button.id, message.delta.fragment_id)

@@ -12,18 +12,19 @@ PRESSED = "play_bar_pressed"  # session state: the press this bar's run answers
 
 
 def play_bar(player: Player, reset: Callable[[], None], step: Callable[[], None] | None = None,
-             done: bool = False, quiet: Callable[[], bool] = lambda: False) -> None:
-    """done: nothing left to train (a finished sweep, a stopped loss): Play and Step are off. quiet: after Play,
-    whether the page as laid out still holds (a Train page whose player follows another session's training: its
-    frames come by themselves, and it has no periodic run), so that only the bar runs again. Space plays and
-    pauses, → steps (the Train page's view hears r for Reset and [ ] for the margin)."""
+             done: bool = False, quiet: bool = False) -> None:
+    """done: nothing left to train (a finished sweep, a stopped loss): Play and Step are off. quiet: Play runs only
+    the bar, because the page's view asks for the page's next run itself when the page must change (the Train
+    page: its feed asks on while paused, and feature_view.js's `hear` asks once the player trains a run itself,
+    after its first frame is drawn; a player that follows another session's training changes nothing else). Space
+    plays and pauses, → steps (the Train page's view hears r for Reset and [ ] for the margin)."""
     st.fragment(_bar)(player, reset, step, done, quiet)
 
 
-def _bar(player: Player, reset, step, done: bool, quiet) -> None:
+def _bar(player: Player, reset, step, done: bool, quiet: bool) -> None:
     pressed = st.session_state.pop(PRESSED, None)
     ctx = get_script_run_ctx()
-    if pressed is not None and ctx is not None and ctx.fragment_ids_this_run and not (pressed == "play" and quiet()):
+    if pressed is not None and ctx is not None and ctx.fragment_ids_this_run and not (pressed == "play" and quiet):
         st.rerun(scope="app")
 
     def press(name: str, action: Callable[[], None]) -> None:
