@@ -11,6 +11,7 @@ from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.feature_view import fed, feature_view
 from pages.ui.notices import connected, notice
+from pages.ui.open_set import HOLDOUT, holdout_control, rows
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
 from sphereface_viz.compare import MISSION, WIDTH, configs, margin
@@ -23,12 +24,14 @@ from sphereface_viz.player import Player
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 from sphereface_viz.trainer import Trainer
+from sphereface_viz.verification import open_set
 
 through_router()
 
 MARGINS = [name for name in LOSSES if margin(name)]  # the losses with an m: each its own slider, "m_<loss>" in a link
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
+        "holdout": HOLDOUT,
         **{f"m_{name}": Number(*margin(name).widget) for name in MARGINS}, "view": projection.LINK}
 PACE = 0.25  # seconds at least between a panel's frames: up to six panels draw six times the frames of one
 state = st.session_state
@@ -42,7 +45,7 @@ def build() -> None:
             return
         trainers = {name: Trainer(config) for name, config in
                     configs(state.cmp_losses, state.cmp_dim, state.cmp_seed, margins(), threads=1, eval_size=600,
-                            max_snapshots=2).items()}
+                            max_snapshots=2, holdout=tuple(state.cmp_holdout)).items()}
         state.cmp_error = None
     except (ValueError, OSError) as err:
         state.cmp_error = fault(err)
@@ -82,6 +85,16 @@ def row(name: str, trainer: Trainer, view: live.View) -> dict:
             "stopped": trainer.stopped or ""}
 
 
+def open_set_rows(trainer: Trainer, view: live.View) -> dict:
+    """Verification on the held-out digits at the panel's embedding (pages/ui/open_set.py), while measured."""
+    if not (state.cmp_open_set and len(trainer.config.holdout) >= 2):
+        return {}
+    snap, cache = view.moment.snap, state.setdefault("cmp_open_sets", {})
+    if cache.get(id(trainer), (None,))[0] != snap.step:
+        cache[id(trainer)] = (snap.step, open_set(snap.features, trainer.eval_labels.numpy(), trainer.seen)["unseen"])
+    return rows(cache[id(trainer)][1], prefix="held-out digits: ")
+
+
 def degrees(value) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.1f}°"
 
@@ -107,13 +120,14 @@ def grid() -> None:
             feature_view(view.frame, view.id, key=f"cmp-{name}", height=380, legend=False, projection=state.cmp_view,
                          feed=feeds[name])
     # one column per loss, one row per measure: the measures' long names fit as row labels, not as cut headers
-    table = pd.DataFrame([row(name, trainers[name], view) for name, view in views.items()]).set_index("loss").T
+    table = pd.DataFrame([{**row(name, trainers[name], view), **open_set_rows(trainers[name], view)}
+                          for name, view in views.items()]).set_index("loss").T
     table = table.astype(str)  # a column mixes the step (a number) with formatted values: all text for Arrow
     st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)
 
 
 state.setdefault("cmp_session", uuid.uuid4().hex)
-for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "view": "globe",
+for key, value in {"losses": list(MISSION), "dim": 2, "seed": 0, "view": "globe", "holdout": [], "open_set": False,
                    **{f"m_{name}": margin(name).default for name in MARGINS}}.items():
     state.setdefault("cmp_" + key, value)
 share.restore("compare", LINK, prefix="cmp_")
@@ -137,6 +151,10 @@ with st.sidebar:
     if state.cmp_dim == 3:
         sphere_control("cmp_view")
     st.number_input("Seed", 0, MAX_SEED, key="cmp_seed", on_change=build, **keep)
+    holdout_control("cmp_holdout", "digits", on_change=build, **keep)
+    st.toggle("Measure the open set", key="cmp_open_set", disabled=len(state.cmp_holdout) < 2, **keep,
+              help="verification on the held-out digits, per loss, in the table (two held out at least): AUC, TAR "
+                   "at FAR = 1% and SphereFace's criterion on digits never trained on")
     st.header("Margins (live)")
     for name in [n for n in state.cmp_losses if n in MARGINS]:  # each loss's own m: their units differ
         low, high, step = margin(name).widget

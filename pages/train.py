@@ -11,6 +11,7 @@ from pages.ui import presenting
 from pages.ui.feature_view import fed, feature_view, value_of
 from pages.ui.live_numbers import numbers
 from pages.ui.notices import connected, notice
+from pages.ui.open_set import HOLDOUT, holdout_control
 from pages.ui.playbar import play_bar
 from pages.ui import projection, projector, share
 from pages.ui.projection import sphere_control
@@ -37,7 +38,7 @@ DRAWN = {TEST: "test images", TRAINING: "training batches"}
 POINTS = [250, 500, 1000, 2000]  # points drawn, up to plots.MAX_POINTS
 BATCH_SIZES, WIDTHS = [16, 32, 64, 128, 256], [4, 8, 16, 32]
 LEARNING_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
-RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size")
+RESET_KEYS = ("dataset", "dim", "loss", "seed", "batch_size", "width", "eval_size", "holdout")
 state = st.session_state
 
 
@@ -45,6 +46,7 @@ def wanted_config() -> TrainConfig:
     # No data folder from the page: where data lives is the server's setting ($SPHEREFACE_VIZ_DATA)
     return TrainConfig(dataset=state.dataset, dim=state.dim, loss=state.loss,
                        seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
+                       holdout=tuple(state.holdout),
                        snapshot_every=10**9, max_snapshots=300, eval_size=state.points, lr=state.get("lr"),
                        hparams=live_values(state.loss))
 
@@ -112,6 +114,7 @@ def sidebar(mirrored: bool = False) -> None:
             # embedded at most once a second while playing: 2,000 MNIST images cost ~150 ms of a core
             st.select_slider("Points drawn", POINTS, key="points", **keep,
                              help="test images, or features of the latest training batches")
+            holdout_control("holdout", state.dataset, **keep)
         st.header("Live")
         if mirrored:
             # A hundred students' pages each run again for every step of the teacher's slider would take the server's
@@ -166,14 +169,15 @@ def link_settings(loss: str) -> dict:
             **{key: link_control(param) for key, param in shown(loss).items()},
             "lr": Choice(tuple(LEARNING_RATES)), "seed": Number(0, MAX_SEED, integer=True),
             "batch_size": Choice(tuple(BATCH_SIZES)), "width": Choice(tuple(WIDTHS)), "points": Choice(tuple(POINTS)),
+            "holdout": HOLDOUT,
             "project": Choice((False, True)), "drawn": Choice(tuple(DRAWN)), "projector": Choice((False, True)),
             "view": projection.LINK}
 
 
 def defaults() -> None:
     base = {"session_id": uuid.uuid4().hex, "dataset": "digits", "dim": 2, "loss": "a_softmax", "seed": 0, "batch_size": 64,
-            "width": 16, "points": 1000, "project": False, "drawn": TEST, "projector": False, "view": "globe", "error": None,
-            "curve": []}
+            "width": 16, "points": 1000, "holdout": [], "project": False, "drawn": TEST, "projector": False,
+            "view": "globe", "error": None, "curve": []}
     for key, value in base.items():
         state.setdefault(key, value)
     for key, param in shown(state.loss).items():

@@ -86,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=positive_float, help="stop after this many seconds of training")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-    p.add_argument("--holdout", type=int, nargs="*", default=(), help="classes kept out of training (open set)")
+    p.add_argument("--holdout", type=int, nargs="*", default=(), help="classes kept out of training (open set); "
+                   "metrics.json then holds verification on them and on the others (open_set: AUC, TAR at FAR 1%%, "
+                   "accuracy, SphereFace's criterion)")
     p.add_argument("--no-figures", action="store_true", help="skip figure.html, figure.png and replay.html")
     p.add_argument("--no-png", action="store_true", help="skip figure.png (it needs Chromium)")
     p.add_argument("--animation", action="store_true", help="also write OUT/replay.gif and OUT/replay.mp4, "
@@ -150,6 +152,11 @@ def train(args) -> int:
     save_run(run, args.out / "run.npz")
     metrics = {**result, "wall_seconds": time.perf_counter() - started, "config": trainer.config.to_dict(),
                "hparams": trainer.loss.hparams(), "history": trainer.history}
+    if trainer.config.holdout:  # the open set: verification on the digits never trained on, and on the others
+        from .verification import open_set
+
+        metrics["open_set"] = open_set(trainer.features(trainer.data.x_test).numpy(), trainer.data.y_test.numpy(),
+                                       trainer.seen)
     atomic_write(args.out / "metrics.json", to_json(metrics).encode())
     if not args.no_figures:
         from .export import write_figures
@@ -159,9 +166,12 @@ def train(args) -> int:
         from .animation import replay, write_animation
 
         write_animation(replay(trainer.loss, run, trainer.seen), args.out, "replay")
+    unseen = (metrics.get("open_set") or {}).get("unseen")
     print(f"{trainer.config.loss} {trainer.config.dim}-D on {trainer.config.dataset}: test accuracy "
           f"{result['test_accuracy']:.4f} in {result['train_seconds']:.1f} s of training; "
-          f"criterion {'met' if result['criterion_met'] else 'not met'}; wrote {args.out}")
+          f"criterion {'met' if result['criterion_met'] else 'not met'}"
+          + (f"; unseen digits: AUC {unseen['auc']:.3f}, TAR {unseen['tar_at_far']:.1%} at FAR 1%" if unseen else "")
+          + f"; wrote {args.out}")
     if trainer.stopped:
         print(f"stopped: {trainer.stopped}", file=sys.stderr)
         return 1

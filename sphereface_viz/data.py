@@ -38,6 +38,11 @@ DATASETS = ("digits",) + tuple(SOURCES)
 IDX_TYPES = {0x08: np.uint8}
 
 
+def class_names(name: str) -> tuple[str, ...]:
+    """The names of a dataset's classes, without loading it."""
+    return DIGIT_NAMES if name == "digits" else SOURCES[name][2]
+
+
 class DataError(ValueError):
     """A dataset that cannot be had: missing offline, or a file that is not what it claims."""
 

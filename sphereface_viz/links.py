@@ -34,10 +34,12 @@ class Number:
 
 @dataclass(frozen=True)
 class Many:
-    """A multi-select: comma-separated options, `least` to `most` of them, none twice."""
+    """A multi-select: comma-separated options, `least` to `most` of them, none twice; `why`: the reason for the
+    bounds, said when a link breaks them."""
     options: tuple
     least: int
     most: int
+    why: str = ""
 
 
 def token(value) -> str:
@@ -73,7 +75,7 @@ def parse(text: str, control):
         picked = [_one(part.strip(), control.options) for part in text.split(",") if part.strip()]
         if not control.least <= len(picked) <= control.most or len(set(picked)) != len(picked):
             raise ValueError(f"give {control.least} to {control.most} different ones of "
-                             f"{', '.join(token(o) for o in control.options)}")
+                             f"{', '.join(token(o) for o in control.options)}" + (f" ({control.why})" if control.why else ""))
         return picked
     try:
         value = float(text)

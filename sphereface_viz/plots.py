@@ -347,6 +347,47 @@ def confusion_figure(counts: np.ndarray, names: list[str], step: int) -> dict:
                        "yaxis": {"autorange": "reversed", "type": "category"}, "uirevision": "confusion"}}
 
 
+def verification_figure(measured: dict, step: int) -> dict:
+    """The open set (sphereface_viz.verification.open_set) in three panels: the cosines of same and of different
+    pairs of the held-out digits' test images, the same of the trained digits', and both ROC curves (TAR against
+    FAR, the dotted line FAR = 1%)."""
+    sets = [(name, measured[name]) for name in ("unseen", "seen") if measured.get(name)]
+    same, different, roc = PALETTE[3], PALETTE[0], {"unseen": PALETTE[1], "seen": PALETTE[6]}
+    axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False}
+    traces, layout = [], {}
+    for k, (name, m) in enumerate(sets):
+        x, y = ("x", "y") if k == 0 else (f"x{k + 1}", f"y{k + 1}")
+        edges = np.asarray(m["hist_edges"])
+        centres = ((edges[:-1] + edges[1:]) / 2).tolist()
+        for label, colour, key in (("same digit", same, "hist_same"), ("different digits", different,
+                                                                        "hist_different")):
+            traces.append({"type": "bar", "x": centres, "y": m[key], "name": label, "marker": {"color": colour},
+                           "opacity": 0.6, "xaxis": x, "yaxis": y, "showlegend": k == 0, "legendgroup": label,
+                           "hovertemplate": f"{label}: %{{y:.1%}} of pairs at cos %{{x:.2f}}<extra></extra>"})
+        layout["xaxis" + x[1:]] = {**axis, "domain": [k / 3 + 0.04 * (k > 0), (k + 1) / 3 - 0.04], "range": [-1, 1],
+                                    "title": {"text": f"cos of two {name} digits' features"}}
+        layout["yaxis" + y[1:]] = {**axis, "anchor": x, "tickformat": ".0%", "rangemode": "tozero",
+                                    **({"title": {"text": "share of pairs"}} if k == 0 else {})}
+    x, y = f"x{len(sets) + 1}", f"y{len(sets) + 1}"
+    for name, m in sets:
+        traces.append({"type": "scatter", "mode": "lines", "x": m["roc_far"], "y": m["roc_tar"], "xaxis": x, "yaxis": y,
+                       "name": f"{name}: AUC {m['auc']:.3f}", "line": {"color": roc[name], "width": 3}})
+    traces.append({"type": "scatter", "mode": "lines", "x": [0.01, 0.01], "y": [0, 1], "xaxis": x, "yaxis": y,
+                   "line": {"color": INK, "dash": "dot", "width": 1}, "name": "FAR = 1%", "hoverinfo": "skip"})
+    k = len(sets)
+    layout["xaxis" + x[1:]] = {**axis, "domain": [k / 3 + 0.04, (k + 1) / 3 - 0.04], "range": [0, 1],
+                                "title": {"text": "false accepts (FAR)"}, "tickformat": ".0%"}
+    layout["yaxis" + y[1:]] = {**axis, "anchor": x, "range": [0, 1.02], "title": {"text": "true accepts (TAR)"},
+                                "tickformat": ".0%"}
+    layout.update({"font": {**FONT, "size": 13}, "template": "plotly_white", "uirevision": "verification",
+                   "height": 300, "barmode": "overlay", "bargap": 0,
+                   "title": {"text": f"Same digit or not, by the cosine of two test images' features (step {step:,})",
+                             "font": {"size": 14}},
+                   "margin": {"l": 55, "r": 10, "t": 60, "b": 45},
+                   "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}})
+    return {"data": traces, "layout": layout}
+
+
 def history_figure(steps, loss, accuracies: dict[str, list], angles: dict[str, list] | None = None) -> dict:
     """Loss, accuracies and (if given) compactness angles in degrees against the step: the small live
     charts under the features, one panel each."""

@@ -464,3 +464,30 @@ def test_a_student_on_the_student_link_follows_the_teachers_hand(server, browser
     expect(student.get_by_role("button", name="Explore on my own")).to_be_visible()
     student.context.close()
     teacher.context.close()
+
+
+def test_the_open_set_panel_measures_verification_on_held_out_digits(server, browser):
+    """Issue #38: a link holding out 7, 8 and 9; after some training the panel, opened, shows the numbers and the
+    histograms and ROC drawn by the browser; the held-out digits are drawn as unseen in the view."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        page.goto(f"{server}/?loss=cosface&holdout=7,8,9", wait_until="domcontentloaded")
+        frame = live_frame(page)
+        assert frame.locator("body").evaluate("() => window.view.header.seen") == list(range(7))
+        page.get_by_role("button", name="Play").click()
+        reach(page, 150)
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_text("Open set: same digit or not").click()
+        table = page.get_by_test_id("stDataFrame").first
+        expect(table).to_contain_text("held-out digits (7, 8, 9)", timeout=30_000)
+        expect(table).to_contain_text("TAR at FAR = 1%")
+        chart = page.frame_locator('iframe[title*="live_chart"]').last
+        # three panels of bars and curves, drawn by plotly in the browser: cosines of held-out pairs, of trained
+        # pairs, and the two ROC curves
+        expect(chart.locator(".legendtext").filter(has_text="unseen: AUC")).to_have_count(1, timeout=30_000)
+        assert chart.locator(".barlayer .point").count() > 40
+        page.locator('iframe[title*="live_chart"]').last.scroll_into_view_if_needed()
+        shot(page, "15-open-set-panel")
+    finally:
+        page.close()
+

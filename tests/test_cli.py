@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sphereface_viz.data import load_dataset
 from sphereface_viz.runio import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,22 @@ def test_mnist_from_shared_folder_trains(tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.8 and metrics["config"]["dataset"] == "mnist"
+
+
+def test_a_holdout_writes_verification_on_the_unseen_digits(tmp_path):
+    result = cli("train", "--holdout", "7", "8", "9", "--epochs", "0.5", "--no-figures", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "unseen digits: AUC" in result.stdout
+    open_set = json.loads((tmp_path / "metrics.json").read_text())["open_set"]
+    test_labels = load_dataset("digits").y_test.numpy()
+    for name, classes in (("unseen", [7, 8, 9]), ("seen", list(range(7)))):
+        measured, images = open_set[name], min(1000, int(np.isin(test_labels, classes).sum()))
+        assert measured["classes"] == classes and measured["points"] == images
+        assert measured["pairs_same"] + measured["pairs_different"] == images * (images - 1) // 2
+        assert 0 <= measured["auc"] <= 1 and 0 <= measured["tar_at_far"] <= 1
+    refused = cli("train", "--holdout", *map(str, range(9)), "--no-figures", "--out", str(tmp_path / "none"))
+    assert refused.returncode == 2 and refused.stderr.strip() == (
+        "error: holdout leaves fewer than two classes to train on")
 
 
 def test_max_seconds_stops_training(tmp_path):

@@ -1,9 +1,10 @@
-"""The Train page's history charts and its per-class panel: they move slowly, so while playing they rerun once
+"""The Train page's history charts and its per-class and open-set panels: they move slowly, so while playing they rerun once
 a second in a fragment of their own (`curves`), not with each frame of the live view (~30 ms of browser each)."""
 import streamlit as st
 import torch
 
 from pages.ui.live_chart import live_chart
+from pages.ui.open_set import verification_panel
 from sphereface_viz import live
 from sphereface_viz.compactness import confusion
 from sphereface_viz.plots import confusion_figure, history_figure, to_json
@@ -43,6 +44,7 @@ def curves() -> None:
     history_chart()
     if state.live.moment is not None:
         confusion_panel(state.trainer, state.live.moment)
+        verification_panel(state.trainer, state.live.moment)
 
 
 def confusion_panel(trainer: Trainer, moment) -> None:
@@ -60,3 +62,4 @@ def confusion_panel(trainer: Trainer, moment) -> None:
         state.confusion, state.confusion_of = to_json(confusion_figure(counts, names, snap.step)), (id(trainer), snap.step)
     with panel:
         live_chart(state.confusion, key="confusion", height=330)
+
