@@ -167,7 +167,8 @@ class StreamClient:
             "own:leads" if message["stage"] == own and message.get("leads") else "own:quiet")
         if now not in (heard, self._heard):
             self._heard = now
-            settle = 3.0 + 3 * random.random() if now.startswith("other") and heard.startswith("other") else 0.0
+            settle = 3.0 + 3 * random.random() if now.startswith("other") and heard.startswith("other") else (
+                1.0 if now == "own:leads" else 0.0)
             asyncio.get_running_loop().call_later(settle, lambda: asyncio.ensure_future(self._page_run()))
 
     async def _page_run(self) -> None:

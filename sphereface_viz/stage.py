@@ -35,7 +35,7 @@ WATCHED_FOR = 5.0       # seconds a driver goes on after the last page asked: th
 # Answers a second that the pages watching a stage, all of them together, ask for. Each answer costs the server's
 # event loop ~0.35 ms of its one interpreter, which the training thread beside it then lacks (GIL included,
 # bench/gil_share.py): a hundred students at 2.5 frames a second each cost it a tenth of a core, and the teacher's
-# training keeps its pace (docs/benchmarks.md, "A lecture hall"). The page that drives the stage keeps its own pace.
+# training keeps its pace (docs/deployment.md, "A lecture hall"). The page that drives the stage keeps its own pace.
 ANSWERS_PER_SECOND = 250
 IDLE_LOOK = 0.1         # seconds between looks at a paused player by an idle feed's request (`Feed.idle`)
 STAGES: weakref.WeakSet = weakref.WeakSet()  # every stage of this process

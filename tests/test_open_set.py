@@ -1,9 +1,12 @@
 """The open set in the app (pages/ui/open_set.py): a holdout through the URL, the run store and Compare; its panel
 measuring verification on the held-out digits; a holdout that leaves fewer than two digits refused."""
+import subprocess
+import sys
+
 import numpy as np
 
 from sphereface_viz.store import RunStore, pack, run_key
-from tests.test_app import button, link_of, opened, page
+from tests.test_app import ROOT, button, link_of, opened, page
 
 
 def test_a_holdout_link_trains_without_those_digits_and_the_panel_measures_them():
@@ -57,3 +60,18 @@ def test_compare_holds_out_the_same_digits_for_every_loss_and_measures_each():
     table = at.dataframe[0].value
     assert "held-out digits: AUC" in table.index and "held-out digits: TAR at FAR = 1%" in table.index
     assert all(0 <= float(auc) <= 1 for auc in table.loc["held-out digits: AUC"])
+
+
+def test_scikit_learn_is_imported_only_once_the_panel_opens():
+    """A fresh interpreter (this one imported it for other tests): the Train page with a holdout, then its panel."""
+    code = ("import sys\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('pages/train.py', default_timeout=120)\n"
+            "at.query_params['holdout'] = '8,9'\n"
+            "at.run(); assert not at.exception\n"
+            "print('sklearn' in sys.modules)\n"
+            "at.session_state['verification_panel'] = True\n"
+            "at.run(); assert not at.exception\n"
+            "print('sklearn' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -24,8 +24,9 @@ def test_a_play_that_follows_runs_the_bar_not_the_page_and_its_frames_come():
         await first.open(LINK)
         await second.open(LINK)
         await asyncio.sleep(1)  # the sprite sheet said to be held: that run is over
-        trains = await press_and_settle(first, "Play")
-        assert trains[0] is False and True in trains  # the bar, then the page (it ticks now)
+        trains = await press_and_settle(first, "Play", seconds=4.0)
+        # the bar; then, a second after the view's first frame said the player trains, the page (it ticks now)
+        assert trains[0] is False and True in trains
         follows = await press_and_settle(second, "Play")
         assert follows == [False]  # the bar alone
         pressed = time.monotonic()

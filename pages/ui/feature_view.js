@@ -665,6 +665,7 @@ function show(frame) {  // draw a frame: {header, blob, id, numbers, title}, fro
 // (pages/ui/feature_view.py, `heard`).
 const noticeBox = document.getElementById("notice");
 let heardTimer = null, toldNow = null, toldAt = -Infinity;
+const LEADS_SETTLE = 1000;  // ms: see `settle` below
 function hear(frame) {
   const watching = !!frame.stage && frame.stage !== args.own;
   noticeBox.textContent = (watching || args.notices && frame.follows) && frame.notice || "";
@@ -679,10 +680,12 @@ function hear(frame) {
   if (now === toldNow && performance.now() - toldAt < 5000) return;
   heardNow = now;
   clearTimeout(heardTimer);
-  // a teacher's slider sends several steps, and a hundred pages asking at once would take the server's interpreter
-  // from the training they show: settings are mirrored once they hold still for 3 s, spread over 3 s more (the picture
-  // and its title follow at once, in the frames); a change of whose stage, at once
-  const settle = now.startsWith("other") && args.heard.startsWith("other") ? 3000 + Math.random() * 3000 : 0;
+  // When the page's next run is asked for: a teacher's settings once they hold still for 3 s, spread over 3 s more
+  // (a hundred pages asking at once would take the server's interpreter from the training they show; the picture
+  // and its title follow at once, in the frames); a player that starts training a run itself, a second later (its
+  // page's run, to tick, must not hold up the first frames after Play); anything else at once.
+  const settle = now.startsWith("other") && args.heard.startsWith("other") ? 3000 + Math.random() * 3000
+    : now === "own:leads" ? LEADS_SETTLE : 0;
   heardTimer = setTimeout(() => { toldNow = heardNow; toldAt = performance.now(); tell(); }, settle);
 }
 
