@@ -77,7 +77,8 @@ def profile(pid: int, seconds: float, suffix: str = "") -> None:
     """py-spy's samples of the thread holding the server's GIL over the next `seconds` (--profile), read without
     pausing the server (a hundred threads paused fifty times a second would be what it measures)."""
     if PROFILE:
-        subprocess.Popen(["py-spy", "record", "--gil", "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+        subprocess.Popen(["py-spy", "record", "--gil", "--nonblocking", "-r", "50", "-d", str(int(seconds)),
+                          "-f", "raw",
                           "-o", PROFILE + suffix, "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -75,11 +75,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for dataset, dim, loss in itertools.product(args.datasets, args.dims, args.losses):
         rows = [r for r in runs if (r["dataset"], r["dim"], r["loss"]) == (dataset, dim, loss)]
-        met = f"{sum(r['unseen_criterion_met'] for r in rows)} / {sum(r['seen_criterion_met'] for r in rows)} of {len(rows)}"
-        print(f"| {dataset} | {dim} | {LOSSES[loss].title} | {spread([r['test_accuracy'] for r in rows], '.1%')} "
-              f"| {spread([r['unseen_auc'] for r in rows], '.3f')} | {spread([r['unseen_tar_at_far'] for r in rows], '.1%')} "
-              f"| {spread([r['unseen_accuracy'] for r in rows], '.1%')} | {spread([r['seen_auc'] for r in rows], '.3f')} "
-              f"| {met} |", flush=True)
+        def of(key: str, form: str) -> str:
+            return spread([r[key] for r in rows], form)
+
+        met = sum(r["unseen_criterion_met"] for r in rows), sum(r["seen_criterion_met"] for r in rows)
+        print(f"| {dataset} | {dim} | {LOSSES[loss].title} | {of('test_accuracy', '.1%')} | {of('unseen_auc', '.3f')} "
+              f"| {of('unseen_tar_at_far', '.1%')} | {of('unseen_accuracy', '.1%')} | {of('seen_auc', '.3f')} "
+              f"| {met[0]} / {met[1]} of {len(rows)} |", flush=True)
     print(f"{len(runs)} runs, {sum(r['seconds'] for r in runs):.0f} s of training and measuring")
 
 

@@ -294,7 +294,7 @@ else:
     if state.get("trainer") is not None:
         # Play runs only the play bar: a room on one link pressing Play at once would otherwise run a hundred pages.
         # The view's frames come at once (its feed is idle), and the page runs again only if the player trains a
-        # run itself, asked by the view once its first frame is drawn (heard: "own:leads").
+        # run itself, asked by the view a second after its first frames (heard: "own:leads").
         play_bar(state.player, reset, step_once, done=bool(state.trainer.stopped), quiet=True)
         # While playing, the browser fetches the frames itself (sphereface_viz.stage); the slow tick keeps the notice
         # above the chart true (waiting for a slot) and hears a stopped trainer. A page following another session's

@@ -74,8 +74,9 @@ def parse(text: str, control):
     if isinstance(control, Many):
         picked = [_one(part.strip(), control.options) for part in text.split(",") if part.strip()]
         if not control.least <= len(picked) <= control.most or len(set(picked)) != len(picked):
+            why = f" ({control.why})" if control.why else ""
             raise ValueError(f"give {control.least} to {control.most} different ones of "
-                             f"{', '.join(token(o) for o in control.options)}" + (f" ({control.why})" if control.why else ""))
+                             f"{', '.join(token(o) for o in control.options)}{why}")
         return picked
     try:
         value = float(text)

@@ -11,8 +11,9 @@ player reads its own stage; a page whose player follows a run that another sessi
 that session's stage instead (`PRODUCERS`), and a student follows a teacher's (sphereface_viz.present).
 
 Every message says which stage built it, whether its player plays, following another session's training of the run
-(`follows`), whether the page driving it runs again by itself (`leads`, `Player.leads`) and, for a page watching a stage that is not its own, why the picture moves or not (`notice`): what such
-a page says travels with its frames, and it needs no Streamlit rerun to stay true.
+(`follows`), whether the page driving it runs again by itself (`leads`, `Player.leads`) and, for a page watching a
+stage that is not its own, why the picture moves or not (`notice`): what such a page says travels with its frames,
+and it needs no Streamlit rerun to stay true.
 """
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ def verification(features, labels, bins: int = BINS) -> dict:
     best = int(np.argmax(correct))
     grid = np.linspace(0.0, 1.0, ROC_POINTS)
     return {**result, "auc": float(roc_auc_score(truth, score)), "tar_at_far": float(tar[far <= FAR].max()),
-            "accuracy": float(correct[best] / score.size), "threshold": float(thresholds[best]),  # inf: every pair called different
+            # threshold inf: the best is to call every pair different
+            "accuracy": float(correct[best] / score.size), "threshold": float(thresholds[best]),
             # the staircase's upper envelope at each FAR drawn: what a threshold can reach there
             "roc_far": grid.tolist(), "roc_tar": _envelope(far, tar, grid).tolist()}
 

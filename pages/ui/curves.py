@@ -1,5 +1,6 @@
-"""The Train page's history charts and its per-class and open-set panels: they move slowly, so while playing they rerun once
-a second in a fragment of their own (`curves`), not with each frame of the live view (~30 ms of browser each)."""
+"""The Train page's history charts and its per-class and open-set panels: they move slowly, so while playing they
+rerun once a second in a fragment of their own (`curves`), not with each frame of the live view (~30 ms of browser
+each)."""
 import streamlit as st
 import torch
 

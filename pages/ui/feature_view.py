@@ -108,8 +108,8 @@ def feature_view(frame: tuple[dict, bytes], frame_id: int, key: str, height: int
     feed: the `stage.Feed` to fetch frames from (`fed`, while playing), each with its own pace and extras;
     `frame` is then only drawn if it is newer than the last fetched. A frame of a stage that is not the page's own
     (another session's, a teacher's) shows that stage's notice above it; with `notices`, so does a frame of the
-    page's own stage while its player follows another session's training (the page need not say it). message: the rest of a stage's message
-    drawn from the page's arguments (its stage, notice, settings and extras).
+    page's own stage while its player follows another session's training (the page need not say it). message: the
+    rest of a stage's message drawn from the page's arguments (its stage, notice, settings and extras).
     Returns the component's value as the page sent it (read it bounded with `value_of`)."""
     header, blob = frame
     held = value_of(key)["sprites"]

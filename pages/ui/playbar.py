@@ -15,8 +15,8 @@ def play_bar(player: Player, reset: Callable[[], None], step: Callable[[], None]
              done: bool = False, quiet: bool = False) -> None:
     """done: nothing left to train (a finished sweep, a stopped loss): Play and Step are off. quiet: Play runs only
     the bar, because the page's view asks for the page's next run itself when the page must change (the Train
-    page: its feed asks on while paused, and feature_view.js's `hear` asks once the player trains a run itself,
-    after its first frame is drawn; a player that follows another session's training changes nothing else). Space
+    page: its feed asks on while paused, and feature_view.js's `hear` asks a second after a frame says the player
+    trains a run itself; a player that follows another session's training changes nothing else). Space
     plays and pauses, → steps (the Train page's view hears r for Reset and [ ] for the margin)."""
     st.fragment(_bar)(player, reset, step, done, quiet)
 
