@@ -4,7 +4,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sphereface_viz.links import MAX_TEXT, Choice, Many, Number, hidden, parse, read, token, write
+from sphereface_viz.links import FOLLOW, HIDE, MAX_TEXT, PRESENT, Choice, Many, Number, hidden, parse, read, token, write
 
 DECLARED = {"loss": Choice(("softmax", "a_softmax", "cosface")), "dim": Choice((2, 3)),
             "project": Choice((False, True)), "lr": Choice((0.001, 0.01, 0.05)),
@@ -74,7 +74,7 @@ def test_hidden_controls_only_on_the_word_hidden():
 def test_fuzz_any_query_is_read_without_raising_and_every_value_is_one_the_control_offers(query):
     values, problems = read(query, DECLARED)
     assert set(values) <= set(DECLARED) and all("\n" not in p for p in problems)
-    assert len(values) + len(problems) == sum(k != "controls" for k in query)
+    assert len(values) + len(problems) == sum(k not in (HIDE, PRESENT, FOLLOW) for k in query)  # not settings
     for key, value in values.items():
         control = DECLARED[key]
         if isinstance(control, Choice):
