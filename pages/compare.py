@@ -11,7 +11,7 @@ from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
 from pages.ui.feature_view import fed, feature_view
 from pages.ui.notices import connected, notice
-from pages.ui.open_set import HOLDOUT, holdout_control, rows
+from pages.ui.open_set import HOLDOUT, LIVE_POINTS, holdout_control, rows
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
 from sphereface_viz.compare import MISSION, WIDTH, configs, margin
@@ -91,7 +91,8 @@ def open_set_rows(trainer: Trainer, view: live.View) -> dict:
         return {}
     snap, cache = view.moment.snap, state.setdefault("cmp_open_sets", {})
     if cache.get(id(trainer), (None,))[0] != snap.step:
-        cache[id(trainer)] = (snap.step, open_set(snap.features, trainer.eval_labels.numpy(), trainer.seen)["unseen"])
+        measured = open_set(snap.features, trainer.eval_labels.numpy(), trainer.seen, max_points=LIVE_POINTS)
+        cache[id(trainer)] = (snap.step, measured["unseen"])
     return rows(cache[id(trainer)][1], prefix="held-out digits: ")
 
 
