@@ -91,7 +91,8 @@ def open_set_rows(trainer: Trainer, view: live.View) -> dict:
         return {}
     snap, cache = view.moment.snap, state.setdefault("cmp_open_sets", {})
     if cache.get(id(trainer), (None,))[0] != snap.step:
-        measured = open_set(snap.features, trainer.eval_labels.numpy(), trainer.seen, max_points=LIVE_POINTS)
+        measured = open_set(snap.features, trainer.eval_labels.numpy(), trainer.seen, max_points=LIVE_POINTS,
+                            sets=("unseen",))
         cache[id(trainer)] = (snap.step, measured["unseen"])
     return rows(cache[id(trainer)][1], prefix="held-out digits: ")
 

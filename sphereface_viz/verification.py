@@ -65,18 +65,19 @@ def _envelope(far: np.ndarray, tar: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return tar[np.searchsorted(far, grid, side="right") - 1]
 
 
-def open_set(features, labels, seen, max_points: int = MAX_POINTS, seed: int = 0) -> dict:
+def open_set(features, labels, seen, max_points: int = MAX_POINTS, seed: int = 0,
+             sets: tuple[str, ...] = ("unseen", "seen")) -> dict:
     """`verification` and SphereFace's criteria (`criterion_met`: max intra-class pair angle < min inter-class;
     `robust_criterion_met`, on the 95th / 5th percentiles) for the test images of the classes held out of
     training ("unseen": labels not in `seen`) and of those trained on ("seen"). labels: original class ids.
     Each set is at most `max_points` images, a random subset fixed by `seed`; a set of fewer than two classes
-    is None."""
+    is None. sets: which of the two to measure."""
     features, labels = np.asarray(features), np.asarray(labels)
     trained = np.isin(labels, np.asarray(list(seen)))
     rng = np.random.default_rng(seed)
     result = {}
-    for name, inside in (("unseen", ~trained), ("seen", trained)):
-        index = np.flatnonzero(inside)
+    for name in sets:
+        index = np.flatnonzero(trained if name == "seen" else ~trained)
         if len(np.unique(labels[index])) < 2:
             result[name] = None
             continue

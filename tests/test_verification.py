@@ -75,6 +75,7 @@ def test_open_set_splits_held_out_from_trained_classes_with_the_criteria():
     assert open_set(on_circle(angle), labels, seen=[0, 1, 2])["unseen"] is None  # one class: no pairs to tell apart
     capped = open_set(on_circle(angle), labels, seen=[0, 1], max_points=10)
     assert capped["seen"]["points"] == 10
+    assert list(open_set(on_circle(angle), labels, seen=[0, 1], sets=("unseen",))) == ["unseen"]
 
 
 def test_scikit_learn_waits_for_the_first_verification():
