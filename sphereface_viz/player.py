@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from .slots import SLOTS, TrainingSlots
-from .store import RunStore, pack, run_key, writer_id
+from .store import PATIENCE, Store, pack, run_key, writer_id
 from .trainer import Snapshot, Trainer
 
 FOLLOW_EVERY = 0.25    # seconds between looks at the store while another session trains the run
@@ -41,6 +41,7 @@ WRITE_ALONE = 10.0     # ... of a run nobody follows (each write costs a snapsho
 WRITE_PRESENTED = 5.0  # ... of a presented run, kept for its presenter link should the process die (`present`)
 REPLAY_SECONDS = 4.0   # a whole schedule taken from the store plays on screen in this long
 BORROWED_FOR = 2.0     # seconds a page's last draw of another local session's frames of the run counts (`borrowed`)
+STORE_RETRY = 2.0      # seconds before a store that failed is asked again (an unreachable Redis costs a timeout a call)
 PLAYERS = weakref.WeakSet()  # every Player of this process, for `playing()`
 # The test images' forward passes of playing pages, off the pages' own threads: a slider's rerun never waits
 # behind one. As many threads as training slots (each pass holds a core for ~150 ms), at most one pass per
@@ -142,7 +143,7 @@ class EveryLock:
 
 class Player:
     def __init__(self, trainers: list[Trainer], slots: TrainingSlots, who: str, burst: float = 0.25,
-                 patience: float = 3.0, until_end: bool = False, store: RunStore | None = None,
+                 patience: float = 3.0, until_end: bool = False, store: Store | None = None,
                  connected: Callable[[], bool] | None = None, lanes: int = 1):
         """trainers: stepped round robin (the Compare page's losses get the same number of steps).
         until_end: each trainer stops at the end of its schedule (a sweep compares finished runs).
@@ -166,7 +167,9 @@ class Player:
         self._written: dict[int, int] = {}   # per trainer: the last step written to the store (or taken from it)
         self._written_at: dict[int, float] = {}
         self.burst, self.patience, self.connected = burst, patience, connected
-        self.store_error: str | None = None  # the run store failed: training goes on without it
+        self.store_error: str | None = None  # the run store failed: training goes on, and writes again once it answers
+        self._store_retry = -math.inf        # when a store that failed is asked again
+        self._store_back = -math.inf         # when it answered again
         self.failed: str | None = None       # the training thread died, and why
         self.lanes = max(1, min(int(lanes), len(self.trainers)))
         # re-entrant: a page may hold one around several moments
@@ -384,16 +387,25 @@ class Player:
 
     # --- the run store ---------------------------------------------------------------------------
     def _guarded(self, call, **options) -> None:
-        """A run-store call whose I/O error (a full disk, a vanished folder) ends sharing, not training:
-        the page says why (`store_error`)."""
-        if self.store is None:
+        """A run-store call whose error (a full disk, Redis gone) pauses sharing, not training: the page says why
+        (`store_error`), the store is asked again STORE_RETRY seconds later, and once it answers the runs this
+        session trains are written again at once (a restarted Redis may have lost them). Followers keep the last
+        picture meanwhile."""
+        if self.store is None or time.monotonic() < self._store_retry:
             return
+        if self.store_error is not None:  # perhaps back: a follower must not claim the run in this very call
+            self._store_back = time.monotonic()
         try:
             call(**options)
         except OSError as err:
-            self.store_error = f"the run store failed ({type(err).__name__}: {err.strerror or err}); " \
-                               "training goes on without sharing"
-            self.store, self.following = None, set()
+            why = getattr(err, "strerror", None) or err
+            self.store_error = (f"the run store failed ({type(err).__name__}: {why}); training goes on, and the run "
+                                "is written to it again once it answers")
+            self._store_retry = time.monotonic() + STORE_RETRY
+            return
+        if self.store_error is not None:
+            self.store_error = None
+            self._written.clear(), self._written_at.clear()
 
     def _share(self, lane: int) -> None:
         """Take what the store has beyond each untouched trainer of the lane, and see who trains each one now."""
@@ -401,6 +413,8 @@ class Player:
             return
         for trainer in self._lane(lane):
             key = self.keys[id(trainer)]
+            if id(trainer) in self.private:
+                self.store.want(key)  # a presented run's trainer is there: and it hears at once if the store is not
             if not trainer.pristine or trainer.stopped or id(trainer) in self.private:
                 self.following.discard(id(trainer))
                 continue
@@ -418,6 +432,10 @@ class Player:
                 self._adopt(trainer, entry, self._locks[lane], replay=borrowed >= 4 * BORROWED_FOR)
             if end is not None and trainer.step_count >= end:
                 self.following.discard(id(trainer))
+            elif id(trainer) in self.following and time.monotonic() - self._store_back < PATIENCE:
+                # the store is back, perhaps emptied (a restarted Redis): the session that trained the run takes its
+                # claim again first, and writes it again
+                self.store.want(key)
             elif self.store.claim(key, self.writer):
                 self.following.discard(id(trainer))
             else:
@@ -441,7 +459,7 @@ class Player:
         now = time.monotonic()
         for trainer in self._lane(lane):
             private = self.private.get(id(trainer))
-            if not (trainer.pristine or private) or trainer.stopped or \
+            if not (trainer.pristine or private) or trainer.stopped or id(trainer) in self.following or \
                     trainer.step_count <= self._written.get(id(trainer), -1 if private else 0):  # a presented reset too
                 continue
             wait = every if every is not None else (

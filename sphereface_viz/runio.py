@@ -42,8 +42,9 @@ class Run:
     snapshot_metrics: list        # S dicts
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: a crash never leaves a half file."""
+def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write to a temporary file beside `path`, then rename: a crash never leaves a half file. sync: on disk before
+    the rename (a live frame, replaced within a second, need not be)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -53,8 +54,9 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the run from the user's other tools
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

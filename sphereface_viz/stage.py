@@ -145,6 +145,8 @@ class Stage:
         if not player.alive:
             return (f"{host}'s page is closed: the picture stays where it stopped, and goes on when {self.host} "
                     "opens it again.")
+        if player.store_error and player.following:
+            return f"{host}'s run cannot be followed now: {player.store_error}. The picture stays where it was."
         if player.waiting:
             return f"{host}'s run is waiting for a free training slot; it goes on by itself."
         if player.replaying(trainer) is not None:
@@ -208,19 +210,24 @@ class Stage:
                         self._driver = None
                         return
                 continue
-            player, _, view, _, pace = self.shown
-            if view.frame is not None and player.wanted:
-                time.sleep(max(0.0, self._built_at + max(view.pace, pace) - time.monotonic()))
-            try:
-                built = self.refresh()
-            except Exception:  # noqa: BLE001 - no first picture to keep: the driver lives on, and tries again
-                built = False
-            if not built:
-                time.sleep(POLL)
+            self._build()
             with self._guard:  # pages that gave up waiting leave cancelled futures behind
                 self._waiting = [(loop, future) for loop, future in self._waiting if not future.done()]
                 if not self._waiting:
                     self._demand.clear()
+
+
+    def _build(self) -> None:
+        """The driver's next frame, at the stage's pace."""
+        player, _, view, _, pace = self.shown
+        if view.frame is not None and player.wanted:
+            time.sleep(max(0.0, self._built_at + max(view.pace, pace) - time.monotonic()))
+        try:
+            built = self.refresh()
+        except Exception:  # noqa: BLE001 - no first picture to keep: the driver lives on, and tries again
+            built = False
+        if not built:
+            time.sleep(POLL)
 
 
 @atexit.register
@@ -262,6 +269,8 @@ class Feed:
         """The stage this page reads now: its own, or, while its player follows an untouched run that another
         session of this process trains with the same view, that session's (`PRODUCERS`)."""
         stage = self.stage
+        if not self.own:  # a student's: the teacher's stage, here or relayed from another process (sphereface_viz.relay)
+            return stage
         player, trainer, view = stage.shown[:3]
         if id(trainer) in player.following:
             other = producer(player.keys.get(id(trainer)), view)

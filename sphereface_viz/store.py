@@ -14,6 +14,12 @@ step (to go on from, `Trainer.resume`).
 - The store is bounded: past `max_bytes` the least recently used entries go first.
 - An entry that cannot be read is deleted and trained again; it never reaches a page.
 - Nothing is unpickled: the run is runio's format, the state `torch.load(..., weights_only=True)`.
+- A channel carries a presented run's live frames from the process that trains it to every other
+  (sphereface_viz.relay): `announce` replaces its latest message, `heard` waits for a newer one.
+
+This is the folder store, the embedded default: several processes share it through one disk. Processes on several
+machines share the same store in Redis instead (sphereface_viz.redis_store, $SPHEREFACE_VIZ_STORE=redis://...).
+Both have the methods of `Store`, and the same tests (tests/test_store.py).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import io
 import json
 import os
 import socket
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +47,14 @@ from .trainer import Snapshot, Trainer
 PATIENCE = 5.0           # seconds a claim holds without being touched
 DEFAULT_MB = 512         # $SPHEREFACE_VIZ_RUNS_MB; 0 turns the store off
 MAX_ENTRY_BYTES = 80 * 2**20  # a run file's bound (runio) and a state's: nothing larger is read back
+MAX_MESSAGE_BYTES = 16 * 2**20  # a channel's message (a frame: ~0.1-1 MB) and its metadata: nothing larger is passed on
+CHANNEL_FOR = 3600.0     # seconds a channel nobody announced on is kept
+LOOK = 0.02              # seconds between looks at a channel's file while waiting for news
 SIDE_FILES = (".claim", ".want", ".lock")  # beside an entry: who trains it, who follows it, its lock
+
+
+class StoreDown(ConnectionError):
+    """The store cannot be reached now (Redis away): an OSError, so a player trains on and writes again later."""
 
 
 @functools.cache
@@ -102,7 +116,7 @@ def _snapshots(run: Run, steps_per_epoch: int) -> list[Snapshot]:
             for i, (step, metrics) in enumerate(zip(run.steps, run.snapshot_metrics))]
 
 
-def _read(data: bytes) -> Entry:
+def read_entry(data: bytes) -> Entry:
     """An entry from its file's bytes: plain arrays, the run checked by runio, the state by torch's
     weights-only reader. Raises on anything else."""
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
@@ -118,13 +132,81 @@ def _read(data: bytes) -> Entry:
                  str(meta["writer"]), run.config, extra)
 
 
-class RunStore:
-    def __init__(self, root: str | os.PathLike, max_bytes: int):
-        self.root, self.max_bytes = Path(root), int(max_bytes)
-        self._cache: OrderedDict[str, tuple[tuple, Entry]] = OrderedDict()  # key → (file's stat, entry)
-        self._steps: dict[str, tuple[tuple, int]] = {}  # key → (file's stat, its step): a look costs no read
+def channel_message(message: bytes, meta: dict) -> bytes:
+    """A channel's entry as bytes: the length of `meta`'s JSON (uint32, little-endian), that JSON, the message."""
+    text = json.dumps(meta, separators=(",", ":")).encode()
+    data = struct.pack("<I", len(text)) + text + message
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"a channel message of {len(data):,} bytes is more than {MAX_MESSAGE_BYTES:,}")
+    return data
+
+
+def read_channel_message(data: bytes) -> tuple[bytes, dict]:
+    """(message, meta) back from `channel_message`'s bytes; raises ValueError on anything else."""
+    if len(data) > MAX_MESSAGE_BYTES or len(data) < 4:
+        raise ValueError(f"a channel message of {len(data):,} bytes")
+    (length,) = struct.unpack_from("<I", data)
+    if length > len(data) - 4:
+        raise ValueError("a channel message shorter than its metadata says")
+    meta = json.loads(data[4:4 + length])
+    if not isinstance(meta, dict):
+        raise ValueError("a channel message's metadata is not an object")
+    return data[4 + length:], meta
+
+
+class Store:
+    """What both run stores do (the folder's here, Redis's in sphereface_viz.redis_store): entries by key (get, put,
+    evict), who trains a key (claim, release), who follows it (want, wanted), and channels (announce, heard). An entry
+    is parsed once per version and shared by every session of the process."""
+
+    max_bytes: int
+
+    def __init__(self):
+        self._cache: OrderedDict[str, tuple[object, Entry]] = OrderedDict()  # key → (its version, entry)
         self._guard = threading.Lock()  # every session's training thread looks through this one store
         self._reading = threading.Lock()
+
+    def _parsed(self, key: str, version, load) -> Entry | None:
+        """The entry of this version of `key`, parsed from load()'s bytes (None: gone meanwhile) unless parsed already.
+        A version that cannot be read raises."""
+        with self._guard:  # parsed already: a hundred sessions following one run take it without queueing
+            cached = self._cache.get(key)
+            if cached and cached[0] == version:
+                self._cache.move_to_end(key)
+                return cached[1]
+        # One reader at a time: thirty sessions following one run all see its new version at once, and
+        # parsed by each, a version would cost an eighth of the server's CPU (bench/load.py); the others
+        # wait, then find it parsed.
+        with self._reading:
+            with self._guard:
+                cached = self._cache.get(key)
+                if cached and cached[0] == version:
+                    self._cache.move_to_end(key)
+                    return cached[1]
+            data = load()
+            if data is None:
+                return None
+            if len(data) > MAX_ENTRY_BYTES:
+                raise ValueError(f"{len(data):,} bytes")
+            entry = read_entry(data)
+            with self._guard:
+                self._cache[key] = (version, entry)
+                while len(self._cache) > 8:
+                    self._cache.popitem(last=False)
+            return entry
+
+    def _forget(self, key: str) -> None:
+        with self._guard:  # under the guard: a pop between another thread's get and move_to_end would raise
+            self._cache.pop(key, None)
+
+
+class RunStore(Store):
+    """The folder store: entries, claims and channels as files in `root`."""
+
+    def __init__(self, root: str | os.PathLike, max_bytes: int):
+        super().__init__()
+        self.root, self.max_bytes = Path(root), int(max_bytes)
+        self._steps: dict[str, tuple[tuple, int]] = {}  # key → (file's stat, its step): a look costs no read
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.npz"
@@ -144,40 +226,18 @@ class RunStore:
         known = self._steps.get(key)
         if known is not None and known[0] == version and known[1] <= beyond:
             return None
-        with self._guard:  # parsed already: a hundred sessions following one run take it without queueing
-            cached = self._cache.get(key)
-            if cached and cached[0] == version:
-                self._cache.move_to_end(key)
-                return cached[1]
-        # One reader at a time: thirty sessions following one run all see its new version at once, and
-        # parsed by each, a version would cost an eighth of the server's CPU (bench/load.py); the others
-        # wait, then find it parsed.
-        with self._reading:
-            with self._guard:
-                cached = self._cache.get(key)
-                if cached and cached[0] == version:
-                    self._cache.move_to_end(key)
-                    return cached[1]
-            try:
-                if stat.st_size > MAX_ENTRY_BYTES:
-                    raise ValueError(f"{stat.st_size:,} bytes")
-                entry = _read(path.read_bytes())
-            except FileNotFoundError:  # evicted or replaced meanwhile
-                return None
-            except Exception:  # noqa: BLE001 - whatever a damaged file raises, it is dropped and trained again
-                path.unlink(missing_ok=True)
-                self._forget(key)
-                return None
-            _used(path)
-            with self._guard:
-                self._cache[key], self._steps[key] = (version, entry), (version, entry.step)
-                while len(self._cache) > 8:
-                    self._cache.popitem(last=False)
-            return entry
-
-    def _forget(self, key: str) -> None:
-        with self._guard:  # under the guard: a pop between another thread's get and move_to_end would raise
-            self._cache.pop(key, None)
+        try:
+            if stat.st_size > MAX_ENTRY_BYTES:
+                raise ValueError(f"{stat.st_size:,} bytes")
+            entry = self._parsed(key, version, lambda: _used_bytes(path))
+        except Exception:  # noqa: BLE001 - whatever a damaged file raises, it is dropped and trained again
+            path.unlink(missing_ok=True)
+            self._forget(key)
+            return None
+        if entry is None:  # evicted or replaced meanwhile
+            return None
+        self._steps[key] = (version, entry.step)
+        return entry if entry.step > beyond else None
 
     def put(self, key: str, step: int, data: bytes, replace: bool = False) -> bool:
         """Store a run up to `step` (`pack`), unless the store already has as much of it (or, `replace`, whatever
@@ -210,6 +270,9 @@ class RunStore:
         for key in {path.stem for suffix in SIDE_FILES for path in self.root.glob(f"*{suffix}")}:
             if not self.path(key).exists():
                 self._tidy(key)
+        for path in self.root.glob("*.channel"):
+            if _age(path) > CHANNEL_FOR:
+                path.unlink(missing_ok=True)
 
     def _tidy(self, key: str) -> None:
         """Remove a key's stale claim and want files, and its lock file once nothing else of it is left."""
@@ -279,6 +342,41 @@ class RunStore:
                 pass
 
 
+    # --- channels: a presented run's live frames, for the other processes (sphereface_viz.relay) ----------------
+    def announce(self, channel: str, message: bytes, meta: dict) -> None:
+        """The channel's message from now on, with `meta` (plain JSON) beside it."""
+        atomic_write(self.root / f"{channel}.channel", channel_message(message, meta), sync=False)
+
+    def heard(self, channel: str, after: str | None, timeout: float) -> tuple[str, bytes, dict] | None:
+        """The channel's latest message if it is not `after` (an id this returned before; None: any), as (id, message,
+        meta), waiting up to `timeout` seconds for one; None if none came. A message that cannot be read is dropped."""
+        path, deadline = self.root / f"{channel}.channel", time.monotonic() + timeout
+        while True:
+            try:
+                stat = path.stat()
+                version = "-".join(map(str, _version(stat)))
+                if version != after:
+                    message, meta = read_channel_message(path.read_bytes())
+                    return version, message, meta
+            except FileNotFoundError:
+                pass
+            except ValueError:
+                path.unlink(missing_ok=True)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(LOOK)
+
+
+def _used_bytes(path: Path) -> bytes | None:
+    """An entry file's bytes (None if it is gone), marked as just used."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    _used(path)
+    return data
+
+
 def _age(path: Path) -> float:
     """Seconds since the file was last touched (infinite if there is none)."""
     try:
@@ -315,12 +413,17 @@ def writer_id(session: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{session}"
 
 
-def default_store() -> RunStore | None:
-    """$SPHEREFACE_VIZ_RUNS (else the per-user cache's runs/), bounded by $SPHEREFACE_VIZ_RUNS_MB
-    (0: no store)."""
+def default_store() -> Store | None:
+    """The store in Redis if $SPHEREFACE_VIZ_STORE names one (redis://[:password@]host:port/db), else the folder
+    $SPHEREFACE_VIZ_RUNS (else the per-user cache's runs/); bounded by $SPHEREFACE_VIZ_RUNS_MB (0: no store)."""
     megabytes = float(os.environ.get("SPHEREFACE_VIZ_RUNS_MB") or DEFAULT_MB)
     if megabytes <= 0:
         return None
+    url = os.environ.get("SPHEREFACE_VIZ_STORE")
+    if url:
+        from .redis_store import RedisStore
+
+        return RedisStore(url, int(megabytes * 2**20))
     root = os.environ.get("SPHEREFACE_VIZ_RUNS")
     if not root:
         import pooch

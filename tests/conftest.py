@@ -42,3 +42,27 @@ def crafted_run_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("crafted") / "crafted.npz"
     path.write_bytes(declaring("features", (100_000, 1_000, 3)))
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server for the session, on a free port (devtools/redisserver.py)."""
+    from devtools.redisserver import RedisServer
+
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["folder", "redis"])
+def make_store(request, tmp_path):
+    """make_store(max_bytes) -> a run store of each kind, empty: the folder's in tmp_path, or Redis's (the session's
+    server, emptied first)."""
+    from sphereface_viz.store import RunStore
+
+    if request.param == "folder":
+        return lambda max_bytes=2**30: RunStore(tmp_path, max_bytes)
+    from sphereface_viz.redis_store import RedisStore
+
+    server = request.getfixturevalue("redis_server")
+    server.client().flushdb()
+    return lambda max_bytes=2**30: RedisStore(server.url, max_bytes)

@@ -2,6 +2,7 @@ import time
 
 import pytest
 
+from sphereface_viz import player as player_module
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
 from sphereface_viz.recipe import TrainConfig
@@ -275,25 +276,32 @@ def test_a_connected_page_keeps_training_however_late_its_heartbeats_and_a_close
 
 
 class BrokenStore:
-    """A run store whose disk has gone: every call raises OSError."""
+    """A run store whose disk has gone: every call raises OSError, and is counted."""
+
+    def __init__(self):
+        self.calls = 0
 
     def __getattr__(self, name):
         def broken(*args, **kwargs):
+            self.calls += 1
             raise OSError(28, "No space left on device")
         return broken
 
 
-def test_a_store_that_fails_is_reported_and_training_goes_on_without_it():
+def test_a_store_that_fails_is_reported_training_goes_on_and_it_is_asked_again_calmly(monkeypatch):
+    monkeypatch.setattr(player_module, "STORE_RETRY", 0.5)
     tr = trainer()
     player = Player([tr], TrainingSlots(1), "me", store=None)
     player.store, player.keys = BrokenStore(), {id(tr): "key"}
     player.play()
+    began = time.monotonic()
     try:
         assert wait_until(lambda: tr.step_count > 20)
+        time.sleep(1.0)
     finally:
         player.pause()
-    assert player.store is None and "No space left on device" in player.store_error
-    assert "training goes on" in player.store_error
+    assert "No space left on device" in player.store_error and "training goes on" in player.store_error
+    assert 2 <= player.store.calls <= 2 + (time.monotonic() - began) / 0.5 + 1  # once per STORE_RETRY, not per step
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # raised on, for the log

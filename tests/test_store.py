@@ -1,16 +1,20 @@
-"""The run store (issue #16): a run trained once is replayed by every other session, on disk, bounded,
-atomic, safe with several processes, and a damaged entry is dropped and trained again."""
+"""The run store (issues #16, #36): a run trained once is replayed by every other session, bounded, atomic, safe
+with several processes, and a damaged entry is dropped and trained again; in a folder or in Redis (`make_store`,
+tests/conftest.py: every test taking it runs on both)."""
 import copy
 import multiprocessing
+import secrets
 import threading
 import time
 
+import pytest
 import torch
 
 from sphereface_viz import player as player_module
 from sphereface_viz import store as store_module
 from sphereface_viz.player import Player
 from sphereface_viz.slots import TrainingSlots
+from sphereface_viz.redis_store import RedisStore
 from sphereface_viz.store import PATIENCE, RunStore, pack, run_key
 from sphereface_viz.recipe import TrainConfig
 from sphereface_viz.trainer import Trainer
@@ -39,10 +43,10 @@ def stored(store: RunStore, tr: Trainer) -> int:
     return step
 
 
-def test_a_run_taken_from_the_store_goes_on_bit_for_bit(tmp_path):
+def test_a_run_taken_from_the_store_goes_on_bit_for_bit(make_store):
     """A-Softmax with shift augmentation: weights, momentum, the batch order, the augmentation's random
     generator and λ's counter all come back, or the resumed run drifts from the uninterrupted one."""
-    store = RunStore(tmp_path, 2**30)
+    store = make_store()
     first = trainer(loss="a_softmax", seed=3)
     first.step(30)
     stored(store, first)
@@ -70,10 +74,10 @@ def test_a_follower_taking_each_new_version_goes_on_from_the_last(tmp_path):
     assert same_weights(follower, straight)
 
 
-def test_sessions_resuming_one_stored_run_do_not_write_into_it(tmp_path):
+def test_sessions_resuming_one_stored_run_do_not_write_into_it(make_store):
     """Every session of a process shares the stored entry it resumed from; training one of them must leave
     the entry (its momentum buffers included) as it was, so the next session resumes the same run."""
-    store = RunStore(tmp_path, 2**30)
+    store = make_store()
     first = trainer()
     first.step(10)
     stored(store, first)
@@ -109,10 +113,10 @@ def test_the_key_is_the_run_and_not_where_its_data_lives(tmp_path):
     assert run_key(base) != run_key(other)
 
 
-def test_a_hit_replays_the_stored_run_without_training(tmp_path, monkeypatch):
+def test_a_hit_replays_the_stored_run_without_training(make_store, monkeypatch):
     """The second session gets the first one's run while every training slot is taken: it replays the
     recorded steps on screen, in order, then shows the stored state."""
-    store = RunStore(tmp_path, 2**30)
+    store = make_store()
     first = trainer(loss="cosface")
     for _ in range(4):
         first.step(20)
@@ -143,10 +147,10 @@ def test_a_hit_replays_the_stored_run_without_training(tmp_path, monkeypatch):
         slots.release("teacher")
 
 
-def test_a_session_follows_the_one_training_the_same_run(tmp_path):
+def test_a_session_follows_the_one_training_the_same_run(make_store):
     """Two sessions, one run: one trains, the other follows it from the store and holds no slot; when
     the trainer pauses, the follower takes the run on from where it is."""
-    store = RunStore(tmp_path, 2**30)
+    store = make_store()
     slots = TrainingSlots(2)
     a, b = trainer(), trainer()
     teacher, student = Player([a], slots, "teacher", store=store), Player([b], slots, "student", store=store)
@@ -183,8 +187,8 @@ def test_followers_asking_for_a_held_claim_never_wait_for_its_lock(tmp_path):
     assert store.claim(key, "teacher") and not store.claim(key, "student")
 
 
-def test_a_live_change_leaves_the_shared_run(tmp_path):
-    store = RunStore(tmp_path, 2**30)
+def test_a_live_change_leaves_the_shared_run(make_store):
+    store = make_store()
     tr = trainer(loss="cosface")
     tr.step(5)
     tr.set_live(m=0.2)
@@ -195,16 +199,41 @@ def test_a_live_change_leaves_the_shared_run(tmp_path):
     assert store.get(run_key(tr)) is None
 
 
-def _write_repeatedly(root: str, steps: int) -> None:
-    store, tr = RunStore(root, 2**30), trainer()
+def spec(store) -> tuple[str, str]:
+    """What another process needs to open the same store."""
+    return ("redis", store.url) if isinstance(store, RedisStore) else ("folder", str(store.root))
+
+
+def opened(kind: str, where: str):
+    return RedisStore(where, 2**30) if kind == "redis" else RunStore(where, 2**30)
+
+
+def raw(store, key: str) -> bytes | None:
+    """An entry's bytes as the store holds them, read around it (no mark of use)."""
+    if isinstance(store, RedisStore):
+        return store.redis.hget(f"svz:run:{key}", "data")
+    return store.path(key).read_bytes() if store.path(key).exists() else None
+
+
+def damage(store, key: str, data: bytes) -> None:
+    """Another version of an entry, `data` in place of its bytes, written around the store."""
+    if isinstance(store, RedisStore):
+        store.redis.hset(f"svz:run:{key}", mapping={"data": data, "version": secrets.token_hex(8), "step": 1})
+    else:
+        store.path(key).write_bytes(data)
+
+
+def _write_repeatedly(kind: str, where: str, steps: int) -> None:
+    store, tr = opened(kind, where), trainer()
     for _ in range(steps // 5):
         tr.step(5)
         stored(store, tr)
 
 
-def test_two_processes_writing_one_run_leave_the_longer_whole(tmp_path):
+def test_two_processes_writing_one_run_leave_the_longer_whole(make_store):
+    store = make_store()
     spawn = multiprocessing.get_context("spawn")
-    writers = [spawn.Process(target=_write_repeatedly, args=(str(tmp_path), steps)) for steps in (40, 60)]
+    writers = [spawn.Process(target=_write_repeatedly, args=(*spec(store), steps)) for steps in (40, 60)]
     for process in writers:
         process.start()
     for process in writers:
@@ -212,23 +241,24 @@ def test_two_processes_writing_one_run_leave_the_longer_whole(tmp_path):
         assert process.exitcode == 0
     straight = trainer()
     straight.step(60)
-    entry = RunStore(tmp_path, 2**30).get(run_key(straight))
+    entry = opened(*spec(store)).get(run_key(straight))
     assert entry.step == 60
     assert all(torch.equal(entry.state["model"][k], v) for k, v in straight.model.state_dict().items())
-    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+    if isinstance(store, RunStore):
+        assert not list(store.root.glob("*.tmp")) and not list(store.root.glob(".*.tmp"))
 
 
-def test_a_damaged_entry_is_dropped_and_the_run_trained_again(tmp_path):
-    store = RunStore(tmp_path, 2**30)
+def test_a_damaged_entry_is_dropped_and_the_run_trained_again(make_store):
+    store = make_store()
     tr = trainer()
     tr.step(10)
     stored(store, tr)
-    path = store.path(run_key(tr))
-    whole = path.read_bytes()
+    key = run_key(tr)
+    whole = raw(store, key)
     for damaged in (whole[: len(whole) // 2], b"PK\x03\x04" + bytes(100), whole.replace(b"head", b"hexd")):
-        path.write_bytes(damaged)
-        assert store.get(run_key(tr)) is None and not path.exists()
-    path.write_bytes(whole[:-50])
+        damage(store, key, damaged)
+        assert store.get(key) is None and raw(store, key) is None
+    damage(store, key, whole[:-50])
     fresh = trainer()
     player = Player([fresh], TrainingSlots(1), "me", store=store)
     player.play()
@@ -237,12 +267,25 @@ def test_a_damaged_entry_is_dropped_and_the_run_trained_again(tmp_path):
     assert store.get(run_key(fresh)).step == fresh.step_count
 
 
-def test_the_store_keeps_to_its_size_and_drops_the_least_recently_used(tmp_path):
+def test_an_oversized_entry_is_refused_unread(make_store, monkeypatch):
+    """Past MAX_ENTRY_BYTES an entry is dropped by its size alone: neither parsed nor passed on."""
+    store = make_store()
+    tr = trainer()
+    tr.step(5)
+    stored(store, tr)
+    whole = raw(store, run_key(tr))
+    monkeypatch.setattr(store_module, "MAX_ENTRY_BYTES", len(whole) - 1)
+    monkeypatch.setattr(store_module, "read_entry", lambda data: pytest.fail("an oversized entry was parsed"))
+    damage(store, run_key(tr), whole)  # a version this process has not parsed
+    assert store.get(run_key(tr)) is None and raw(store, run_key(tr)) is None
+
+
+def test_the_store_keeps_to_its_size_and_drops_the_least_recently_used(make_store):
     runs = [trainer(seed=seed) for seed in range(4)]
     for tr in runs:
         tr.step(3)
     one = len(pack(runs[0], "test")[1])
-    store = RunStore(tmp_path, int(2.5 * one))
+    store = make_store(int(2.5 * one))
     stored(store, runs[0])
     time.sleep(0.05)
     stored(store, runs[1])
@@ -250,9 +293,41 @@ def test_the_store_keeps_to_its_size_and_drops_the_least_recently_used(tmp_path)
     assert store.get(run_key(runs[0])) is not None  # read: now the most recently used
     time.sleep(0.05)
     stored(store, runs[2])
-    kept = {tr.config.seed for tr in runs if store.path(run_key(tr)).exists()}
+    kept = {tr.config.seed for tr in runs if raw(store, run_key(tr)) is not None}
     assert kept == {0, 2}
-    assert sum(p.stat().st_size for p in tmp_path.glob("*.npz")) <= store.max_bytes
+    assert sum(len(raw(store, run_key(tr)) or b"") for tr in runs) <= store.max_bytes
+
+
+def test_a_claim_expires_and_another_process_takes_it(make_store, monkeypatch):
+    """A claim is free PATIENCE seconds after its holder last touched it (a killed process), in whichever process
+    asks; until then it is the holder's alone."""
+    monkeypatch.setattr(store_module, "PATIENCE", 1.0)
+    store = make_store()
+    assert store.claim("k" * 16, "killed")
+    other = opened(*spec(store))
+    assert not other.claim("k" * 16, "survivor")
+    time.sleep(0.5)
+    assert store.claim("k" * 16, "killed") and not other.claim("k" * 16, "survivor")  # touched: held on
+    time.sleep(1.2)
+    assert other.claim("k" * 16, "survivor") and not store.claim("k" * 16, "killed")
+    other.release("k" * 16, "survivor")
+    assert store.claim("k" * 16, "killed")
+
+
+def test_a_channel_gives_its_latest_message_and_waits_for_the_next(make_store):
+    store = make_store()
+    assert store.heard("room", None, 0.1) is None
+    store.announce("room", b"first", {"version": 1})
+    store.announce("room", b"second", {"version": 2})
+    heard, message, meta = store.heard("room", None, 0.1)
+    assert (message, meta) == (b"second", {"version": 2})  # a reader that missed some takes the latest
+    began = time.monotonic()
+    assert store.heard("room", heard, 0.3) is None and time.monotonic() - began >= 0.25
+    later = threading.Timer(0.2, lambda: store.announce("room", b"third", {}))
+    later.start()
+    assert store.heard("room", heard, 2.0)[1:] == (b"third", {})
+    with pytest.raises(ValueError):
+        store.announce("room", bytes(store_module.MAX_MESSAGE_BYTES), {})
 
 
 def test_side_files_go_with_their_entry_and_stale_ones_with_nobody(tmp_path, monkeypatch):
