@@ -47,15 +47,16 @@ class StreamClient:
     """One session: `await client.open(query)`, `await client.press("Play")`, then `client.reached(step)`
     as frames arrive; `client.errors` counts exception elements."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, cookie: str = ""):
         self.url = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
-        self.query, self.page = "", ""
+        self.query, self.page, self.cookie = "", "", cookie
         self.buttons: dict[str, tuple[str, str]] = {}  # label → widget id, and the fragment it is drawn in ("": none)
         self.errors = 0
         self.lost = 0  # frame requests given up on after GIVE_UP seconds, and asked again
         self.reached_at: dict[int, float] = {}
         self.frames: list[tuple[float, int, str]] = []  # each fetched frame: when it came, its step and title
         self.notices: list[str] = []  # each fetched frame's notice (the stage's: why its picture moves or not)
+        self.relayed: list[bool] = []  # each fetched frame: whether it came from another process (sphereface_viz.relay)
         self.codes: list[str] = []  # the text of the page's code elements (the links a popover offers)
         self.sliders: dict[str, str] = {}  # key → widget id
         self.reruns = 0  # page runs asked for by a frame (`hear`)
@@ -73,7 +74,11 @@ class StreamClient:
 
     async def open(self, query: str, timeout: float = 300) -> None:
         self.query = query
-        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout)
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
+                                          additional_headers={"Cookie": self.cookie} if self.cookie else None)
+        # a proxy's route cookie (deploy/nginx.conf): the frame requests must reach the same process, as a browser's do
+        cookies = [c.split(";", 1)[0] for c in self.ws.response.headers.get_all("Set-Cookie")]
+        self.cookie = "; ".join(cookies) or self.cookie
         self._reader = asyncio.create_task(self._read())
         await self._rerun()
         await asyncio.wait_for(self._finished.wait(), timeout)
@@ -148,6 +153,7 @@ class StreamClient:
                 self.reached_at.setdefault(step, time.monotonic())
             self.frames.append((time.monotonic(), message["header"]["step"], message["header"]["title"]))
             self.notices.append(message.get("notice") or "")
+            self.relayed.append(bool(message.get("relayed")))
             self._hear(message)
             watching = message.get("stage") and message["stage"] != self._args.get("own") and message.get("watch")
             await asyncio.sleep(max(0.0, asked + (message["watch"] if watching else message["pace"]) - time.monotonic()))
@@ -189,7 +195,8 @@ class StreamClient:
                 connection[0] = await asyncio.open_connection(address.hostname, address.port)
             reader, writer = connection[0]
             try:
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode())
+                cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+                writer.write(f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\n{cookie}\r\n".encode())
                 await writer.drain()
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower().split("\r\n")
                 length = next((int(line.split(":", 1)[1]) for line in head if line.startswith("content-length:")), 0)

@@ -20,7 +20,7 @@ from pages.ui.routing import through_router
 from pages.ui.runs_panel import history_and_replay
 from sphereface_viz import live
 from sphereface_viz.data import DATASETS
-from sphereface_viz.links import FOLLOW, PRESENT, Choice, Number
+from sphereface_viz.links import FOLLOW, Choice, Number
 from sphereface_viz.limits import MAX_SEED, no_room_for_a_session
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
@@ -267,7 +267,7 @@ if teacher is not None:
 sidebar(mirrored=student is not None)
 title, show, link = st.columns([5, 1, 1], vertical_alignment="bottom")
 title.title("Angular margins, live")
-role = {PRESENT: teacher.secret} if teacher else {FOLLOW: room} if room else None
+role = presenting.role(teacher, room)
 with link:
     published = share.publish({} if student else link_settings(state.loss), role=role)
     if not student:
@@ -277,6 +277,7 @@ if not student and not room:
         presenting.links_popover(teacher, lambda: presenting.begin(mirrored_settings(), numbers_of))
 share.problems("train")
 presenting.refusal()
+presenting.elsewhere()
 what_am_i_looking_at("One network, one loss, live. Play trains it. The sliders under *Live* change the loss while "
                      "it trains, and the picture follows.", loss=state.loss)
 if room is not None and not teacher:

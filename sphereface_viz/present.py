@@ -13,6 +13,8 @@ Two links, two secrets of 128 random bits each:
 
 The run is written to the run store under a key derived from the secret (`Player.present`), with its settings
 beside it: when the teacher's process is killed, the presenter link opened again goes on from there (`revive`).
+Through the store, students whose pages another app process serves follow it too (sphereface_viz.relay), and a
+presenter link opened on another process while this one presents is told so (`ELSEWHERE`), not given a second run.
 """
 from __future__ import annotations
 
@@ -23,15 +25,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from . import relay
 from .player import Player
 from .recipe import TrainConfig
 from .stage import Stage
-from .store import RunStore
+from .store import Store
 from .trainer import Trainer
 
 KEEP_FOR = 3 * 3600       # seconds a presentation nobody has opened stays in the process
 MOST = 64                 # presentations in one process; past it the longest unopened goes
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # what a secret or a room in a link may look like before it is looked up
+ELSEWHERE = "elsewhere"   # `revive`'s answer when another app process presents the run now
 
 
 def _digest(kind: str, secret: str) -> str:
@@ -75,7 +79,8 @@ class Presentation:
     def show(self, player: Player, trainer: Trainer, view, extras=lambda view: {}) -> None:
         """The run presented from now on (a reset brings a new one), written to the store as it goes, and trained
         while any presenter page is open."""
-        player.present(trainer, store_key(self.secret), lambda: {"presentation": dict(self.settings)})
+        player.present(trainer, store_key(self.secret), lambda: {"presentation": dict(self.settings),
+                                                                  "playing": player.wanted})
         player.connected = self.connected if self.presenters else None
         self.stage.show(player, trainer, view, extras)
         self.touch()
@@ -91,6 +96,18 @@ class Presentation:
 
     def connected(self) -> bool:
         return any(check() for check in list(self.presenters.values()))
+
+    def sprites(self) -> dict | None:
+        """The hover images of the view's test images (None for a training window's frames)."""
+        return None if self.view.window else self.view.sprites(self.trainer)
+
+    def broadcast(self, store: Store | None) -> None:
+        """Students of other app processes follow it through the store (sphereface_viz.relay), while this process
+        holds it."""
+        if store is not None:
+            relay.Outbound(self.room, self.stage, store, lambda: {
+                "settings": self.settings, "version": self.stage.version, "run": store_key(self.secret),
+                "window": bool(self.view and self.view.window)}, lambda: _ROOMS.get(self.room) is self)
 
     def mirror(self, settings: dict, live: set[str] = frozenset()) -> None:
         """The teacher's page settings now. A change of any but the `live` ones (which each frame's title and
@@ -130,15 +147,18 @@ def begin(player: Player, trainer: Trainer, view, settings: dict, extras=lambda 
     with _LOCK:
         _ROOMS[presentation.room] = presentation
         _bound()
+    presentation.broadcast(player.store)
     return presentation
 
 
-def following(room: str) -> Presentation | None:
-    """The presentation a student link names, if this process holds it."""
+def following(room: str, store: Store | None = None) -> Presentation | relay.Remote | None:
+    """The presentation a student link names: this process's, else one another process holds, followed through
+    `store` (sphereface_viz.relay)."""
     if not isinstance(room, str) or not TOKEN.fullmatch(room):
         return None
     with _LOCK:
-        return _ROOMS.get(room)
+        found = _ROOMS.get(room)
+    return found or relay.remote(room, store)
 
 
 def presenting(secret: str) -> Presentation | None:
@@ -154,18 +174,24 @@ def presenting(secret: str) -> Presentation | None:
     return presentation
 
 
-def revive(secret: str, store: RunStore | None, start) -> Presentation | None:
+def revive(secret: str, store: Store | None, start) -> Presentation | str | None:
     """A presentation whose process is gone, from the run store: a new Presentation whose trainer goes on from the
-    stored state; start(trainer) -> (player, view, extras) gives it the rest, before any student can find it. None
-    if the store holds no such run. A stored value that cannot be read is refused as a damaged run file is
-    (sphereface_viz.store). Two pages reviving one presentation at once get the same one."""
+    stored state (playing if it was); start(trainer) -> (player, view, extras) gives it the rest, before any student
+    can find it. None if the store holds no such run (or does not answer); ELSEWHERE while another app process
+    presents it. A stored value that cannot be read is refused as a damaged run file is (sphereface_viz.store). Two
+    pages reviving one presentation at once get the same one."""
     if store is None or not isinstance(secret, str) or not TOKEN.fullmatch(secret):
         return None
     with _REVIVING:
         found = presenting(secret)
         if found is not None:
             return found
-        entry = store.get(store_key(secret))
+        if elsewhere(secret, store):
+            return ELSEWHERE
+        try:
+            entry = store.get(store_key(secret))
+        except OSError:
+            return None
         settings = entry and entry.meta.get("presentation")
         if entry is None or not isinstance(settings, dict):
             return None
@@ -181,7 +207,20 @@ def revive(secret: str, store: RunStore | None, start) -> Presentation | None:
         with _LOCK:
             _ROOMS[presentation.room] = presentation
             _bound()
+        presentation.broadcast(store)
+        if entry.meta.get("playing") is True:  # the room goes on watching it train, as before the process died
+            player.play()
         return presentation
+
+
+def elsewhere(secret: str, store: Store | None) -> bool:
+    """Another app process presents the run of this secret now (it says so in the store: sphereface_viz.relay)."""
+    if store is None or presenting(secret) is not None:
+        return False
+    try:
+        return store.wanted(relay.presence(room_of(secret)))
+    except OSError:
+        return False
 
 
 def _bound() -> None:

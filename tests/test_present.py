@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sphereface_viz import frames, present
+from sphereface_viz import store as store_module
 from sphereface_viz.player import Player
 from sphereface_viz.store import STORE, RunStore
 
@@ -130,9 +131,10 @@ def test_the_presenter_link_reopened_drives_the_same_run():
     assert presentation.trainer.step_count == 2
 
 
-def test_a_presentation_whose_process_died_goes_on_from_the_store(tmp_path):
-    """The teacher's process is gone: a new process holds no presentation, and the presenter link revives it from
-    the store, live values, steps and settings included."""
+def test_a_presentation_whose_process_died_goes_on_from_the_store(monkeypatch):
+    """The teacher's process is gone: a new process holds no presentation; while the old one's word that it presents
+    lasts (PATIENCE), the presenter link is told it is driven elsewhere, then it revives the run from the store, live
+    values, steps and settings included."""
     teacher, presentation = presenting()
     for _ in range(4):
         button(teacher, "Step").click().run()
@@ -142,6 +144,10 @@ def test_a_presentation_whose_process_died_goes_on_from_the_store(tmp_path):
     secret, room = presentation.secret, presentation.room
     present._ROOMS.clear()  # a new process
     assert present.presenting(secret) is None and present.following(room) is None
+    waiting = page({"present": secret})
+    assert any("driven from another page" in e.value for e in waiting.info)
+    assert not waiting.session_state["presentation"] if "presentation" in waiting.session_state else True
+    monkeypatch.setattr(store_module, "PATIENCE", 0.0)  # the dead process's word lapses
     revived = page({"present": secret})
     again = revived.session_state["presentation"]
     trainer = revived.session_state["trainer"]

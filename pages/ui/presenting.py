@@ -15,6 +15,7 @@ from sphereface_viz import frames, live, present
 from sphereface_viz.limits import no_room_for_a_session
 from sphereface_viz.links import FOLLOW, PRESENT, HIDE
 from sphereface_viz.player import Player
+from sphereface_viz.relay import Remote
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 
@@ -40,6 +41,9 @@ def presentation(settle: Callable[[dict], None], extras) -> present.Presentation
     else:
         found = present.presenting(secret) or present.revive(secret, STORE, lambda trainer: (
             Player([trainer], SLOTS, state.session_id, store=STORE), live.View(), extras(trainer)))
+        state.elsewhere = found == present.ELSEWHERE
+        if state.elsewhere:
+            return None
         if found is None:
             state.refused = secret
             return None
@@ -65,12 +69,40 @@ def refusal() -> None:
                  "shows a run of your own; **Present** begins a new presentation.", icon=":material/lock:")
 
 
-def followed() -> present.Presentation | None:
-    """The presentation a student link follows, while the student follows it (not exploring on their own)."""
+def followed() -> present.Presentation | Remote | None:
+    """The presentation a student link follows, while the student follows it (not exploring on their own); or the
+    one a presenter link opens while another app process presents it (`elsewhere`): followed, not driven."""
     room = linked(FOLLOW)
+    if room is None and state.get("elsewhere") and linked(PRESENT):
+        room = present.room_of(linked(PRESENT))
     if room is None or state.get("exploring") == room:
         return None
-    return present.following(room)
+    return present.following(room, STORE)
+
+
+def elsewhere() -> None:
+    """Said on a presenter page while another app process presents its run (another laptop whose page another
+    process serves): it shows the run and drives nothing, and takes the run on once that process lets it go."""
+    if not state.get("elsewhere"):
+        return
+    st.info("This presentation is driven from another page now, one that another server process serves: this page "
+            "shows it live. Close the presenter link there to drive it here; this page takes it on within a few "
+            "seconds of that.", icon=":material/co_present:")
+
+    @st.fragment(run_every=2.0)
+    def wait() -> None:
+        if not present.elsewhere(linked(PRESENT), STORE):
+            st.rerun(scope="app")
+    wait()
+
+
+def role(teacher: present.Presentation | None, room: str | None) -> dict | None:
+    """Who the page is, as its link says: the presenter (driving here or elsewhere), a student, or neither."""
+    if teacher is not None:
+        return {PRESENT: teacher.secret}
+    if state.get("elsewhere") and linked(PRESENT):
+        return {PRESENT: linked(PRESENT)}
+    return {FOLLOW: room} if room else None
 
 
 def mirror(presentation: present.Presentation, settle: Callable[[dict], None]) -> None:
@@ -91,10 +123,9 @@ def follow_view(presentation: present.Presentation) -> None:
     if presentation.stage.message is None:  # nobody has asked for a frame of it yet
         presentation.stage.refresh()
     message, blob = frames.unwire(presentation.stage.message)
-    view = presentation.view
     feature_view((message.pop("header"), blob), message.pop("id"), key="live_view", height=640, fill=True,
                  projector=state.projector, projection=state.view, feed=watched("live_view", presentation.stage),
-                 sprites=None if view.window else view.sprites(presentation.trainer), **message)
+                 sprites=presentation.sprites(), **message)
 
 
 def begin(settings: dict, extras) -> None:
@@ -110,6 +141,9 @@ def explore(presentation: present.Presentation, settle: Callable[[dict], None]) 
     if state.error:
         return
     trainer = presentation.copy_run()
+    if trainer is None:
+        state.error = "The teacher's run is not in the run store yet: try again in a few seconds."
+        return
     settle(presentation.settings)
     for key, value in trainer.live_values().items():
         state[key] = value
@@ -168,6 +202,6 @@ def absent(room: str) -> None:
 
     @st.fragment(run_every=3.0)
     def wait() -> None:
-        if present.following(room) is not None:
+        if present.following(room, STORE) is not None:
             st.rerun(scope="app")
     wait()
