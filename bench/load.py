@@ -24,11 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,7 +35,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from devtools.appdriver import app_server, chromium, live_frame, renders, rss_mb, step_count  # noqa: E402
+from devtools.appdriver import app_server, chromium, live_frame, nginx_front, renders, rss_mb, step_count  # noqa: E402
 from devtools.streamclient import StreamClient  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
@@ -279,35 +276,23 @@ def cycles(url: str, browser, pid: int, count: int, ttl: float) -> None:
 
 
 def proxy(browser, n: int) -> None:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        raise SystemExit("the proxy part needs nginx (apt-get install nginx-light)")
-    with tempfile.TemporaryDirectory() as prefix:
-        main = Path(prefix) / "nginx.conf"
-        main.write_text(f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\nevents {{}}\n"
-                        f"http {{\n  access_log {prefix}/access.log;\n  client_body_temp_path {prefix};\n"
-                        f"  proxy_temp_path {prefix};\n  include {ROOT / 'deploy' / 'nginx.conf'};\n}}\n")
-        secret = {"STREAMLIT_SERVER_COOKIE_SECRET": os.urandom(16).hex()}
-        with app_server(8501, env=secret) as (_, a), app_server(8502, env=secret) as (_, b):
-            subprocess.run([nginx, "-p", prefix, "-c", str(main)], check=True)
-            try:
-                opened = [open_session(browser, "http://127.0.0.1:8500") for _ in range(n)]
-                for _, page in opened:
-                    play(page)
-                time.sleep(8)
-                figures = measure([p for _, p in opened], 20)
-                routes = [k["value"] for c, _ in opened for k in c.cookies() if k["name"] == "svz_route"]
-                log = Path(prefix, "access.log").read_text()
-                for context, _ in opened:
-                    context.close()
-            finally:
-                subprocess.run([nginx, "-p", prefix, "-c", str(main), "-s", "stop"], check=False)
-            steps = [f[0] for f in figures]
-            print(f"  {n} sessions through nginx on two processes: steps/s per session min {min(steps):.1f}, "
-                  f"median {statistics.median(steps):.1f}; redraws/s median "
-                  f"{statistics.median(f[1] for f in figures):.2f}; {len(set(routes))} route cookies; "
-                  f"server memory {rss_mb(a.pid):.0f} + {rss_mb(b.pid):.0f} MB; "
-                  f"{log.count('/_stcore/stream')} websocket requests logged", flush=True)
+    secret = {"STREAMLIT_SERVER_COOKIE_SECRET": os.urandom(16).hex()}
+    with app_server(8501, env=secret) as (_, a), app_server(8502, env=secret) as (_, b), nginx_front() as access:
+        opened = [open_session(browser, "http://127.0.0.1:8500") for _ in range(n)]
+        for _, page in opened:
+            play(page)
+        time.sleep(8)
+        figures = measure([p for _, p in opened], 20)
+        routes = [k["value"] for c, _ in opened for k in c.cookies() if k["name"] == "svz_route"]
+        log = access.read_text()
+        for context, _ in opened:
+            context.close()
+        steps = [f[0] for f in figures]
+        print(f"  {n} sessions through nginx on two processes: steps/s per session min {min(steps):.1f}, "
+              f"median {statistics.median(steps):.1f}; redraws/s median "
+              f"{statistics.median(f[1] for f in figures):.2f}; {len(set(routes))} route cookies; "
+              f"server memory {rss_mb(a.pid):.0f} + {rss_mb(b.pid):.0f} MB; "
+              f"{log.count('/_stcore/stream')} websocket requests logged", flush=True)
 
 
 def main() -> None:

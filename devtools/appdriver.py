@@ -4,6 +4,7 @@ Shared by the browser tests, the benchmarks in bench/ and docs/figures.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -233,3 +234,22 @@ class TcpProxy:
     def close(self) -> None:
         self.listener.close()
         self.cut()
+
+
+@contextmanager
+def nginx_front():
+    """deploy/nginx.conf running on its own (in a temporary prefix, as any user): it listens on 127.0.0.1:8500 in
+    front of app processes on 8501 and 8502. Yields the access log's path."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit("the proxy needs nginx (apt-get install nginx-light)")
+    with tempfile.TemporaryDirectory() as prefix:
+        main = Path(prefix) / "nginx.conf"
+        main.write_text(f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\nevents {{}}\n"
+                        f"http {{\n  access_log {prefix}/access.log;\n  client_body_temp_path {prefix};\n"
+                        f"  proxy_temp_path {prefix};\n  include {ROOT / 'deploy' / 'nginx.conf'};\n}}\n")
+        subprocess.run([nginx, "-p", prefix, "-c", str(main)], check=True)
+        try:
+            yield Path(prefix, "access.log")
+        finally:
+            subprocess.run([nginx, "-p", prefix, "-c", str(main), "-s", "stop"], check=False)

@@ -143,6 +143,9 @@ class StreamClient:
             except asyncio.TimeoutError:
                 self.lost += 1
                 continue  # lost on the way: ask again, as the page does
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await asyncio.sleep(1.0)  # the server went away: ask again a second later, as the page does
+                continue
             if status == 204:
                 continue
             if status != 200:

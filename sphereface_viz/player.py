@@ -399,8 +399,8 @@ class Player:
             call(**options)
         except OSError as err:
             why = getattr(err, "strerror", None) or err
-            self.store_error = (f"the run store failed ({type(err).__name__}: {why}); training goes on, and the run "
-                                "is written to it again once it answers")
+            self.store_error = (f"the run store failed ({why}); training goes on, and the run is written to it again "
+                                "once it answers")
             self._store_retry = time.monotonic() + STORE_RETRY
             return
         if self.store_error is not None:

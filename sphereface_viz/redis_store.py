@@ -70,8 +70,8 @@ class RedisStore(Store):
             if "WRONGTYPE" in str(err):  # a key holds a value of another kind: refused as a bad entry is
                 raise ValueError(f"Redis refused: {err}") from err
             raise StoreDown(f"Redis refused ({err})") from err  # out of memory, read-only, ...: as if gone
-        except redis.RedisError as err:
-            raise StoreDown(f"Redis does not answer ({type(err).__name__}: {err})") from err
+        except redis.RedisError as err:  # its text names Redis's address: a page is told only what failed
+            raise StoreDown(f"Redis does not answer ({type(err).__name__})") from err
 
     # --- entries ---------------------------------------------------------------------------------
     def get(self, key: str, beyond: int = -1) -> Entry | None:

@@ -121,10 +121,10 @@ class RelayStage(Stage):
                                  "and goes on when the teacher opens the presenter link again." if gone else None)
             self._heard = got[0]
             value, blob = checked(got[1])
-        except OSError as err:
+        except OSError:
             time.sleep(RETRY)
-            return self._say(f"The run store does not answer ({err}): the picture stays where it was, and goes on "
-                             "once it answers.")
+            return self._say("The run store does not answer: the picture stays where it was, and goes on once it "
+                             "answers.")
         except ValueError:
             return False  # dropped: the next frame may read
         self._take(got[2])

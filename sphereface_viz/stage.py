@@ -146,7 +146,8 @@ class Stage:
             return (f"{host}'s page is closed: the picture stays where it stopped, and goes on when {self.host} "
                     "opens it again.")
         if player.store_error and player.following:
-            return f"{host}'s run cannot be followed now: {player.store_error}. The picture stays where it was."
+            return (f"{host}'s run cannot be followed now: the run store does not answer. The picture stays where it "
+                    "was, and goes on once it answers.")
         if player.waiting:
             return f"{host}'s run is waiting for a free training slot; it goes on by itself."
         if player.replaying(trainer) is not None:
