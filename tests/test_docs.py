@@ -67,3 +67,51 @@ def test_every_section_a_doc_links_to_exists():
                 if anchor not in {slug(title) for title in headings(target)}:
                     wrong.append(f"{path}: {page}#{anchor}")
     assert not wrong, f"links to sections that do not exist: {wrong}"
+
+
+def readme_commands() -> dict[str, str]:
+    """The README's set-up-and-go commands: the one bash block under each of "Start" and "Test"."""
+    text, commands = (ROOT / "README.md").read_text(), {}
+    for section in ("Start", "Test"):
+        body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+        blocks = re.findall(r"```bash\n(.*?)\n```", body, re.S)
+        assert len(blocks) == 1 and "\n" not in blocks[0], f"README's {section}: one command"
+        commands[section] = blocks[0]
+    return commands
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[-1] == readme_commands()["Test"]
+
+
+def test_the_readmes_start_command_installs_and_serves_the_app_as_written():
+    """Run word for word (the port from Streamlit's own environment variable, so that it cannot collide): pip finds
+    everything installed, and the app's first page runs without an error element."""
+    import asyncio
+    import os
+    import signal
+    import sys
+
+    from devtools.appdriver import free_port, wait_for_port
+    from devtools.streamclient import StreamClient
+
+    port = free_port()
+    bin_dir = os.path.dirname(sys.executable)  # this interpreter's pip and streamlit
+    env = {**os.environ, "STREAMLIT_SERVER_PORT": str(port), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    server = subprocess.Popen(["bash", "-c", readme_commands()["Start"]], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for_port(port, seconds=300), "the app never listened"
+
+        async def first_page():
+            client = StreamClient(f"http://127.0.0.1:{port}")
+            await client.open("")
+            await client.close()
+            return client
+
+        client = asyncio.run(first_page())
+        assert client.runs and client.errors == 0 and "Play" in client.buttons
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
