@@ -147,6 +147,29 @@ def test_a_live_slider_reaches_the_chart_and_a_loss_switch_keeps_slider_title_an
     page.close()
 
 
+def test_the_address_bar_holds_each_change_of_a_fresh_page_within_a_second(server, browser):
+    """A new user's first changes, before any Play: ArcFace, 3-D, CosFace, m = 0.11. The address bar holds each
+    within 1 s, read from the page itself. (Playwright's `page.url` is a copy it refreshes only while it waits on the
+    page: read after a sleep, it showed the URL one change behind, which is how this path once looked broken.)"""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(server, wait_until="domcontentloaded")
+    live_frame(page)
+
+    def within_a_second(part: str) -> None:
+        page.wait_for_function("(part) => location.search.includes(part)", arg=part, timeout=1_000)
+
+    choose(page, "Loss", "ArcFace")
+    within_a_second("loss=arcface")
+    page.get_by_test_id("stSidebar").get_by_text("3", exact=True).click()
+    within_a_second("dim=3")
+    choose(page, "Loss", "CosFace / AM-Softmax")
+    within_a_second("loss=cosface")
+    assert slide_to(page, sidebar_slider(page, "Margin m"), 0.11) == pytest.approx(0.11)
+    within_a_second("m=0.11")
+    assert "dim=3" in page.evaluate("location.search") and "loss=cosface" in page.evaluate("location.search")
+    page.close()
+
+
 def test_the_keyboard_plays_steps_resets_and_moves_the_margin(server, browser):
     """Space Play/Pause, → Step, ] and [ the margin one slider step, r Reset (the help lists them)."""
     page = browser.new_page(viewport={"width": 1400, "height": 950})
