@@ -100,11 +100,11 @@ def opened(browser, url: str):
     return page
 
 
-def train_page(url: str, browser, out: Path, seconds: float) -> None:
-    """The Train page as a student first sees it, after `seconds` of Play."""
+def train_page(url: str, browser, out: Path, seconds: float):
+    """The Train page as a student first sees it, after `seconds` of Play; the page, to go on from."""
     page = played(browser, url, seconds)
     page.screenshot(path=str(out / "train.png"))
-    page.context.close()
+    return page
 
 
 def played(browser, url: str, seconds: float):
@@ -129,9 +129,8 @@ def map_page(url: str, browser, out: Path, seconds: float) -> None:
 SEVEN = [(0.2, 0.18), (0.8, 0.18), (0.45, 0.85)]  # a 7 across the pad, in fractions of its side
 
 
-def probe_page(url: str, browser, out: Path, seconds: float) -> None:
-    """A 7 drawn with the mouse on the probe page, placed by a network the Train page trained `seconds`."""
-    page = played(browser, url, seconds)
+def probe_page(page, out: Path) -> None:
+    """A 7 drawn with the mouse on the probe page, placed by the network the Train page `page` trained."""
     page.get_by_role("link", name="Where does your digit land?").click()
     pad = page.frame_locator('iframe[title*="sketch"]').locator("#pad")
     pad.wait_for()
@@ -197,9 +196,9 @@ def main(argv=None) -> int:
         anatomy(trainer, run, args.out)
     with app_server() as (url, _), chromium() as browser:
         if args.only != "lesson":
-            train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's end, slowly
+            trained_page = train_page(url, browser, args.out, seconds=3 if args.quick else 35)  # 35 s: the schedule's
+            probe_page(trained_page, args.out)                                                  # end, slowly
             map_page(url, browser, args.out, seconds=3 if args.quick else 30)
-            probe_page(url, browser, args.out, seconds=3 if args.quick else 20)
         if args.only != "readme":
             lesson(url, browser, args.out, args.quick)
     names = ", ".join(sorted(p.name for p in args.out.iterdir() if p.suffix in (".png", ".gif")))
