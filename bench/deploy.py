@@ -29,7 +29,7 @@ from bench.train import machine  # noqa: E402
 from devtools.appdriver import app_server, nginx_front  # noqa: E402
 from devtools.redisserver import RedisServer  # noqa: E402
 from devtools.streamclient import StreamClient  # noqa: E402
-from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig  # noqa: E402
 from sphereface_viz.trainer import Trainer  # noqa: E402
 from bench.lecture import SETUP  # noqa: E402
 
@@ -107,7 +107,7 @@ def main() -> None:
     p.add_argument("--students", type=int, default=100)
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
-    end = Trainer(TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, **SETUP)).total_steps
+    end = Trainer(TrainConfig(threads=1, snapshot_every=NO_SCHEDULE, eval_size=1000, **SETUP)).total_steps
     print(f"machine: {machine()}; Redis, two app processes, nginx and the clients on the same machine; the run: "
           f"{SETUP}, 1,000 points, {end} steps", flush=True)
     for round_ in range(args.rounds):

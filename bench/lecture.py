@@ -32,7 +32,7 @@ from bench.load import cpu_seconds, headless_steps_per_second  # noqa: E402
 from bench.train import machine  # noqa: E402
 from devtools.appdriver import app_server, rss_mb  # noqa: E402
 from devtools.streamclient import StreamClient  # noqa: E402
-from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig  # noqa: E402
 from sphereface_viz.trainer import Trainer  # noqa: E402
 
 SETUP = {"loss": "a_softmax", "dim": 3, "seed": 7}
@@ -215,7 +215,7 @@ def main() -> None:
     args = p.parse_args()
     global PROFILE
     PROFILE = args.profile
-    config = TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, **SETUP)
+    config = TrainConfig(threads=1, snapshot_every=NO_SCHEDULE, eval_size=1000, **SETUP)
     end = Trainer(config).total_steps
     print(f"machine: {machine()}; server and clients on the same machine; the run: {SETUP}, 1,000 points, "
           f"{end} steps", flush=True)

@@ -40,7 +40,7 @@ from devtools.streamclient import StreamClient  # noqa: E402
 from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from bench.train import machine  # noqa: E402
-from sphereface_viz.recipe import TrainConfig  # noqa: E402
+from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig  # noqa: E402
 from sphereface_viz.trainer import Trainer  # noqa: E402
 
 VIEW = {"width": 1400, "height": 950}
@@ -76,7 +76,7 @@ def measure(pages, seconds: float) -> list[tuple[float, float]]:
 def headless_steps_per_second(seconds: float = 10.0, **config) -> float:
     """The Train page's trainer (one thread, 1,000 evaluation images) stepping with nothing else."""
     torch.set_num_threads(1)
-    trainer = Trainer(TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, **config))
+    trainer = Trainer(TrainConfig(threads=1, snapshot_every=NO_SCHEDULE, eval_size=1000, **config))
     trainer.step(20)
     began, steps = time.perf_counter(), trainer.step_count
     while time.perf_counter() - began < seconds:
@@ -182,7 +182,7 @@ def room(url: str, browser, pid: int, n: int, link: str = "/?loss=a_softmax&dim=
          protocol: bool = False) -> None:
     """n sessions open one link; each presses Play; seconds from its Play until it shows the run's last step.
     protocol: the sessions are devtools.streamclient's clients, which draw nothing, in place of Chromium pages."""
-    config = TrainConfig(threads=1, snapshot_every=10**9, eval_size=1000, loss="a_softmax", dim=2, seed=7)
+    config = TrainConfig(threads=1, snapshot_every=NO_SCHEDULE, eval_size=1000, loss="a_softmax", dim=2, seed=7)
     trainer = Trainer(config)
     torch.set_num_threads(1)
     began = time.process_time()

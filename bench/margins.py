@@ -39,7 +39,7 @@ def table(dims, losses, seeds, workers: int, values=None, **common) -> None:
     """values: the grid to try (default: each loss's declared one)."""
     grid = {loss: values or swept(loss).grid for loss in losses}
     jobs = [(loss, dim, value, seed, config) for dim in dims for loss in losses for seed in seeds
-            for value, config in configs(loss, grid[loss], dim, seed, threads=1, snapshot_every=10**9,
+            for value, config in configs(loss, grid[loss], dim, seed, threads=1, snapshot_every=NO_SCHEDULE,
                                          **common).items()]
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         results = list(pool.map(measured, [job[-1] for job in jobs]))
@@ -64,14 +64,14 @@ def live(seeds) -> None:
     steps/s, so 800 steps is ~15-20 s)."""
     import torch
 
-    from sphereface_viz.recipe import TrainConfig
+    from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig
     from sphereface_viz.trainer import Trainer
 
     torch.set_num_threads(1)
     for loss, small, large in (("cosface", 0.0, 0.35), ("arcface", 0.0, 0.5), ("a_softmax", 1.0, 4.0)):
         rows = []
         for seed in seeds:
-            trainer = Trainer(TrainConfig(loss=loss, dim=3, seed=seed, threads=1, snapshot_every=10**9,
+            trainer = Trainer(TrainConfig(loss=loss, dim=3, seed=seed, threads=1, snapshot_every=NO_SCHEDULE,
                                           hparams={"m": small}))
             start = trainer.run(eval_every=None)
             trainer.set_live(m=large)

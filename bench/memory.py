@@ -24,7 +24,7 @@ from bench.train import MNIST, machine  # noqa: E402
 CHILD = """
 import ctypes, gc, json, sys, torch
 from sphereface_viz.data import load_dataset
-from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig
 from sphereface_viz.trainer import Trainer
 def status(key):
     return int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith(key))) / 1024
@@ -34,7 +34,7 @@ base = status('VmRSS')
 trainers = []
 for seed in range(int(sys.argv[1])):
     t = Trainer(TrainConfig(dataset='mnist', data_dir=sys.argv[2], download=False, dim=3, width=32, batch_size=256,
-                            eval_size=2000, max_snapshots=300, snapshot_every=10**9, threads=1, seed=seed))
+                            eval_size=2000, max_snapshots=300, snapshot_every=NO_SCHEDULE, threads=1, seed=seed))
     for _ in range(5):
         t.step(4)
         t.snapshot()

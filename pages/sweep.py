@@ -22,6 +22,7 @@ from sphereface_viz.links import Choice, Many, Number
 from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.plots import figure_title
+from sphereface_viz.recipe import NO_SCHEDULE
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
 from sphereface_viz.sweep import configs, sweep_chart, value_label
@@ -54,7 +55,7 @@ def build() -> None:
         if state.sw_error:
             return
         made = configs(state.sw_loss, state.sw_values, state.sw_dim, state.sw_seed, threads=1, eval_size=600,
-                       max_snapshots=2, snapshot_every=10**9)
+                       max_snapshots=2, snapshot_every=NO_SCHEDULE)
         trainers = {value: Trainer(config) for value, config in made.items()}
         state.sw_error = None
     except (ValueError, OSError) as err:  # a bad value keeps the sweep already trained

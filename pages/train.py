@@ -26,7 +26,7 @@ from sphereface_viz.losses import LOSSES
 from sphereface_viz.player import Player
 from sphereface_viz.slots import SLOTS
 from sphereface_viz.store import STORE
-from sphereface_viz.recipe import TrainConfig
+from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig
 from sphereface_viz.theory import margin_note
 from sphereface_viz.trainer import Trainer
 
@@ -47,7 +47,7 @@ def wanted_config() -> TrainConfig:
     return TrainConfig(dataset=state.dataset, dim=state.dim, loss=state.loss,
                        seed=state.seed, batch_size=state.batch_size, width=state.width, threads=1,
                        holdout=tuple(state.holdout),
-                       snapshot_every=10**9, max_snapshots=300, eval_size=state.points, lr=state.get("lr"),
+                       snapshot_every=NO_SCHEDULE, max_snapshots=300, eval_size=state.points, lr=state.get("lr"),
                        hparams=live_values(state.loss))
 
 

@@ -3,7 +3,7 @@ for every loss, and each margin loss's own m, as it declares it."""
 from __future__ import annotations
 
 from .losses import LOSSES, HyperParam
-from .recipe import TrainConfig
+from .recipe import NO_SCHEDULE, TrainConfig
 
 MISSION = ("softmax", "modified_softmax", "a_softmax", "arcface", "sv_softmax")
 # Five CNNs train at once here: half the Train page's width makes a step ~45% cheaper and still
@@ -22,5 +22,5 @@ def configs(losses, dim: int = 2, seed: int = 0, margins: dict[str, float] | Non
     """One training config per loss; the same seed gives every loss the same CNN weights, batches and
     evaluation images. margins: m by loss; a margin loss not in it starts at its declared default."""
     common, margins = {"width": WIDTH, **common}, margins or {}
-    return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=10**9, **common,
+    return {name: TrainConfig(loss=name, dim=dim, seed=seed, snapshot_every=NO_SCHEDULE, **common,
                               hparams={"m": margins[name]} if name in margins else {}) for name in losses}

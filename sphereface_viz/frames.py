@@ -6,7 +6,7 @@ comes from `geometry.decision_regions`, so from the loss's own logits, and the t
 `plots.figure_title`. Three kinds of picture:
 
 - "circle": a normalised loss (or projected features) in 2-D. `owner[k]` is the class claiming the
-  direction at angle (k + ½)·360°/RING, GAP (−1) where none does with its margin.
+  direction at angle (k + ½)·360°/RING_SAMPLES, GAP (−1) where none does with its margin.
 - "sphere": 3-D. `owner[i, j]` labels the cell centre at latitude −90° + (i + ½)·180°/n_lat and
   longitude −180° + (j + ½)·360°/n_lon (`sphere.sphere_cells`).
 - "plane": softmax with its bias in 2-D, whose regions live in the plane: `owner[i, j]` labels the point
@@ -26,20 +26,18 @@ import numpy as np
 import torch
 
 from .geometry import decision_regions
-from .plots import (GAP_COLOUR, INK, MAX_POINTS, PALETTE, W_LENGTH, comparison_losses, default_radius,  # noqa: F401
-                    figure_title, softmax_lines, subsample, touching_pairs)
+from .plots import (GAP_COLOUR, INK, MAX_POINTS, PALETTE, PLANE_CELLS, RING_SAMPLES, W_LENGTH,  # noqa: F401
+                    comparison_losses, default_radius, figure_title, softmax_lines, subsample, touching_pairs)
 from .sphere import circle_points, sphere_cells
 
-RING = 1440               # circle samples: 0.25° each
 SPHERE_GRID = (90, 180)   # 2° cells; the browser smooths their edges when it paints the sphere
-PLANE_CELLS = 121
 ORDER = "<"               # little-endian, as every browser's typed arrays
 QUANT = 32767             # features travel as int16 of ±scale: half the bytes of float32, exact to a pixel
 
 
 def _samples(kind: str, radius: float) -> torch.Tensor:
     if kind == "circle":
-        return circle_points(RING, offset=0.5)[1]
+        return circle_points(RING_SAMPLES, offset=0.5)[1]
     if kind == "sphere":
         return sphere_cells(*SPHERE_GRID).reshape(-1, 3) * radius
     grid = torch.linspace(-radius, radius, PLANE_CELLS)
@@ -76,7 +74,7 @@ def build(loss, features, labels, class_names, seen, *, step: int, project: bool
         features = features / np.linalg.norm(features, axis=1, keepdims=True).clip(min=1e-12)
         marks = marks / np.linalg.norm(marks, axis=1, keepdims=True).clip(min=1e-12)
     samples = _samples(kind, radius)
-    grid = {"circle": (RING,), "sphere": SPHERE_GRID, "plane": (PLANE_CELLS, PLANE_CELLS)}[kind]
+    grid = {"circle": (RING_SAMPLES,), "sphere": SPHERE_GRID, "plane": (PLANE_CELLS, PLANE_CELLS)}[kind]
     owner = decision_regions(loss, samples).numpy()
     scale = float(np.abs(features).max(initial=0.0)) or 1.0
     arrays = {"points": np.round(features / scale * QUANT).astype(np.int16), "labels": labels.astype(np.uint8),

@@ -21,6 +21,7 @@ GAP_COLOUR = "#D4D4D4"
 INK = "#333333"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 18, "color": INK}
 RING_SAMPLES = 1440  # 0.25° per sample on the circle
+PLANE_CELLS = 121    # softmax's regions in the plane: a PLANE_CELLS² grid
 DRAW_STRIDE = 4      # of which the region arcs draw every 4th: 1°
 BREAK = complex(math.nan, math.nan)  # ends one piece of a trace drawn in several (x and y both NaN)
 MAX_POINTS = 2000    # features drawn per frame; more are subsampled evenly
@@ -173,7 +174,7 @@ def weight_arrows_2d(loss, seen, length):
                  textfont={"size": 16}, hovertemplate="class vector %{text}<extra></extra>")]
 
 
-def softmax_2d(loss, features, labels, class_names, seen, radius, cells=121):
+def softmax_2d(loss, features, labels, class_names, seen, radius, cells=PLANE_CELLS):
     """Softmax with bias: regions live in the plane; draw the region map and its real boundary lines."""
     grid = np.linspace(-radius, radius, cells, dtype=np.float32)
     gx, gy = np.meshgrid(grid, grid)

@@ -24,6 +24,9 @@ RECIPES["a_softmax", 2] = {**RECIPES["norm"], "epochs": 30.0}
 REWARM_PEAK, REWARM_LENGTH = 0.3, 0.5
 
 
+NO_SCHEDULE = 10**9  # snapshot_every of a run that snapshots only when asked: a live page draws its own moments
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """A run's set-up, as it started: what the run store keys and a run file records. Values that change
@@ -50,7 +53,7 @@ class TrainConfig:
     threads: int | None = None      # torch threads; the app uses 1 per session
     # what is recorded
     eval_size: int = 2000           # test images whose features are plotted and snapshotted
-    snapshot_every: int | None = None  # steps between snapshots; None: ~10% of the training time
+    snapshot_every: int | None = None  # steps between snapshots; None: ~10% of the training time; NO_SCHEDULE: none
     max_snapshots: int = 400
 
     def __post_init__(self):

@@ -75,8 +75,9 @@ def run_sweep(loss: str, values, dim: int = 2, seed: int = 0, workers: int | Non
     and torch._dynamo before its first step (docs/benchmarks.md, "A sweep's cost"). The data is
     loaded first: a bad data folder fails here, before any training."""
     from .data import load_dataset
+    from .recipe import NO_SCHEDULE
 
-    jobs = configs(loss, values, dim, seed, threads=1, snapshot_every=10**9, **common)
+    jobs = configs(loss, values, dim, seed, threads=1, snapshot_every=NO_SCHEDULE, **common)
     first = next(iter(jobs.values()))
     dataset = load_dataset(first.dataset, first.data_dir, first.download)
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))

@@ -94,7 +94,7 @@ def test_cosface_leaves_gaps_only_with_a_margin_and_they_grow_with_it():
     # W evenly spread, 36° apart: at δ from the bisector of two neighbours their cosines differ by 2 sin 18° sin δ,
     # so neither beats the other by m where |δ| < arcsin(m / (2 sin 18°))
     width = 2 * math.asin(0.15 / (2 * math.sin(math.radians(18))))
-    assert gaps[2] == pytest.approx(10 * width / (2 * math.pi), abs=2 * 10 / frames.RING)  # a sample per edge
+    assert gaps[2] == pytest.approx(10 * width / (2 * math.pi), abs=2 * 10 / frames.RING_SAMPLES)  # a sample per edge
 
 
 def test_projected_features_lie_on_the_unit_circle():
