@@ -37,14 +37,15 @@ class HyperParam:
     A float unless the default is a str (one of `choices`) or a bool. `widget`: the slider's
     (low, high, step), or a list of the values a select-slider offers; None: no control in the app.
     `grid`: the values a margin sweep tries (SphereFace Fig. 5); a loss sweeps its first gridded one.
+    `symbol`: its name in the chart's title ("m = 0.35"), whose boundaries use it; "": not in the title.
     """
 
     def __init__(self, default, low: float = -math.inf, high: float = math.inf, *, inclusive: bool = True,
                  choices: tuple = (), live: bool = True, widget=None, grid: tuple = (), label: str = "",
-                 unit: str = "", help: str = ""):
+                 unit: str = "", help: str = "", symbol: str = ""):
         self.default, self.low, self.high, self.inclusive = default, low, high, inclusive
         self.choices, self.live, self.widget, self.grid = tuple(choices), live, widget, tuple(grid)
-        self.label, self.unit, self.help = label, unit, help
+        self.label, self.unit, self.help, self.symbol = label, unit, help, symbol
 
     def __set_name__(self, owner, name):
         self.name, self.slot = name, "_" + name
@@ -303,7 +304,7 @@ class ASoftmax(AngularLoss):
 
     name = "a_softmax"
     title = "A-Softmax (SphereFace)"
-    m = HyperParam(4.0, 1.0, 8.0, widget=(1.0, 6.0, 0.1), grid=(1.0, 2.0, 3.0, 4.0), label="Margin m",
+    m = HyperParam(4.0, 1.0, 8.0, widget=(1.0, 6.0, 0.1), grid=(1.0, 2.0, 3.0, 4.0), label="Margin m", symbol="m",
                    help="ψ(θ) = cos(mθ): the target must win at m times its angle. Drag right: the grey gaps "
                         "between the coloured arcs widen and each class's dots gather towards its W arrow; in "
                         "2-D, past m ≈ 3, ten classes run out of room")
@@ -357,7 +358,7 @@ class ScaledLoss(AngularLoss):
     Default s = 16, not the papers' 64 (or 30): with 2-D features and ten classes s = 64 is the
     documented "no convergence" case, the softmax saturating before the features spread out."""
 
-    s = HyperParam(16.0, 0.0, inclusive=False, widget=(1.0, 64.0, 1.0), label="Scale s",
+    s = HyperParam(16.0, 0.0, inclusive=False, widget=(1.0, 64.0, 1.0), label="Scale s", symbol="s",
                    help="the radius the features are scaled to. The boundaries do not move; drag left and "
                         "every sample keeps pulling (softer, less compact), drag right and the softmax "
                         "saturates early")
@@ -376,7 +377,7 @@ class CosFace(ScaledLoss):
 
     name = "cosface"
     title = "CosFace / AM-Softmax"
-    m = HyperParam(0.1, 0.0, 2.0, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.2, 0.35), label="Margin m",
+    m = HyperParam(0.1, 0.0, 2.0, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.2, 0.35), label="Margin m", symbol="m",
                    help="subtracted from the target's cosine: it must beat every other cosine by m. Drag right: "
                         "the grey gaps widen and the classes tighten; on a circle of ten classes neighbours "
                         "no longer fit past m ≈ 0.19")
@@ -394,7 +395,7 @@ class ArcFace(ScaledLoss):
 
     name = "arcface"
     title = "ArcFace"
-    m = HyperParam(0.15, 0.0, math.pi, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.3, 0.5), label="Margin m",
+    m = HyperParam(0.15, 0.0, math.pi, widget=(0.0, 0.8, 0.01), grid=(0.0, 0.1, 0.3, 0.5), label="Margin m", symbol="m",
                    unit="rad", help="added to the target's angle: it must win at θ + m. Drag right: a grey gap of "
                                     "exactly m opens between neighbours and the classes tighten")
 
@@ -415,10 +416,10 @@ class SVSoftmax(ScaledLoss):
 
     name = "sv_softmax"
     title = "SV-Softmax"
-    t = HyperParam(1.2, 1.0, 4.0, widget=(1.0, 2.0, 0.05), grid=(1.0, 1.2, 1.4), label="t",
+    t = HyperParam(1.2, 1.0, 4.0, widget=(1.0, 2.0, 0.05), grid=(1.0, 1.2, 1.4), label="t", symbol="t",
                    help="how much a support vector's logit is raised (t cos θ + t − 1). Drag right: the dashed "
                         "raised-logit curves move in and hard negatives push harder; t = 1: the plain margin loss")
-    m = HyperParam(0.1, 0.0, math.pi, widget=(0.0, 0.8, 0.01), label="Margin m",
+    m = HyperParam(0.1, 0.0, math.pi, widget=(0.0, 0.8, 0.01), label="Margin m", symbol="m",
                    help="the ground truth's margin: cos θ − m (am) or cos(θ + m) (arc, radians). Drag right: "
                         "the grey gaps widen")
     variant = HyperParam("am", choices=tuple(SV_VARIANTS), widget=list(SV_VARIANTS), label="Ground truth g",

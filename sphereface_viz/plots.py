@@ -269,10 +269,11 @@ def figure_title(loss: MarginLoss, step: int, wrap: bool = False) -> str:
     """"A-Softmax (SphereFace) · m = 4 · λ = 33.8 · step 238": the loss and the values its drawn
     boundaries use, so a class reading the screen sees what the slider did. wrap: the values on a
     second line, for narrow panels."""
-    shown = {"m": "m", "s": "s", "t": "t", "lambda": "λ"}
-    values = {**loss.hparams(), "lambda": getattr(loss, "lam", None)}
-    parts = [f"{label} = {values[key]:,.0f}" if values[key] >= 100 else f"{label} = {values[key]:.3g}"
-             for key, label in shown.items() if values.get(key) is not None]
+    # the loss's declared symbols (losses.HyperParam), its margin first, then λ, the schedule's value now
+    titled = sorted((p for p in loss.params().values() if p.symbol), key=lambda p: p.name != "m")
+    shown = [(p.symbol, getattr(loss, p.name)) for p in titled] + [("λ", getattr(loss, "lam", None))]
+    parts = [f"{symbol} = {value:,.0f}" if value >= 100 else f"{symbol} = {value:.3g}"
+             for symbol, value in shown if value is not None]
     values = " · ".join([*parts, f"step {step:,}"])
     return f"{loss.title}<br>{values}" if wrap else f"{loss.title} · {values}"
 

@@ -171,6 +171,17 @@ def test_figure_title_names_the_values_the_boundaries_use():
     assert figure_title(build_loss("arcface", 2, 10), 9, wrap=True) == "ArcFace<br>m = 0.15 · s = 16 · step 9"
 
 
+def test_a_parameter_declared_with_a_symbol_is_in_the_title_without_a_table_to_edit():
+    from sphereface_viz.losses import HyperParam
+
+    class Shifted(type(build_loss("cosface", 2, 10))):
+        q = HyperParam(0.5, 0.0, 1.0, symbol="q")
+
+    loss = Shifted(2, 10)
+    loss.q = 0.25
+    assert figure_title(loss, 4) == "CosFace / AM-Softmax · m = 0.1 · s = 16 · q = 0.25 · step 4"
+
+
 def test_projector_type_is_larger_everywhere():
     """font_scale enlarges every text a room reads: title, legend, hover, W labels, in 2-D and 3-D."""
     torch.manual_seed(0)
