@@ -141,6 +141,21 @@ def test_geometry_page_measures_the_closed_form_gap():
     assert {m.label: m.value for m in at.metric}["Measured margin gap"] == "72.0°"
 
 
+def test_geometry_controls_are_the_losses_declarations():
+    """Each margin slider has the range and step its loss declares and starts at the largest margin its sweep tries:
+    ArcFace at 0.5 rad, whose gap between two vectors is exactly m, 28.6°."""
+    from sphereface_viz.losses import loss_class
+
+    at = page("geometry")
+    at.radio[0].set_value("arcface").run()
+    declared = loss_class("arcface").m
+    slider = at.slider(key="geo_m_arcface")
+    assert (slider.min, slider.max, slider.step) == tuple(float(v) for v in declared.widget)
+    assert slider.value == declared.grid[-1] == 0.5
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Measured margin gap"] == metrics["Closed form m"] == "28.6°"
+
+
 def test_compare_page_same_start_and_each_losss_own_margin():
     at = page("compare")
     trainers = at.session_state["cmp"]

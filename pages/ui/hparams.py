@@ -11,17 +11,17 @@ def shown(loss: str, live_only: bool = True) -> dict:
     return {k: p for k, p in loss_class(loss).params().items() if p.widget is not None and (p.live or not live_only)}
 
 
-def control(param, key: str, on_change=None, **options) -> None:
-    """The parameter's slider, select-slider or radio, with its declared label, range and help."""
-    label = param.label + (f" ({param.unit})" if param.unit else "")
+def control(param, key: str, on_change=None, label: str | None = None, **options):
+    """The parameter's slider, select-slider or radio, with its declared label (unless the page names its role
+    there), range and help; its value."""
+    label = (label or param.label) + (f" ({param.unit})" if param.unit else "")
     common = {"key": key, "on_change": on_change, "help": param.help or None, **options}
     if param.kind is str:
-        st.radio(label, list(param.widget), horizontal=True, **common)
-    elif isinstance(param.widget, list):
-        st.select_slider(label, param.widget, **common)
-    else:
-        low, high, step = param.widget
-        st.slider(label, float(low), float(high), step=float(step), **common)
+        return st.radio(label, list(param.widget), horizontal=True, **common)
+    if isinstance(param.widget, list):
+        return st.select_slider(label, param.widget, **common)
+    low, high, step = param.widget
+    return st.slider(label, float(low), float(high), step=float(step), **common)
 
 
 def link_control(param):
