@@ -9,6 +9,7 @@ from pages.ui import projection, share
 from pages.ui.projection import sphere_control
 from pages.ui.faults import fault
 from pages.ui.help import what_am_i_looking_at
+from pages.ui.hparams import control, link_control
 from pages.ui.feature_view import fed, feature_view
 from pages.ui.notices import connected, notice
 from pages.ui.open_set import HOLDOUT, LIVE_POINTS, holdout_control, rows
@@ -32,7 +33,7 @@ MARGINS = [name for name in LOSSES if margin(name)]  # the losses with an m: eac
 # What a link may set on this page (sphereface_viz.links), as the controls offer it; keys without "cmp_"
 LINK = {"losses": Many(tuple(LOSSES), 2, 6), "dim": Choice((2, 3)), "seed": Number(0, MAX_SEED, integer=True),
         "holdout": HOLDOUT,
-        **{f"m_{name}": Number(*margin(name).widget) for name in MARGINS}, "view": projection.LINK}
+        **{f"m_{name}": link_control(margin(name)) for name in MARGINS}, "view": projection.LINK}
 PACE = 0.25  # seconds at least between a panel's frames: up to six panels draw six times the frames of one
 state = st.session_state
 
@@ -159,9 +160,7 @@ with st.sidebar:
                    "at FAR = 1% and SphereFace's criterion on digits never trained on")
     st.header("Margins (live)")
     for name in [n for n in state.cmp_losses if n in MARGINS]:  # each loss's own m: their units differ
-        low, high, step = margin(name).widget
-        st.slider(f"{LOSSES[name].title}: m", low, high, step=step, key=f"cmp_m_{name}", on_change=apply_margins,
-                  help=f"live: {margin(name).help}", **keep)
+        control(margin(name), f"cmp_m_{name}", on_change=apply_margins, label=f"{LOSSES[name].title}: m", **keep)
 
 if len(state.cmp_losses) < 2:
     st.warning("Choose at least two losses to compare.")
