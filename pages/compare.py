@@ -1,5 +1,4 @@
 """Compare: several losses trained together on the same data, seed and initial weights, side by side."""
-import math
 import uuid
 
 import pandas as pd
@@ -15,6 +14,7 @@ from pages.ui.notices import connected, notice
 from pages.ui.open_set import HOLDOUT, LIVE_POINTS, holdout_control, rows
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
+from pages.ui.scores import compactness
 from sphereface_viz.compare import MISSION, WIDTH, configs, margin
 from sphereface_viz import live
 from sphereface_viz.geometry import gap_fraction
@@ -75,13 +75,7 @@ def apply_margins() -> None:
 def row(name: str, trainer: Trainer, view: live.View) -> dict:
     """The table's line for one loss, at the step its panel shows (training may be a step ahead)."""
     frame = view.moment
-    test, train = frame.scores, view.window_scores
-    return {"loss": LOSSES[name].title, "step": frame.snap.step, "test accuracy": f"{test['test_accuracy']:.1%}",
-            "Intra (test)": f"{test['intra']:.1f}°", "Intra (training)": degrees(train.get("train_intra")),
-            "Inter (mean / min)": f"{test['inter']:.0f}° / {test['inter_min']:.0f}°",
-            "Fisher score (AFS)": f"{test['afs']:.4f}",
-            "criterion: max intra < min inter": yes_no(test, "criterion_met", "max_intra_pair", "min_inter_pair"),
-            "robust: 95th pct < 5th pct": yes_no(test, "robust_criterion_met", "intra_p95", "inter_p5"),
+    return {"loss": LOSSES[name].title, "step": frame.snap.step, **compactness(view.scores),
             "unclaimed directions (margin gap)": f"{gap_fraction(frame.loss, 3600):.1%}",
             "stopped": trainer.stopped or ""}
 
@@ -96,15 +90,6 @@ def open_set_rows(trainer: Trainer, view: live.View) -> dict:
                             sets=("unseen",))
         cache[id(trainer)] = (snap.step, measured["unseen"])
     return rows(cache[id(trainer)][1], prefix="held-out digits: ")
-
-
-def degrees(value) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.1f}°"
-
-
-def yes_no(scores: dict, met: str, intra: str, inter: str) -> str:
-    """'yes (41° < 52°)': a criterion with the two angles that decide it."""
-    return f"{'yes' if scores[met] else 'no'} ({degrees(scores[intra])} vs {degrees(scores[inter])})"
 
 
 def grid() -> None:

@@ -1,6 +1,5 @@
 """Margin sweep: one loss at several margins, trained side by side from the same seed (SphereFace Fig. 5)."""
 import functools
-import math
 import uuid
 
 import numpy as np
@@ -16,6 +15,7 @@ from pages.ui.live_chart import live_chart
 from pages.ui.notices import connected, notice
 from pages.ui.playbar import play_bar
 from pages.ui.routing import through_router
+from pages.ui.scores import compactness
 from sphereface_viz import live
 from sphereface_viz.limits import MAX_SEED, MAX_SWEEP_VALUES, no_room_for_a_session
 from sphereface_viz.links import Choice, Many, Number
@@ -94,12 +94,7 @@ def panels() -> None:
     values = list(views)
     metrics = [view.scores for view in views.values()]
     live_chart(sweep_chart(values, metrics, param), key="sw-chart", height=420)
-    st.dataframe(pd.DataFrame([{param.name: value, "step": v.moment.snap.step,
-                                "test accuracy": f"{m['test_accuracy']:.1%}",
-                                "Intra test / train": f"{m['intra']:.1f}° / {m.get('train_intra', math.nan):.1f}°",
-                                "Inter mean / min": f"{m['inter']:.0f}° / {m['inter_min']:.0f}°",
-                                "AFS": f"{m['afs']:.4f}",
-                                "robust criterion": "met" if m["robust_criterion_met"] else "not met"}
+    st.dataframe(pd.DataFrame([{param.name: value, "step": v.moment.snap.step, **compactness(m)}
                                for (value, v), m in zip(views.items(), metrics)]).set_index(param.name),
                  width="stretch")
     # One value large, picked with a slider: its panel's own frame, no retraining; in 3-D the view keeps

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pages.ui.live_chart import live_chart
+from pages.ui.scores import criterion, shown
 from sphereface_viz.data import class_names
 from sphereface_viz.links import Many
 from sphereface_viz.plots import to_json, verification_figure
@@ -55,15 +56,11 @@ def verification_table(measured: dict, names) -> pd.DataFrame:
 
 
 def rows(m: dict, prefix: str = "") -> dict[str, str]:
-    """One set's measures as text, by their names (a table's rows); NaN as —."""
-    def shown(value, form):
-        return "—" if value is None or value != value else format(value, form)
-
+    """One set's measures as text, by their names (a table's rows: pages/ui/scores.py)."""
     at = f" at cos ≥ {m['threshold']:.2f}" if abs(m["threshold"]) <= 1 else ""
     return {f"{prefix}AUC": shown(m["auc"], ".3f"), f"{prefix}TAR at FAR = 1%": shown(m["tar_at_far"], ".1%"),
             f"{prefix}best verification accuracy": shown(m["accuracy"], ".1%") + at,
-            f"{prefix}criterion: max intra < min inter": f"{'yes' if m['criterion_met'] else 'no'} "
-            f"({shown(m['max_intra_pair'], '.0f')}° vs {shown(m['min_inter_pair'], '.0f')}°)",
-            f"{prefix}robust: 95th pct < 5th pct": f"{'yes' if m['robust_criterion_met'] else 'no'} "
-            f"({shown(m['intra_p95'], '.0f')}° vs {shown(m['inter_p5'], '.0f')}°)",
+            f"{prefix}criterion: max intra < min inter": criterion(m["criterion_met"], m["max_intra_pair"],
+                                                                   m["min_inter_pair"]),
+            f"{prefix}robust: 95th pct < 5th pct": criterion(m["robust_criterion_met"], m["intra_p95"], m["inter_p5"]),
             f"{prefix}pairs (same / different)": f"{m['pairs_same']:,} / {m['pairs_different']:,}"}
