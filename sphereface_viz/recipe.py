@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 
 from . import limits
 from .losses import ScaledLoss, loss_class
@@ -41,7 +43,8 @@ class TrainConfig:
     dim: int = 2
     width: int = 16
     loss: str = "a_softmax"
-    hparams: dict = field(default_factory=dict)  # the loss's declared hyper-parameters; missing: defaults
+    hparams: Mapping = field(default_factory=dict)  # the loss's declared hyper-parameters, read-only; missing:
+                                                    # defaults
     # the optimisation: None takes the loss family's RECIPES
     lr: float | None = None         # peak learning rate of the one-cycle schedule
     epochs: float | None = None     # length of the schedule; training may go on past it at the floor lr
@@ -62,7 +65,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"loss {self.loss!r} does not take {', '.join(unknown)} "
                              f"(it takes {', '.join(declared) or 'no hyper-parameters'})")
-        object.__setattr__(self, "hparams", {k: declared[k].check(v) for k, v in self.hparams.items() if v is not None})
+        # read-only, as the frozen fields around it: a run's key and its file are what it was built with
+        object.__setattr__(self, "hparams", MappingProxyType({k: declared[k].check(v) for k, v in self.hparams.items()
+                                                              if v is not None}))
         family = "scaled" if issubclass(loss_class(self.loss), ScaledLoss) else "norm"
         recipe = RECIPES.get((self.loss, self.dim)) or RECIPES[family]
         for key, value in recipe.items():
@@ -93,8 +98,8 @@ class TrainConfig:
         object.__setattr__(self, "holdout", tuple(sorted({int(c) for c in self.holdout})))
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["holdout"] = list(self.holdout)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # plain values, as JSON writes them
+        d["holdout"], d["hparams"] = list(self.holdout), dict(self.hparams)
         return d
 
     @classmethod

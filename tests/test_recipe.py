@@ -42,3 +42,11 @@ def test_a_config_round_trips_through_a_run_file_dict():
     config = TrainConfig(loss="cosface", dim=3, hparams={"m": 0.2}, holdout=(9, 3))
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert config.holdout == (3, 9) and config.live == {"m", "s", "lr"}
+
+
+def test_a_configs_hyper_parameters_cannot_change_after_it_is_made():
+    """A config is frozen, its hyper-parameters too: a run's key and its file say what it was built with."""
+    config = TrainConfig(loss="cosface", hparams={"m": 0.2})
+    with pytest.raises(TypeError):
+        config.hparams["m"] = 0.3
+    assert config.hparams["m"] == 0.2 and config.to_dict()["hparams"] == {"m": 0.2}
