@@ -24,14 +24,13 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.lecture import GIVE_UP, MARGINS, WINDOW, link, open_all, p95, rates, slide_and_wait  # noqa: E402
+from bench.lecture import GIVE_UP, MARGINS, SETUP, WINDOW, link, open_all, p95, rates, slide_and_wait  # noqa: E402
 from bench.train import machine  # noqa: E402
 from devtools.appdriver import app_server, nginx_front  # noqa: E402
 from devtools.redisserver import RedisServer  # noqa: E402
 from devtools.streamclient import StreamClient  # noqa: E402
 from sphereface_viz.recipe import NO_SCHEDULE, TrainConfig  # noqa: E402
 from sphereface_viz.trainer import Trainer  # noqa: E402
-from bench.lecture import SETUP  # noqa: E402
 
 FRONT = "http://127.0.0.1:8500"  # deploy/nginx.conf
 TAKEOVER_LIMIT = 30.0  # seconds the kill measurement waits at most

@@ -215,12 +215,7 @@ def revive(secret: str, store: Store | None, start) -> Presentation | str | None
 
 def elsewhere(secret: str, store: Store | None) -> bool:
     """Another app process presents the run of this secret now (it says so in the store: sphereface_viz.relay)."""
-    if store is None or presenting(secret) is not None:
-        return False
-    try:
-        return store.wanted(relay.presence(room_of(secret)))
-    except OSError:
-        return False
+    return store is not None and presenting(secret) is None and relay.presented(room_of(secret), store)
 
 
 def _bound() -> None:

@@ -46,6 +46,14 @@ def presence(room: str) -> str:
     return channel(room) + "-live"
 
 
+def presented(room: str, store: Store) -> bool:
+    """Some app process says it presents `room` now (False while the store does not answer)."""
+    try:
+        return store.wanted(presence(room))
+    except OSError:
+        return False
+
+
 def watched(room: str) -> str:
     """The key a following process touches while its pages watch: the presenting process then sends every frame."""
     return channel(room) + "-watched"
@@ -218,10 +226,7 @@ def remote(room: str, store: Store | None) -> Remote | None:
         if found is not None:
             _REMOTES.move_to_end(room)
             return found
-        try:
-            if not store.wanted(presence(room)):
-                return None
-        except OSError:
+        if not presented(room, store):
             return None
         found = Remote(room, store)
         deadline = time.monotonic() + FIRST

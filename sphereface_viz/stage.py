@@ -217,7 +217,6 @@ class Stage:
                 if not self._waiting:
                     self._demand.clear()
 
-
     def _build(self) -> None:
         """The driver's next frame, at the stage's pace."""
         player, _, view, _, pace = self.shown

@@ -14,16 +14,9 @@ from devtools.streamclient import StreamClient
 from sphereface_viz import frames, present, relay, store as store_module
 from sphereface_viz.stage import ANSWERS_PER_SECOND, Feed
 from test_stage import fetch, staged
-from test_store import opened, spec
+from test_store import opened, spec, wait_until
 
 ROOM = "r" * 32
-
-
-def wait_until(condition, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def presented(make_store):
     relay.Outbound(ROOM, stage, store, lambda: {"settings": settings, "version": stage.version,
                                                 "run": "present-" + "0" * 32, "window": False}, lambda: alive[0])
     relay._REMOTES.clear()
-    assert wait_until(lambda: store.wanted(relay.presence(ROOM)))  # the thread has begun
+    assert wait_until(lambda: store.wanted(relay.presence(ROOM)), 10)  # the thread has begun
     yield tr, player, stage, opened(*spec(store)), alive, settings
     alive[0] = False
     relay._REMOTES.clear()
@@ -60,7 +53,7 @@ def test_another_process_gets_the_teachers_very_frames_and_settings(presented):
     settings["m"] = "0.5"
     stage.restyle()  # the teacher's layout changed: the version with the next frame
     assert wait_until(lambda: (fetch(students[:1], timeout=1.0),  # while its pages ask
-                               remote.settings["m"] == "0.5" and remote.stage.version == stage.version)[1])
+                               remote.settings["m"] == "0.5" and remote.stage.version == stage.version)[1], 10)
 
 
 def test_a_frame_that_does_not_read_is_dropped_and_the_last_picture_stays(presented):
